@@ -1,0 +1,32 @@
+# Thin wrapper over CMake. The two commands that matter: `make run`, `make test`.
+BUILD     ?= build
+BLAS      ?= blis
+JOBS      ?= $(shell nproc 2>/dev/null || echo 2)
+RUN_ARGS  ?=
+CMAKE_OPTS ?=
+
+.PHONY: all deps configure build run test bench clean
+
+all: build
+
+deps:
+	@scripts/install-deps.sh
+
+configure: deps
+	@cmake -S . -B $(BUILD) -DCMAKE_BUILD_TYPE=Release -DDN_BLAS=$(BLAS) $(CMAKE_OPTS) >/dev/null
+
+build: configure
+	@cmake --build $(BUILD) -j $(JOBS)
+
+# Train the d2l model (dropout 0.2/0.5, lr 0.5, batch 256, 10 epochs).
+run: build
+	$(BUILD)/dropnet train $(RUN_ARGS)
+
+test: build
+	cd $(BUILD) && ctest --output-on-failure -j $(JOBS)
+
+bench: build
+	$(BUILD)/dropnet-bench
+
+clean:
+	rm -rf $(BUILD)

@@ -1,0 +1,28 @@
+/* Shared pieces of the dropnet command-line tool. */
+#ifndef DN_CLI_H
+#define DN_CLI_H
+
+#include "dropnet.h"
+
+/* Exit statuses. */
+enum { EXIT_USAGE = 2, EXIT_RUNTIME = 1, EXIT_INTERRUPTED = 130 };
+
+int cmd_train(int argc, char **argv);
+int cmd_data(int argc, char **argv);
+
+/* One-line error on stderr: "dropnet: <what>". */
+void cli_error(const char *fmt, ...) __attribute__((format(printf, 1, 2)));
+/* Exit status for a library error (2 for bad input, 1 otherwise), after
+ * printing its message. */
+int cli_fail(const dn_err *err);
+
+/* Strict number parsing: the whole text, finite, in range. 0 on success. */
+int parse_int(const char *opt, const char *text, long lo, long hi, long *out);
+int parse_u64(const char *opt, const char *text, unsigned long long *out);
+int parse_float(const char *opt, const char *text, double lo, double hi, float *out);
+/* Comma-separated lists; returns the count or -1 (error printed). */
+int parse_int_list(const char *opt, const char *text, long lo, long hi, int *out, int max);
+int parse_float_list(const char *opt, const char *text, double lo, double hi, float *out,
+                     int max);
+
+#endif

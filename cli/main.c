@@ -1,0 +1,41 @@
+/* dropnet: train multilayer perceptrons with dropout, reproducibly. */
+#include "cli.h"
+
+#include <stdio.h>
+#include <string.h>
+
+static void usage(FILE *f)
+{
+    fprintf(f,
+            "usage: dropnet <command> [options]\n"
+            "\n"
+            "commands:\n"
+            "  train         train an MLP with dropout on Fashion-MNIST (d2l's model by default)\n"
+            "  data check    verify the Fashion-MNIST files, print counts and class balance\n"
+            "\n"
+            "  dropnet <command> --help   options of one command\n"
+            "  dropnet --version          version and libraries\n");
+}
+
+int main(int argc, char **argv)
+{
+    if (argc < 2) {
+        usage(stderr);
+        return EXIT_USAGE;
+    }
+    const char *cmd = argv[1];
+    if (strcmp(cmd, "--help") == 0 || strcmp(cmd, "-h") == 0 || strcmp(cmd, "help") == 0) {
+        usage(stdout);
+        return 0;
+    }
+    if (strcmp(cmd, "--version") == 0 || strcmp(cmd, "version") == 0) {
+        printf("dropnet %s (%s)\n", dn_version(), dn_blas_info());
+        return 0;
+    }
+    if (strcmp(cmd, "train") == 0)
+        return cmd_train(argc - 1, argv + 1);
+    if (strcmp(cmd, "data") == 0)
+        return cmd_data(argc - 1, argv + 1);
+    cli_error("unknown command '%s' (try dropnet --help)", cmd);
+    return EXIT_USAGE;
+}

@@ -1,0 +1,133 @@
+#include "cli.h"
+
+#include <errno.h>
+#include <math.h>
+#include <stdarg.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+void cli_error(const char *fmt, ...)
+{
+    va_list ap;
+    va_start(ap, fmt);
+    fputs("dropnet: ", stderr);
+    vfprintf(stderr, fmt, ap);
+    fputc('\n', stderr);
+    va_end(ap);
+}
+
+int cli_fail(const dn_err *err)
+{
+    cli_error("%s", err->msg);
+    switch (err->code) {
+    case DN_EINVAL:
+    case DN_EIO:
+    case DN_EFORMAT: return EXIT_USAGE;
+    case DN_ESTOPPED: return EXIT_INTERRUPTED;
+    default: return EXIT_RUNTIME;
+    }
+}
+
+int parse_int(const char *opt, const char *text, long lo, long hi, long *out)
+{
+    char *end;
+    errno = 0;
+    long v = strtol(text, &end, 10);
+    if (end == text || *end != '\0' || errno == ERANGE) {
+        cli_error("%s: '%s' is not an integer", opt, text);
+        return -1;
+    }
+    if (v < lo || v > hi) {
+        cli_error("%s: %ld is outside [%ld, %ld]", opt, v, lo, hi);
+        return -1;
+    }
+    *out = v;
+    return 0;
+}
+
+int parse_u64(const char *opt, const char *text, unsigned long long *out)
+{
+    char *end;
+    errno = 0;
+    if (text[0] == '-' || text[0] == '\0') {
+        cli_error("%s: '%s' is not a non-negative integer", opt, text);
+        return -1;
+    }
+    unsigned long long v = strtoull(text, &end, 10);
+    if (*end != '\0' || errno == ERANGE) {
+        cli_error("%s: '%s' is not a non-negative integer below 2^64", opt, text);
+        return -1;
+    }
+    *out = v;
+    return 0;
+}
+
+int parse_float(const char *opt, const char *text, double lo, double hi, float *out)
+{
+    char *end;
+    errno = 0;
+    double v = strtod(text, &end);
+    if (end == text || *end != '\0' || !isfinite(v)) {
+        cli_error("%s: '%s' is not a finite number", opt, text);
+        return -1;
+    }
+    if (v < lo || v > hi || !isfinite((float)v)) {
+        cli_error("%s: %s is outside [%g, %g]", opt, text, lo, hi);
+        return -1;
+    }
+    *out = (float)v;
+    return 0;
+}
+
+static int split(const char *opt, const char *text, int max, char items[][64])
+{
+    int n = 0;
+    const char *p = text;
+    if (*p == '\0') {
+        cli_error("%s: empty list", opt);
+        return -1;
+    }
+    for (;;) {
+        const char *comma = strchr(p, ',');
+        size_t len = comma ? (size_t)(comma - p) : strlen(p);
+        if (n == max) {
+            cli_error("%s: more than %d values", opt, max);
+            return -1;
+        }
+        if (len == 0 || len >= 64) {
+            cli_error("%s: '%s' has an empty or overlong item", opt, text);
+            return -1;
+        }
+        memcpy(items[n], p, len);
+        items[n][len] = '\0';
+        n++;
+        if (!comma)
+            return n;
+        p = comma + 1;
+    }
+}
+
+int parse_int_list(const char *opt, const char *text, long lo, long hi, int *out, int max)
+{
+    char items[64][64];
+    int n = split(opt, text, max < 64 ? max : 64, items);
+    for (int i = 0; i < n; i++) {
+        long v;
+        if (parse_int(opt, items[i], lo, hi, &v))
+            return -1;
+        out[i] = (int)v;
+    }
+    return n;
+}
+
+int parse_float_list(const char *opt, const char *text, double lo, double hi, float *out,
+                     int max)
+{
+    char items[64][64];
+    int n = split(opt, text, max < 64 ? max : 64, items);
+    for (int i = 0; i < n; i++)
+        if (parse_float(opt, items[i], lo, hi, &out[i]))
+            return -1;
+    return n;
+}

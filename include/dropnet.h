@@ -1,0 +1,324 @@
+/*
+ * dropnet.h — the whole public API of libdropnet.
+ *
+ * libdropnet trains multilayer perceptrons regularised with dropout, as in the
+ * "Dropout" section of Dive into Deep Learning, reproducibly: every random
+ * number is a pure function of (seed, purpose, step, index), so the same seed
+ * gives the same bits whatever the thread count or call order.
+ *
+ * Conventions
+ *   - Functions that can fail return 0 (DN_OK) or a dn_status and fill a
+ *     caller-provided dn_err with a one-line message naming what and where.
+ *     The library never prints and never exits.
+ *   - Matrices are row-major float32. A batch of B examples of width W is a
+ *     B x W matrix. Linear weights are [out, in] (PyTorch's nn.Linear layout).
+ *   - Layer functions (dn_linear_forward, ...) work on caller buffers and
+ *     allocate nothing; dn_net lays out all of its buffers once, in
+ *     dn_net_build, and allocates nothing while training.
+ */
+#ifndef DROPNET_H
+#define DROPNET_H
+
+#include <stdbool.h>
+#include <stddef.h>
+#include <stdint.h>
+
+#ifdef __cplusplus
+extern "C" {
+#endif
+
+/* ------------------------------------------------------------------ errors */
+
+typedef enum {
+    DN_OK = 0,
+    DN_EINVAL = 1,   /* an argument or option value is out of range */
+    DN_EIO = 2,      /* a file cannot be opened, read or written */
+    DN_EFORMAT = 3,  /* a file's content is malformed */
+    DN_ENOMEM = 4,   /* an allocation failed or would be unreasonably large */
+    DN_ENUMERIC = 5, /* the loss became NaN or infinite */
+    DN_ESTOPPED = 6, /* a callback asked training to stop */
+    DN_EWRITE = 7    /* an output file cannot be written */
+} dn_status;
+
+typedef struct {
+    dn_status code;
+    char msg[512];
+} dn_err;
+
+const char *dn_status_name(dn_status code);
+const char *dn_version(void);
+/* Name and version of the CBLAS in use, e.g. "BLIS 0.9.0". */
+const char *dn_blas_info(void);
+
+/* Threads for our own loops and for the BLAS (one OpenMP pool for both).
+ * n = 0 means one per available core. Returns the count now in effect. */
+int dn_set_threads(int n);
+int dn_get_threads(void);
+/* Seconds from a monotonic clock (for timing epochs). */
+double dn_now(void);
+
+/* ------------------------------------------------------------- randomness */
+/*
+ * Philox4x32-10 (Random123). Key = seed; counter = (block, purpose, step).
+ * Element i of a stream is word i%4 of block i/4. Purposes keep the streams of
+ * initialisation, shuffling and each dropout site apart, so two configurations
+ * run with one seed share initial weights (where shapes match), data order and
+ * the uniforms behind their dropout masks.
+ */
+typedef struct {
+    uint64_t seed;
+    uint32_t purpose;
+    uint32_t step;
+} dn_stream;
+
+enum {
+    DN_PURPOSE_INIT = 1,      /* step = 2*linear_index (+1 for the bias) */
+    DN_PURPOSE_SHUFFLE = 2,   /* step = epoch */
+    DN_PURPOSE_DROPOUT = 0x100 /* + site: the number of Linear layers before it */
+};
+
+void dn_philox(dn_stream s, uint64_t block, uint32_t out[4]);
+uint32_t dn_random_u32(dn_stream s, uint64_t i);
+/* U in [0,1) with 24 random bits: (u32 >> 8) * 2^-24. */
+float dn_uniform(dn_stream s, uint64_t i);
+void dn_uniform_fill(dn_stream s, float *out, size_t n);
+/* Standard normal by Box-Muller from block i. */
+double dn_normal(dn_stream s, uint64_t i);
+/* Exactly uniform integer in [0, bound), bound >= 1 (Lemire with rejection). */
+uint32_t dn_uniform_below(dn_stream s, uint64_t i, uint32_t bound);
+/* perm = a uniformly random permutation of 0..n-1 for this (seed, epoch). */
+void dn_shuffle(uint32_t *perm, uint32_t n, uint64_t seed, uint32_t epoch);
+dn_stream dn_dropout_stream(uint64_t seed, int site, uint32_t step);
+
+/* ------------------------------------------------------------------- data */
+
+typedef struct {
+    uint8_t *images; /* n * rows * cols bytes, 0..255 */
+    uint8_t *labels; /* n bytes, each < classes */
+    size_t n;
+    int rows, cols;
+    int classes;
+} dn_dataset;
+
+extern const char *const dn_fmnist_classes[10];
+
+/* Reads an IDX file (plain or gzip) of unsigned bytes with 1 or 3 dimensions.
+ * dims[0] is the item count; dims[1], dims[2] are rows and cols (1 for labels). */
+int dn_idx_read(const char *path, int ndims, uint8_t **data, size_t dims[3], dn_err *err);
+/* Reads an image file and a label file into ds; checks 28x28, equal counts,
+ * labels < 10. */
+int dn_dataset_load(dn_dataset *ds, const char *images, const char *labels, dn_err *err);
+void dn_dataset_free(dn_dataset *ds);
+/* dst = the first n examples of src (copied). */
+int dn_dataset_head(dn_dataset *dst, const dn_dataset *src, size_t n, dn_err *err);
+
+/* Fashion-MNIST directory: explicit dir (may be NULL), then $DROPNET_DATA,
+ * ./data/fashion-mnist, /usr/share/datasets/fashion-mnist. */
+int dn_fmnist_find(const char *dir, char *out, size_t outsz, dn_err *err);
+/* Path of one of the four files in dir: plain name, else name + ".gz". */
+int dn_fmnist_file(const char *dir, const char *name, char *out, size_t outsz, dn_err *err);
+int dn_fmnist_load(const char *dir, dn_dataset *train, dn_dataset *test, dn_err *err);
+
+extern const char *const dn_fmnist_names[4]; /* train-images-idx3-ubyte, ... */
+extern const char *const dn_fmnist_sha256[4]; /* of the decompressed files */
+/* SHA-256 (lower-case hex) of a file's content after gzip decoding if gzipped. */
+int dn_sha256_file(const char *path, char hex[65], dn_err *err);
+
+/* Pixels of examples idx[0..b) as floats / 255, one row of rows*cols each. */
+void dn_batch_images(float *x, const dn_dataset *ds, const uint32_t *idx, size_t b);
+
+/* ----------------------------------------------------------------- layers */
+/* Plain forward/backward functions over explicit buffers. */
+
+/* out[B,o] = inp[B,i] . w[o,i]^T + b[o] */
+void dn_linear_forward(float *out, const float *inp, const float *w, const float *b,
+                       int B, int in, int out_dim);
+/* dw[o,i] = dout^T . inp; db[o] = column sums of dout (fixed order);
+ * dinp[B,i] = dout . w (skipped when dinp is NULL). Overwrites, no accumulation. */
+void dn_linear_backward(float *dinp, float *dw, float *db, const float *dout,
+                        const float *inp, const float *w, int B, int in, int out_dim);
+void dn_relu_forward(float *out, const float *inp, size_t n);
+/* out is the forward output (out > 0 exactly where inp > 0). */
+void dn_relu_backward(float *dinp, const float *dout, const float *out, size_t n);
+
+/*
+ * Dropout exactly as d2l defines dropout_layer(X, p): DN_EINVAL unless
+ * 0 <= p <= 1; p = 1 gives zeros; p = 0 returns X unchanged; otherwise element
+ * i is kept where U_i > p (U_i = dn_uniform(s, i)) and multiplied by 1/(1-p).
+ * mask (n bytes, may be NULL) receives 1 for kept elements, 0 for dropped.
+ * out may equal inp.
+ */
+int dn_dropout_layer(float *out, uint8_t *mask, const float *inp, size_t n, float p,
+                     dn_stream s, dn_err *err);
+/* dinp = dout * mask / (1 - p); zeros when p = 1. */
+void dn_dropout_backward(float *dinp, const float *dout, const uint8_t *mask, size_t n,
+                         float p);
+/* The keep threshold for p: U > p  <=>  (u32 >> 8) > threshold. */
+uint32_t dn_dropout_threshold(float p);
+
+/* losses[b] = logsumexp(logits[b]) - logits[b][y_b] (stable for large logits). */
+void dn_softmax_xent_forward(float *losses, const float *logits, const uint8_t *labels,
+                             int B, int C);
+/* dlogits = (softmax(logits) - onehot(y)) * scale; scale = 1/B for a mean loss. */
+void dn_softmax_xent_backward(float *dlogits, const float *logits, const uint8_t *labels,
+                              int B, int C, float scale);
+/* Index of the first largest element. */
+int dn_argmax(const float *row, int C);
+/* w -= lr * (g + wd * w) */
+void dn_sgd_update(float *w, const float *g, size_t n, float lr, float wd);
+
+/* --------------------------------------------------------------- networks */
+
+typedef enum {
+    DN_LAYER_FLATTEN,
+    DN_LAYER_LINEAR,
+    DN_LAYER_RELU,
+    DN_LAYER_DROPOUT
+} dn_layer_kind;
+
+typedef struct {
+    dn_layer_kind kind;
+    int in, out;       /* widths of input and output */
+    float p;           /* dropout probability (DN_LAYER_DROPOUT) */
+    int site;          /* dropout site: Linear layers before it */
+    float *w, *b;      /* parameters (DN_LAYER_LINEAR), inside one buffer */
+    float *dw, *db;    /* their gradients, inside one buffer */
+} dn_layer_info;
+
+typedef struct dn_net dn_net;
+
+/* A network starts empty with inputs of the given width; layers are added in
+ * order; dn_net_build lays out parameters, gradients and activations for
+ * batches of up to max_batch rows. Then dn_net_reset initialises it. */
+dn_net *dn_net_new(int input_width, dn_err *err);
+int dn_net_add_flatten(dn_net *net, dn_err *err);
+int dn_net_add_linear(dn_net *net, int out, dn_err *err);
+int dn_net_add_relu(dn_net *net, dn_err *err);
+int dn_net_add_dropout(dn_net *net, float p, dn_err *err);
+int dn_net_build(dn_net *net, int max_batch, dn_err *err);
+void dn_net_free(dn_net *net);
+
+#define DN_MAX_HIDDEN 16
+/* Flatten, then per hidden layer Linear, ReLU, Dropout (always present, so
+ * layer indices match PyTorch's nn.Sequential of the d2l model), then Linear
+ * to outputs. input_dropout > 0 adds a Dropout right after Flatten. */
+typedef struct {
+    int inputs, outputs;
+    int n_hidden;
+    int hidden[DN_MAX_HIDDEN];
+    float dropout[DN_MAX_HIDDEN];
+    float input_dropout;
+} dn_mlp_spec;
+dn_net *dn_net_mlp(const dn_mlp_spec *spec, int max_batch, dn_err *err);
+
+typedef enum { DN_INIT_NORMAL, DN_INIT_PYTORCH } dn_init_kind;
+typedef struct {
+    dn_init_kind kind;
+    float sigma; /* DN_INIT_NORMAL: weights ~ N(0, sigma^2), biases 0 */
+} dn_init;
+
+/* Re-initialise every parameter from the seed (fresh parameters: nothing of a
+ * previous training survives). */
+int dn_net_reset(dn_net *net, dn_init init, uint64_t seed, dn_err *err);
+void dn_net_set_training(dn_net *net, bool training);
+bool dn_net_training(const dn_net *net);
+/* Which uniforms the dropout layers draw in the next forward pass. */
+void dn_net_set_rng(dn_net *net, uint64_t seed, uint32_t step);
+
+int dn_net_num_layers(const dn_net *net);
+int dn_net_layer(const dn_net *net, int i, dn_layer_info *info);
+int dn_net_input_width(const dn_net *net);
+int dn_net_output_width(const dn_net *net);
+int dn_net_max_batch(const dn_net *net);
+float *dn_net_params(dn_net *net, size_t *count);
+float *dn_net_grads(dn_net *net, size_t *count);
+/* The output of layer i of the last forward pass (B x out). */
+const float *dn_net_activation(const dn_net *net, int i);
+/* The mask of dropout layer i of the last training forward pass. */
+const uint8_t *dn_net_mask(const dn_net *net, int i);
+
+/* Forward pass over B <= max_batch rows; returns the logits (B x outputs),
+ * valid until the next forward. */
+const float *dn_net_forward(dn_net *net, const float *x, int B);
+/* Backward pass of the last forward pass (training mode) from dlogits;
+ * overwrites every gradient. */
+void dn_net_backward(dn_net *net, const float *dlogits, int B);
+/* SGD on every parameter; weight decay on weights only, not biases. */
+void dn_net_sgd(dn_net *net, float lr, float weight_decay);
+
+/* One training step on a batch: forward (training mode), mean softmax
+ * cross-entropy, backward, SGD. Adds the batch's summed loss and correct count.
+ * DN_ENUMERIC when a loss is not finite (nothing is updated then). */
+int dn_net_train_step(dn_net *net, const float *x, const uint8_t *y, int B, float lr,
+                      float weight_decay, double *loss_sum, size_t *correct, dn_err *err);
+
+/* ---------------------------------------------------------------- training */
+
+typedef struct {
+    int epochs;
+    int batch_size;
+    float lr;
+    float weight_decay;
+    uint64_t seed;     /* data order and dropout masks */
+    int start_epoch;   /* 0 for a fresh run */
+} dn_fit_opts;
+
+typedef struct {
+    int epoch;          /* 1-based */
+    double train_loss;  /* mean over the epoch's training passes (dropout on) */
+    double train_acc;
+    double test_loss;   /* eval mode, whole test set */
+    double test_acc;
+    double seconds;     /* training + evaluation of this epoch */
+} dn_epoch_stats;
+
+typedef struct {
+    /* After each step; may be NULL. */
+    void (*on_step)(void *user, int epoch, size_t step, size_t steps_per_epoch, double loss);
+    /* After each epoch; nonzero stops training with DN_ESTOPPED. May be NULL. */
+    int (*on_epoch)(void *user, const dn_epoch_stats *stats);
+    void *user;
+} dn_fit_hooks;
+
+void dn_fit_opts_default(dn_fit_opts *o); /* d2l 2020: 10 epochs, 256, lr 0.5 */
+int dn_fit(dn_net *net, const dn_dataset *train, const dn_dataset *test,
+           const dn_fit_opts *opts, const dn_fit_hooks *hooks, dn_err *err);
+/* Mean loss and accuracy over a dataset in eval mode (the net's mode is restored). */
+int dn_evaluate(dn_net *net, const dn_dataset *ds, double *loss, double *acc, dn_err *err);
+
+/* ------------------------------------------------------------ run configs */
+/* Everything that defines a training run; written to config.json. */
+typedef struct {
+    char preset[32];
+    dn_mlp_spec arch;
+    dn_init init;
+    dn_fit_opts fit;
+    int threads;
+} dn_run_config;
+
+/* "d2l-2020": 784-256-256-10, dropout 0.2/0.5, lr 0.5, batch 256, 10 epochs,
+ *             weights N(0, 0.01^2), zero biases (the discussion's edition).
+ * "d2l":      the same with dropout 0.5/0.5, lr 0.1 and PyTorch's init. */
+int dn_preset(const char *name, dn_run_config *cfg, dn_err *err);
+/* Parse "normal:SIGMA" or "pytorch". */
+int dn_init_parse(const char *text, dn_init *init, dn_err *err);
+/* "normal:0.01" / "pytorch" */
+void dn_init_format(dn_init init, char *out, size_t outsz);
+/* config.json text (free() it), with library versions and the data directory. */
+char *dn_config_json(const dn_run_config *cfg, const char *data_dir, dn_err *err);
+
+/* A run directory: config.json, then metrics.csv and metrics.jsonl, one row
+ * per epoch, flushed as each epoch ends. */
+typedef struct dn_runlog dn_runlog;
+/* dir NULL: runs/<date-time> (made unique). An existing directory that
+ * already holds a run is refused, so nothing is overwritten. */
+dn_runlog *dn_runlog_open(const char *dir, const dn_run_config *cfg, const char *data_dir,
+                          dn_err *err);
+const char *dn_runlog_dir(const dn_runlog *log);
+int dn_runlog_epoch(dn_runlog *log, const dn_epoch_stats *st, dn_err *err);
+void dn_runlog_close(dn_runlog *log);
+
+#ifdef __cplusplus
+}
+#endif
+#endif /* DROPNET_H */

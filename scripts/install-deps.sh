@@ -1,0 +1,55 @@
+#!/usr/bin/env bash
+# Installs the Debian packages dropnet needs to build, test and run.
+# Does nothing when everything is present; never upgrades what is installed.
+set -euo pipefail
+
+# Build tools and libraries (one line each, with what they are for).
+PACKAGES=(
+  build-essential        # C compiler, make
+  cmake                  # build system
+  pkg-config             # dependency discovery
+  libblis-openmp-dev     # default CBLAS (same bits for any thread count)
+  libopenblas-openmp-dev # alternative CBLAS (-DDN_BLAS=openblas)
+  librandom123-dev       # Philox4x32 counter-based generator
+  zlib1g-dev             # gzip-compressed IDX files
+  nettle-dev             # SHA-256 for 'dropnet data check'
+  libcjson-dev           # config.json / metrics.jsonl
+  libcriterion-dev       # unit tests
+  dataset-fashion-mnist  # the official Fashion-MNIST files
+)
+if [ "${DROPNET_SKIP_DEPS:-0}" = 1 ]; then
+  exit 0
+fi
+
+if ! command -v apt-get >/dev/null 2>&1 || ! command -v dpkg-query >/dev/null 2>&1; then
+  echo "install-deps: this system has no apt-get; install the equivalents of these Debian packages," >&2
+  echo "then run make with DROPNET_SKIP_DEPS=1:" >&2
+  printf '  %s\n' "${PACKAGES[@]}" >&2
+  exit 1
+fi
+
+missing=()
+for p in "${PACKAGES[@]}"; do
+  if ! dpkg-query -W -f='${Status}' "$p" 2>/dev/null | grep -q 'install ok installed'; then
+    missing+=("$p")
+  fi
+done
+
+if [ ${#missing[@]} -eq 0 ]; then
+  exit 0
+fi
+
+SUDO=()
+if [ "$(id -u)" -ne 0 ]; then
+  if command -v sudo >/dev/null 2>&1; then
+    SUDO=(sudo)
+  else
+    echo "install-deps: missing packages: ${missing[*]}; run as root or install sudo" >&2
+    exit 1
+  fi
+fi
+
+echo "install-deps: installing ${missing[*]}" >&2
+export DEBIAN_FRONTEND=noninteractive
+"${SUDO[@]}" apt-get update -q
+"${SUDO[@]}" apt-get install -y -q --no-install-recommends "${missing[@]}"

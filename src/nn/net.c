@@ -1,0 +1,403 @@
+/* A network: an ordered list of layers over buffers laid out once.
+ *
+ * Memory: all parameters in one aligned buffer, all gradients in another,
+ * one activation buffer per computing layer, one byte mask per dropout layer,
+ * two gradient buffers used in turn by the backward pass. Flatten, and Dropout
+ * in eval mode, pass their input pointer on instead of copying. */
+#include "nn/net_internal.h"
+
+#include <math.h>
+#include <stdlib.h>
+#include <string.h>
+
+/* Caps that turn absurd sizes into errors instead of out-of-memory kills. */
+#define DN_MAX_WIDTH (1 << 24)
+#define DN_MAX_BATCH (1 << 20)
+#define DN_MAX_PARAMS ((size_t)1 << 31)      /* 8 GiB of floats */
+#define DN_MAX_ACT_FLOATS ((size_t)1 << 31)  /* 8 GiB of activations */
+#define DN_MAX_LAYERS 256
+
+/* Round a float count up to 64 bytes so every tensor starts aligned. */
+static size_t pad16(size_t n) { return (n + 15) & ~(size_t)15; }
+static size_t pad64(size_t n) { return (n + 63) & ~(size_t)63; }
+
+dn_net *dn_net_new(int input_width, dn_err *err)
+{
+    if (input_width < 1 || input_width > DN_MAX_WIDTH) {
+        dn_fail(err, DN_EINVAL, "input width %d is outside [1, %d]", input_width, DN_MAX_WIDTH);
+        return NULL;
+    }
+    dn_net *net = calloc(1, sizeof *net);
+    if (!net) {
+        dn_fail(err, DN_ENOMEM, "cannot allocate a network");
+        return NULL;
+    }
+    net->input_width = input_width;
+    net->width = input_width;
+    return net;
+}
+
+void dn_net_free(dn_net *net)
+{
+    if (!net)
+        return;
+    dn_free(net->params);
+    dn_free(net->grads);
+    dn_free(net->act_mem);
+    dn_free(net->mask_mem);
+    dn_free(net->gbuf[0]);
+    dn_free(net->gbuf[1]);
+    dn_free(net->losses);
+    free(net->layers);
+    free(net->outs);
+    free(net);
+}
+
+static int add_layer(dn_net *net, dn_layer_kind kind, int out, float p, dn_err *err)
+{
+    if (net->built)
+        return dn_fail(err, DN_EINVAL, "cannot add a layer to a network already built");
+    if (net->n_layers >= DN_MAX_LAYERS)
+        return dn_fail(err, DN_EINVAL, "more than %d layers", DN_MAX_LAYERS);
+    if (net->n_layers == net->cap_layers) {
+        int cap = net->cap_layers ? 2 * net->cap_layers : 8;
+        dn_layer *l = realloc(net->layers, (size_t)cap * sizeof *l);
+        if (!l)
+            return dn_fail(err, DN_ENOMEM, "cannot allocate layers");
+        net->layers = l;
+        net->cap_layers = cap;
+    }
+    dn_layer *L = &net->layers[net->n_layers++];
+    memset(L, 0, sizeof *L);
+    L->kind = kind;
+    L->in = net->width;
+    L->out = out;
+    L->p = p;
+    L->site = net->n_linear;
+    if (kind == DN_LAYER_LINEAR)
+        net->n_linear++;
+    net->width = out;
+    return DN_OK;
+}
+
+int dn_net_add_flatten(dn_net *net, dn_err *err)
+{
+    return add_layer(net, DN_LAYER_FLATTEN, net->width, 0.0f, err);
+}
+
+int dn_net_add_linear(dn_net *net, int out, dn_err *err)
+{
+    if (out < 1 || out > DN_MAX_WIDTH)
+        return dn_fail(err, DN_EINVAL, "linear layer width %d is outside [1, %d]", out,
+                       DN_MAX_WIDTH);
+    return add_layer(net, DN_LAYER_LINEAR, out, 0.0f, err);
+}
+
+int dn_net_add_relu(dn_net *net, dn_err *err)
+{
+    return add_layer(net, DN_LAYER_RELU, net->width, 0.0f, err);
+}
+
+int dn_net_add_dropout(dn_net *net, float p, dn_err *err)
+{
+    if (!(p >= 0.0f && p <= 1.0f))
+        return dn_fail(err, DN_EINVAL, "dropout probability %g is outside [0, 1]", (double)p);
+    return add_layer(net, DN_LAYER_DROPOUT, net->width, p, err);
+}
+
+int dn_net_build(dn_net *net, int max_batch, dn_err *err)
+{
+    if (net->built)
+        return dn_fail(err, DN_EINVAL, "network already built");
+    if (max_batch < 1 || max_batch > DN_MAX_BATCH)
+        return dn_fail(err, DN_EINVAL, "batch size %d is outside [1, %d]", max_batch,
+                       DN_MAX_BATCH);
+    if (net->n_linear == 0)
+        return dn_fail(err, DN_EINVAL, "a network needs at least one linear layer");
+    size_t np = 0, nact = 0, nmask = 0;
+    size_t maxw = (size_t)net->input_width;
+    for (int i = 0; i < net->n_layers; i++) {
+        dn_layer *L = &net->layers[i];
+        if ((size_t)L->out > maxw)
+            maxw = (size_t)L->out;
+        if (L->kind == DN_LAYER_LINEAR) {
+            size_t nw = (size_t)L->in * (size_t)L->out;
+            L->w_off = np;
+            np += pad16(nw);
+            L->b_off = np;
+            np += pad16((size_t)L->out);
+            if (np > DN_MAX_PARAMS)
+                return dn_fail(err, DN_EINVAL,
+                               "the network has more than %zu parameters (layer %d is %dx%d)",
+                               DN_MAX_PARAMS, i, L->out, L->in);
+        }
+        if (L->kind != DN_LAYER_FLATTEN) {
+            nact += pad16((size_t)max_batch * (size_t)L->out);
+            if (nact > DN_MAX_ACT_FLOATS)
+                return dn_fail(err, DN_EINVAL,
+                               "activations for batches of %d need more than %zu floats",
+                               max_batch, DN_MAX_ACT_FLOATS);
+        }
+        if (L->kind == DN_LAYER_DROPOUT)
+            nmask += pad64((size_t)max_batch * (size_t)L->out);
+    }
+    net->n_params = np;
+    net->params = dn_alloc(np, sizeof(float));
+    net->grads = dn_alloc(np, sizeof(float));
+    net->act_mem = dn_alloc(nact, sizeof(float));
+    net->mask_mem = dn_alloc(nmask ? nmask : 1, 1);
+    net->gbuf[0] = dn_alloc((size_t)max_batch * maxw, sizeof(float));
+    net->gbuf[1] = dn_alloc((size_t)max_batch * maxw, sizeof(float));
+    net->losses = dn_alloc((size_t)max_batch, sizeof(float));
+    net->outs = calloc((size_t)net->n_layers, sizeof *net->outs);
+    if (!net->params || !net->grads || !net->act_mem || !net->mask_mem || !net->gbuf[0] ||
+        !net->gbuf[1] || !net->losses || !net->outs)
+        return dn_fail(err, DN_ENOMEM, "cannot allocate %zu parameters and %zu activations",
+                       np, nact);
+    size_t ao = 0, mo = 0;
+    for (int i = 0; i < net->n_layers; i++) {
+        dn_layer *L = &net->layers[i];
+        if (L->kind != DN_LAYER_FLATTEN) {
+            L->act = net->act_mem + ao;
+            ao += pad16((size_t)max_batch * (size_t)L->out);
+        }
+        if (L->kind == DN_LAYER_DROPOUT) {
+            L->mask = net->mask_mem + mo;
+            mo += pad64((size_t)max_batch * (size_t)L->out);
+        }
+    }
+    net->max_batch = max_batch;
+    net->training = true;
+    net->built = true;
+    return DN_OK;
+}
+
+dn_net *dn_net_mlp(const dn_mlp_spec *s, int max_batch, dn_err *err)
+{
+    if (s->n_hidden < 0 || s->n_hidden > DN_MAX_HIDDEN) {
+        dn_fail(err, DN_EINVAL, "%d hidden layers (at most %d)", s->n_hidden, DN_MAX_HIDDEN);
+        return NULL;
+    }
+    dn_net *net = dn_net_new(s->inputs, err);
+    if (!net)
+        return NULL;
+    int rc = dn_net_add_flatten(net, err);
+    if (!rc && s->input_dropout != 0.0f)
+        rc = dn_net_add_dropout(net, s->input_dropout, err);
+    for (int h = 0; h < s->n_hidden && !rc; h++) {
+        rc = dn_net_add_linear(net, s->hidden[h], err);
+        if (!rc)
+            rc = dn_net_add_relu(net, err);
+        if (!rc)
+            rc = dn_net_add_dropout(net, s->dropout[h], err);
+    }
+    if (!rc)
+        rc = dn_net_add_linear(net, s->outputs, err);
+    if (!rc)
+        rc = dn_net_build(net, max_batch, err);
+    if (rc) {
+        dn_net_free(net);
+        return NULL;
+    }
+    return net;
+}
+
+int dn_net_reset(dn_net *net, dn_init init, uint64_t seed, dn_err *err)
+{
+    if (!net->built)
+        return dn_fail(err, DN_EINVAL, "network not built");
+    if (init.kind == DN_INIT_NORMAL && !(init.sigma >= 0.0f && isfinite(init.sigma)))
+        return dn_fail(err, DN_EINVAL, "init sigma %g must be finite and >= 0",
+                       (double)init.sigma);
+    memset(net->params, 0, net->n_params * sizeof(float));
+    memset(net->grads, 0, net->n_params * sizeof(float));
+    int j = 0;
+    for (int i = 0; i < net->n_layers; i++) {
+        dn_layer *L = &net->layers[i];
+        if (L->kind != DN_LAYER_LINEAR)
+            continue;
+        float *w = net->params + L->w_off, *b = net->params + L->b_off;
+        size_t nw = (size_t)L->in * (size_t)L->out;
+        dn_stream ws = {seed, DN_PURPOSE_INIT, (uint32_t)(2 * j)};
+        dn_stream bs = {seed, DN_PURPOSE_INIT, (uint32_t)(2 * j + 1)};
+        if (init.kind == DN_INIT_NORMAL) {
+            #pragma omp parallel for schedule(static)
+            for (size_t k = 0; k < nw; k++)
+                w[k] = (float)(init.sigma * dn_normal(ws, k));
+        } else {
+            /* PyTorch's nn.Linear default: U(-1/sqrt(fan_in), 1/sqrt(fan_in)). */
+            double bound = 1.0 / sqrt((double)L->in);
+            #pragma omp parallel for schedule(static)
+            for (size_t k = 0; k < nw; k++)
+                w[k] = (float)((2.0 * dn_uniform(ws, k) - 1.0) * bound);
+            for (int k = 0; k < L->out; k++)
+                b[k] = (float)((2.0 * dn_uniform(bs, (uint64_t)k) - 1.0) * bound);
+        }
+        j++;
+    }
+    return DN_OK;
+}
+
+void dn_net_set_training(dn_net *net, bool training) { net->training = training; }
+bool dn_net_training(const dn_net *net) { return net->training; }
+
+void dn_net_set_rng(dn_net *net, uint64_t seed, uint32_t step)
+{
+    net->seed = seed;
+    net->step = step;
+}
+
+int dn_net_num_layers(const dn_net *net) { return net->n_layers; }
+int dn_net_input_width(const dn_net *net) { return net->input_width; }
+int dn_net_output_width(const dn_net *net) { return net->width; }
+int dn_net_max_batch(const dn_net *net) { return net->max_batch; }
+
+int dn_net_layer(const dn_net *net, int i, dn_layer_info *info)
+{
+    if (i < 0 || i >= net->n_layers)
+        return DN_EINVAL;
+    const dn_layer *L = &net->layers[i];
+    memset(info, 0, sizeof *info);
+    info->kind = L->kind;
+    info->in = L->in;
+    info->out = L->out;
+    info->p = L->p;
+    info->site = L->site;
+    if (L->kind == DN_LAYER_LINEAR && net->built) {
+        info->w = net->params + L->w_off;
+        info->b = net->params + L->b_off;
+        info->dw = net->grads + L->w_off;
+        info->db = net->grads + L->b_off;
+    }
+    return DN_OK;
+}
+
+float *dn_net_params(dn_net *net, size_t *count)
+{
+    if (count)
+        *count = net->n_params;
+    return net->params;
+}
+
+float *dn_net_grads(dn_net *net, size_t *count)
+{
+    if (count)
+        *count = net->n_params;
+    return net->grads;
+}
+
+const float *dn_net_activation(const dn_net *net, int i)
+{
+    return i >= 0 && i < net->n_layers && net->outs ? net->outs[i] : NULL;
+}
+
+const uint8_t *dn_net_mask(const dn_net *net, int i)
+{
+    return i >= 0 && i < net->n_layers ? net->layers[i].mask : NULL;
+}
+
+const float *dn_net_forward(dn_net *net, const float *x, int B)
+{
+    if (!net->built || B < 1 || B > net->max_batch)
+        return NULL;
+    net->input = x;
+    const float *cur = x;
+    for (int i = 0; i < net->n_layers; i++) {
+        dn_layer *L = &net->layers[i];
+        size_t n = (size_t)B * (size_t)L->out;
+        switch (L->kind) {
+        case DN_LAYER_FLATTEN:
+            break;
+        case DN_LAYER_LINEAR:
+            dn_linear_forward(L->act, cur, net->params + L->w_off, net->params + L->b_off, B,
+                              L->in, L->out);
+            cur = L->act;
+            break;
+        case DN_LAYER_RELU:
+            dn_relu_forward(L->act, cur, n);
+            cur = L->act;
+            break;
+        case DN_LAYER_DROPOUT:
+            if (net->training) {
+                /* p was checked when the layer was added: this cannot fail. */
+                dn_dropout_layer(L->act, L->mask, cur, n, L->p,
+                                 dn_dropout_stream(net->seed, L->site, net->step), NULL);
+                cur = L->act;
+            }
+            break;
+        }
+        net->outs[i] = cur;
+    }
+    net->last_batch = B;
+    return cur;
+}
+
+void dn_net_backward(dn_net *net, const float *dlogits, int B)
+{
+    /* The first layer with parameters needs no input gradient. */
+    int first = 0;
+    while (net->layers[first].kind != DN_LAYER_LINEAR)
+        first++;
+    const float *g = dlogits;
+    for (int i = net->n_layers - 1; i >= first; i--) {
+        dn_layer *L = &net->layers[i];
+        const float *in = i == 0 ? net->input : net->outs[i - 1];
+        float *next = g == net->gbuf[0] ? net->gbuf[1] : net->gbuf[0];
+        size_t n = (size_t)B * (size_t)L->out;
+        switch (L->kind) {
+        case DN_LAYER_FLATTEN:
+            next = (float *)g;
+            break;
+        case DN_LAYER_LINEAR:
+            dn_linear_backward(i == first ? NULL : next, net->grads + L->w_off,
+                               net->grads + L->b_off, g, in, net->params + L->w_off, B, L->in,
+                               L->out);
+            break;
+        case DN_LAYER_RELU:
+            dn_relu_backward(next, g, net->outs[i], n);
+            break;
+        case DN_LAYER_DROPOUT:
+            dn_dropout_backward(next, g, L->mask, n, L->p);
+            break;
+        }
+        g = next;
+    }
+}
+
+void dn_net_sgd(dn_net *net, float lr, float weight_decay)
+{
+    for (int i = 0; i < net->n_layers; i++) {
+        dn_layer *L = &net->layers[i];
+        if (L->kind != DN_LAYER_LINEAR)
+            continue;
+        dn_sgd_update(net->params + L->w_off, net->grads + L->w_off,
+                      (size_t)L->in * (size_t)L->out, lr, weight_decay);
+        dn_sgd_update(net->params + L->b_off, net->grads + L->b_off, (size_t)L->out, lr, 0.0f);
+    }
+}
+
+int dn_net_train_step(dn_net *net, const float *x, const uint8_t *y, int B, float lr,
+                      float weight_decay, double *loss_sum, size_t *correct, dn_err *err)
+{
+    if (!net->built || B < 1 || B > net->max_batch)
+        return dn_fail(err, DN_EINVAL, "batch of %d rows for a network built for %d", B,
+                       net->max_batch);
+    net->training = true;
+    const float *logits = dn_net_forward(net, x, B);
+    int C = net->width;
+    dn_softmax_xent_forward(net->losses, logits, y, B, C);
+    double sum = 0.0;
+    size_t ok = 0;
+    for (int r = 0; r < B; r++) {
+        sum += net->losses[r];
+        ok += dn_argmax(logits + (size_t)r * C, C) == y[r];
+    }
+    if (!isfinite(sum))
+        return dn_fail(err, DN_ENUMERIC, "the loss is %s", isnan(sum) ? "NaN" : "infinite");
+    *loss_sum += sum;
+    *correct += ok;
+    dn_softmax_xent_backward(net->gbuf[0], logits, y, B, C, 1.0f / (float)B);
+    dn_net_backward(net, net->gbuf[0], B);
+    dn_net_sgd(net, lr, weight_decay);
+    return DN_OK;
+}

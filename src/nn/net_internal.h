@@ -1,0 +1,36 @@
+/* The layout of dn_net, shared by the modules that drive it. */
+#ifndef DN_NET_INTERNAL_H
+#define DN_NET_INTERNAL_H
+
+#include "core/internal.h"
+
+typedef struct {
+    dn_layer_kind kind;
+    int in, out;
+    float p;
+    int site;            /* Linear layers before this one */
+    size_t w_off, b_off; /* into params / grads (Linear) */
+    float *act;          /* own output buffer (not Flatten) */
+    uint8_t *mask;       /* Dropout */
+} dn_layer;
+
+struct dn_net {
+    int input_width;
+    int width; /* output width of the last layer added */
+    int n_layers, cap_layers, n_linear;
+    dn_layer *layers;
+    bool built, training;
+    int max_batch, last_batch;
+    size_t n_params;
+    float *params, *grads;
+    float *act_mem;
+    uint8_t *mask_mem;
+    float *gbuf[2];
+    float *losses;
+    const float **outs; /* output of each layer in the last forward pass */
+    const float *input;
+    uint64_t seed;
+    uint32_t step;
+};
+
+#endif

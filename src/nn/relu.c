@@ -1,0 +1,15 @@
+#include "core/internal.h"
+
+void dn_relu_forward(float *out, const float *inp, size_t n)
+{
+    #pragma omp parallel for schedule(static)
+    for (size_t i = 0; i < n; i++)
+        out[i] = inp[i] > 0.0f ? inp[i] : 0.0f;
+}
+
+void dn_relu_backward(float *dinp, const float *dout, const float *out, size_t n)
+{
+    #pragma omp parallel for schedule(static)
+    for (size_t i = 0; i < n; i++)
+        dinp[i] = out[i] > 0.0f ? dout[i] : 0.0f;
+}

@@ -1,0 +1,172 @@
+/* The training loop: d2l's train_ch3 with test loss, reproducible steps and
+ * no allocation inside the loop. */
+#include "nn/net_internal.h"
+
+#include <math.h>
+#include <stdlib.h>
+
+void dn_fit_opts_default(dn_fit_opts *o)
+{
+    o->epochs = 10;
+    o->batch_size = 256;
+    o->lr = 0.5f;
+    o->weight_decay = 0.0f;
+    o->seed = 1;
+    o->start_epoch = 0;
+}
+
+static int check_data(const dn_net *net, const dn_dataset *ds, const char *what, dn_err *err)
+{
+    if (!ds || ds->n == 0)
+        return dn_fail(err, DN_EINVAL, "the %s set is empty", what);
+    if ((size_t)ds->rows * (size_t)ds->cols != (size_t)net->input_width)
+        return dn_fail(err, DN_EINVAL, "%s images have %d pixels, the network takes %d", what,
+                       ds->rows * ds->cols, net->input_width);
+    if (ds->classes > net->width)
+        return dn_fail(err, DN_EINVAL, "%s set has %d classes, the network outputs %d", what,
+                       ds->classes, net->width);
+    if (ds->n > UINT32_MAX)
+        return dn_fail(err, DN_EINVAL, "%s set has more than 2^32 examples", what);
+    return DN_OK;
+}
+
+/* Loss and accuracy in eval mode, in blocks of the network's max batch. */
+static int evaluate_ws(dn_net *net, const dn_dataset *ds, float *x, uint32_t *idx, double *loss,
+                       double *acc, dn_err *err)
+{
+    bool was_training = net->training;
+    net->training = false;
+    int C = net->width;
+    double sum = 0.0;
+    size_t correct = 0;
+    for (size_t start = 0; start < ds->n; start += (size_t)net->max_batch) {
+        int b = (int)(ds->n - start < (size_t)net->max_batch ? ds->n - start
+                                                             : (size_t)net->max_batch);
+        for (int i = 0; i < b; i++)
+            idx[i] = (uint32_t)(start + (size_t)i);
+        dn_batch_images(x, ds, idx, (size_t)b);
+        const float *logits = dn_net_forward(net, x, b);
+        const uint8_t *y = ds->labels + start;
+        dn_softmax_xent_forward(net->losses, logits, y, b, C);
+        for (int r = 0; r < b; r++) {
+            sum += net->losses[r];
+            correct += dn_argmax(logits + (size_t)r * C, C) == y[r];
+        }
+    }
+    net->training = was_training;
+    if (!isfinite(sum))
+        return dn_fail(err, DN_ENUMERIC, "the evaluation loss is %s",
+                       isnan(sum) ? "NaN" : "infinite");
+    *loss = sum / (double)ds->n;
+    *acc = (double)correct / (double)ds->n;
+    return DN_OK;
+}
+
+int dn_evaluate(dn_net *net, const dn_dataset *ds, double *loss, double *acc, dn_err *err)
+{
+    if (!net->built)
+        return dn_fail(err, DN_EINVAL, "network not built");
+    int rc = check_data(net, ds, "evaluation", err);
+    if (rc)
+        return rc;
+    float *x = dn_alloc((size_t)net->max_batch * (size_t)net->input_width, sizeof(float));
+    uint32_t *idx = dn_alloc((size_t)net->max_batch, sizeof(uint32_t));
+    if (!x || !idx)
+        rc = dn_fail(err, DN_ENOMEM, "cannot allocate an evaluation batch");
+    else
+        rc = evaluate_ws(net, ds, x, idx, loss, acc, err);
+    dn_free(x);
+    dn_free(idx);
+    return rc;
+}
+
+int dn_fit(dn_net *net, const dn_dataset *train, const dn_dataset *test, const dn_fit_opts *o,
+           const dn_fit_hooks *hooks, dn_err *err)
+{
+    if (!net->built)
+        return dn_fail(err, DN_EINVAL, "network not built");
+    if (o->epochs < 1)
+        return dn_fail(err, DN_EINVAL, "epochs must be at least 1, not %d", o->epochs);
+    if (o->start_epoch < 0 || o->start_epoch > o->epochs)
+        return dn_fail(err, DN_EINVAL, "start epoch %d is outside [0, %d]", o->start_epoch,
+                       o->epochs);
+    if (o->batch_size < 1 || o->batch_size > net->max_batch)
+        return dn_fail(err, DN_EINVAL, "batch size %d is outside [1, %d]", o->batch_size,
+                       net->max_batch);
+    if (!(o->lr > 0.0f) || !isfinite(o->lr))
+        return dn_fail(err, DN_EINVAL, "learning rate %g must be positive and finite",
+                       (double)o->lr);
+    if (!(o->weight_decay >= 0.0f) || !isfinite(o->weight_decay))
+        return dn_fail(err, DN_EINVAL, "weight decay %g must be >= 0 and finite",
+                       (double)o->weight_decay);
+    int rc = check_data(net, train, "training", err);
+    if (!rc && test)
+        rc = check_data(net, test, "test", err);
+    if (rc)
+        return rc;
+    if ((size_t)o->batch_size > train->n)
+        return dn_fail(err, DN_EINVAL, "batch size %d is larger than the training set (%zu)",
+                       o->batch_size, train->n);
+    size_t steps = (train->n + (size_t)o->batch_size - 1) / (size_t)o->batch_size;
+    if ((uint64_t)steps * (uint64_t)o->epochs > UINT32_MAX)
+        return dn_fail(err, DN_EINVAL, "%d epochs of %zu steps exceed 2^32 steps", o->epochs,
+                       steps);
+
+    size_t width = (size_t)net->input_width;
+    size_t rows = (size_t)net->max_batch;
+    uint32_t *perm = dn_alloc(train->n, sizeof(uint32_t));
+    uint32_t *idx = dn_alloc(rows, sizeof(uint32_t));
+    float *x = dn_alloc(rows * width, sizeof(float));
+    uint8_t *y = dn_alloc(rows, 1);
+    if (!perm || !idx || !x || !y) {
+        rc = dn_fail(err, DN_ENOMEM, "cannot allocate training buffers");
+        goto out;
+    }
+    for (int e = o->start_epoch; e < o->epochs; e++) {
+        double t0 = dn_now();
+        dn_shuffle(perm, (uint32_t)train->n, o->seed, (uint32_t)e);
+        double loss_sum = 0.0;
+        size_t correct = 0;
+        for (size_t s = 0; s < steps; s++) {
+            size_t lo = s * (size_t)o->batch_size;
+            int b = (int)(train->n - lo < (size_t)o->batch_size ? train->n - lo
+                                                                : (size_t)o->batch_size);
+            dn_batch_images(x, train, perm + lo, (size_t)b);
+            for (int r = 0; r < b; r++)
+                y[r] = train->labels[perm[lo + (size_t)r]];
+            dn_net_set_rng(net, o->seed, (uint32_t)((size_t)e * steps + s));
+            double before = loss_sum;
+            rc = dn_net_train_step(net, x, y, b, o->lr, o->weight_decay, &loss_sum, &correct,
+                                   err);
+            if (rc == DN_ENUMERIC)
+                rc = dn_fail(err, DN_ENUMERIC,
+                             "training diverged: the loss became not finite at epoch %d, step "
+                             "%zu of %zu (try a smaller learning rate than %g)",
+                             e + 1, s + 1, steps, (double)o->lr);
+            if (rc)
+                goto out;
+            if (hooks && hooks->on_step)
+                hooks->on_step(hooks->user, e + 1, s + 1, steps, (loss_sum - before) / b);
+        }
+        dn_epoch_stats st = {.epoch = e + 1,
+                             .train_loss = loss_sum / (double)train->n,
+                             .train_acc = (double)correct / (double)train->n,
+                             .test_loss = NAN,
+                             .test_acc = NAN};
+        if (test && (rc = evaluate_ws(net, test, x, idx, &st.test_loss, &st.test_acc, err)))
+            goto out;
+        st.seconds = dn_now() - t0;
+        if (hooks && hooks->on_epoch && hooks->on_epoch(hooks->user, &st)) {
+            rc = dn_fail(err, DN_ESTOPPED, "training stopped after epoch %d", e + 1);
+            goto out;
+        }
+    }
+    rc = DN_OK;
+out:
+    dn_free(perm);
+    dn_free(idx);
+    dn_free(x);
+    dn_free(y);
+    net->training = true;
+    return rc;
+}

@@ -1,0 +1,323 @@
+/* Networks and training (src/nn/net.c, src/run/train.c): modes, resets,
+ * reproducibility, and the pairing of configurations. */
+#include "helpers.h"
+
+#include <criterion/criterion.h>
+#include <math.h>
+#include <stdlib.h>
+#include <string.h>
+
+static dn_mlp_spec d2l_spec(float p1, float p2)
+{
+    dn_mlp_spec s = {.inputs = 784, .outputs = 10, .n_hidden = 2, .hidden = {256, 256},
+                     .dropout = {p1, p2}, .input_dropout = 0.0f};
+    return s;
+}
+
+static dn_net *make(dn_mlp_spec s, int max_batch, uint64_t seed)
+{
+    dn_err err = {0};
+    dn_net *net = dn_net_mlp(&s, max_batch, &err);
+    cr_assert(net, "%s", err.msg);
+    cr_assert_eq(dn_net_reset(net, (dn_init){DN_INIT_NORMAL, 0.01f}, seed, &err), DN_OK, "%s",
+                 err.msg);
+    return net;
+}
+
+static float *batch(int b, uint32_t tag)
+{
+    float *x = malloc((size_t)b * 784 * sizeof *x);
+    dn_uniform_fill((dn_stream){1, tag, 0}, x, (size_t)b * 784);
+    return x;
+}
+
+Test(net, layout_matches_the_d2l_model)
+{
+    dn_net *net = make(d2l_spec(0.2f, 0.5f), 16, 1);
+    dn_layer_kind kinds[] = {DN_LAYER_FLATTEN, DN_LAYER_LINEAR, DN_LAYER_RELU, DN_LAYER_DROPOUT,
+                             DN_LAYER_LINEAR,  DN_LAYER_RELU,   DN_LAYER_DROPOUT,
+                             DN_LAYER_LINEAR};
+    cr_assert_eq(dn_net_num_layers(net), 8);
+    for (int i = 0; i < 8; i++) {
+        dn_layer_info L;
+        cr_assert_eq(dn_net_layer(net, i, &L), DN_OK);
+        cr_assert_eq(L.kind, kinds[i], "layer %d", i);
+    }
+    dn_layer_info L;
+    dn_net_layer(net, 3, &L);
+    cr_assert_eq(L.p, 0.2f);
+    cr_assert_eq(L.site, 1);
+    dn_net_layer(net, 6, &L);
+    cr_assert_eq(L.p, 0.5f);
+    cr_assert_eq(L.site, 2);
+    dn_net_layer(net, 1, &L);
+    cr_assert_eq(L.in, 784);
+    cr_assert_eq(L.out, 256);
+    cr_assert_eq(((uintptr_t)L.w) % 64, 0, "weights are 64-byte aligned");
+    cr_assert_eq(dn_net_layer(net, 8, &L), DN_EINVAL);
+    dn_net_free(net);
+}
+
+Test(net, eval_mode_dropout_is_the_identity)
+{
+    dn_net *net = make(d2l_spec(0.2f, 0.5f), 32, 1);
+    float *x = batch(32, 1);
+    dn_net_set_training(net, false);
+    const float *z1 = dn_net_forward(net, x, 32);
+    float first[320];
+    memcpy(first, z1, sizeof first);
+    /* dropout layers pass their input on untouched */
+    cr_assert_eq(dn_net_activation(net, 3), dn_net_activation(net, 2));
+    cr_assert_eq(dn_net_activation(net, 6), dn_net_activation(net, 5));
+    /* evaluating twice, even with other random streams, gives the same bits */
+    dn_net_set_rng(net, 99, 12345);
+    const float *z2 = dn_net_forward(net, x, 32);
+    cr_assert_eq(memcmp(first, z2, sizeof first), 0);
+    /* and equals a network without dropout layers at all */
+    dn_net *plain = make(d2l_spec(0.0f, 0.0f), 32, 1);
+    dn_net_set_training(plain, false);
+    const float *z3 = dn_net_forward(plain, x, 32);
+    cr_assert_eq(memcmp(first, z3, sizeof first), 0);
+    free(x);
+    dn_net_free(net);
+    dn_net_free(plain);
+}
+
+Test(net, training_mode_masks_follow_seed_and_step)
+{
+    dn_net *net = make(d2l_spec(0.2f, 0.5f), 32, 1);
+    float *x = batch(32, 2);
+    dn_net_set_training(net, true);
+    dn_net_set_rng(net, 5, 7);
+    float a[320], b[320];
+    memcpy(a, dn_net_forward(net, x, 32), sizeof a);
+    dn_net_set_rng(net, 5, 7);
+    memcpy(b, dn_net_forward(net, x, 32), sizeof b);
+    cr_assert_eq(memcmp(a, b, sizeof a), 0, "same (seed, step): same masks");
+    /* the mask of layer 3 is the one dn_dropout_layer draws from its stream */
+    const uint8_t *m = dn_net_mask(net, 3);
+    for (uint64_t i = 0; i < 32 * 256; i += 37)
+        cr_assert_eq(m[i], dn_uniform(dn_dropout_stream(5, 1, 7), i) > 0.2f);
+    dn_net_set_rng(net, 5, 8);
+    memcpy(b, dn_net_forward(net, x, 32), sizeof b);
+    cr_assert_neq(memcmp(a, b, sizeof a), 0, "another step: other masks");
+    free(x);
+    dn_net_free(net);
+}
+
+Test(net, init_schemes)
+{
+    dn_net *net = make(d2l_spec(0.2f, 0.5f), 4, 1);
+    dn_layer_info L;
+    dn_net_layer(net, 1, &L);
+    size_t n = 784 * 256;
+    double s1 = 0, s2 = 0;
+    for (size_t i = 0; i < n; i++) {
+        s1 += L.w[i];
+        s2 += (double)L.w[i] * L.w[i];
+    }
+    double sd = sqrt(s2 / (double)n);
+    /* sd of N(0, 0.01^2) from 200704 draws: within 1 % (se of sd ~ 0.16 %) */
+    cr_assert(fabs(sd - 0.01) < 1e-4, "sd %g", sd);
+    cr_assert(fabs(s1 / (double)n) < 5 * 0.01 / sqrt((double)n), "mean %g", s1 / (double)n);
+    for (int i = 0; i < 256; i++)
+        cr_assert_eq(L.b[i], 0.0f);
+    dn_err err = {0};
+    cr_assert_eq(dn_net_reset(net, (dn_init){DN_INIT_PYTORCH, 0}, 1, &err), DN_OK);
+    for (int li = 1; li < 8; li += 3) {
+        dn_net_layer(net, li, &L);
+        float bound = 1.0f / sqrtf((float)L.in);
+        float wmax = 0, bmax = 0;
+        for (size_t i = 0; i < (size_t)L.in * L.out; i++)
+            wmax = fmaxf(wmax, fabsf(L.w[i]));
+        for (int i = 0; i < L.out; i++)
+            bmax = fmaxf(bmax, fabsf(L.b[i]));
+        cr_assert(wmax <= bound && wmax > 0.95f * bound, "layer %d: max |w| %g, bound %g", li,
+                  (double)wmax, (double)bound);
+        cr_assert(bmax <= bound && bmax > 0.5f * bound, "layer %d: max |b| %g", li, (double)bmax);
+    }
+    cr_assert_eq(dn_net_reset(net, (dn_init){DN_INIT_NORMAL, NAN}, 1, &err), DN_EINVAL);
+    dn_net_free(net);
+}
+
+/* Two configurations that differ only in dropout rates, one seed: the same
+ * initial weights and (through dn_fit) the same data order and uniforms. */
+Test(net, same_seed_same_initial_weights_across_configurations)
+{
+    dn_net *a = make(d2l_spec(0.2f, 0.5f), 4, 17), *b = make(d2l_spec(0.5f, 0.2f), 4, 17);
+    dn_net *c = make(d2l_spec(0.2f, 0.5f), 4, 18);
+    size_t na, nb;
+    float *pa = dn_net_params(a, &na), *pb = dn_net_params(b, &nb);
+    cr_assert_eq(na, nb);
+    cr_assert_eq(memcmp(pa, pb, na * sizeof *pa), 0);
+    cr_assert_neq(memcmp(pa, dn_net_params(c, NULL), na * sizeof *pa), 0);
+    dn_net_free(a);
+    dn_net_free(b);
+    dn_net_free(c);
+}
+
+typedef struct {
+    dn_epoch_stats st[8];
+    int n;
+} record;
+
+static int rec(void *user, const dn_epoch_stats *s)
+{
+    record *r = user;
+    r->st[r->n++] = *s;
+    return 0;
+}
+
+static dn_net *fit_synthetic(dn_mlp_spec spec, uint64_t seed, int threads, record *r,
+                             int epochs)
+{
+    dn_dataset train, test;
+    synthetic_dataset(&train, 600, 1);
+    synthetic_dataset(&test, 200, 2);
+    dn_set_threads(threads);
+    dn_net *net = make(spec, 256, seed);
+    dn_fit_opts o;
+    dn_fit_opts_default(&o);
+    o.epochs = epochs;
+    o.batch_size = 32;
+    o.lr = 0.5f;
+    o.seed = seed;
+    dn_fit_hooks h = {NULL, rec, r};
+    dn_err err = {0};
+    cr_assert_eq(dn_fit(net, &train, &test, &o, &h, &err), DN_OK, "%s", err.msg);
+    dn_set_threads(0);
+    dn_dataset_free(&train);
+    dn_dataset_free(&test);
+    return net;
+}
+
+Test(train, learns_a_separable_problem)
+{
+    record r = {0};
+    dn_net *net = fit_synthetic(d2l_spec(0.2f, 0.5f), 1, 0, &r, 4);
+    cr_assert_eq(r.n, 4);
+    cr_assert_lt(r.st[3].train_loss, r.st[0].train_loss);
+    cr_assert_gt(r.st[3].test_acc, 0.9, "test accuracy %f", r.st[3].test_acc);
+    cr_assert(isfinite(r.st[3].test_loss) && r.st[3].test_loss < 0.5, "test loss %f",
+              r.st[3].test_loss);
+    dn_net_free(net);
+}
+
+Test(train, same_seed_same_bits_different_seed_different_bits)
+{
+    record r1 = {0}, r2 = {0}, r3 = {0};
+    dn_net *a = fit_synthetic(d2l_spec(0.2f, 0.5f), 7, 0, &r1, 2);
+    dn_net *b = fit_synthetic(d2l_spec(0.2f, 0.5f), 7, 0, &r2, 2);
+    dn_net *c = fit_synthetic(d2l_spec(0.2f, 0.5f), 8, 0, &r3, 2);
+    size_t n;
+    float *pa = dn_net_params(a, &n);
+    cr_assert_eq(memcmp(pa, dn_net_params(b, NULL), n * sizeof(float)), 0);
+    for (int e = 0; e < 2; e++) {
+        cr_assert_eq(r1.st[e].train_loss, r2.st[e].train_loss);
+        cr_assert_eq(r1.st[e].test_loss, r2.st[e].test_loss);
+        cr_assert_eq(r1.st[e].test_acc, r2.st[e].test_acc);
+    }
+    cr_assert_neq(memcmp(pa, dn_net_params(c, NULL), n * sizeof(float)), 0);
+    cr_assert_neq(r1.st[1].train_loss, r3.st[1].train_loss);
+    dn_net_free(a);
+    dn_net_free(b);
+    dn_net_free(c);
+}
+
+Test(train, same_bits_for_1_2_and_4_threads)
+{
+    record r1 = {0}, r2 = {0}, r4 = {0};
+    dn_net *a = fit_synthetic(d2l_spec(0.2f, 0.5f), 3, 1, &r1, 2);
+    dn_net *b = fit_synthetic(d2l_spec(0.2f, 0.5f), 3, 2, &r2, 2);
+    dn_net *c = fit_synthetic(d2l_spec(0.2f, 0.5f), 3, 4, &r4, 2);
+    size_t n;
+    float *pa = dn_net_params(a, &n);
+    cr_assert_eq(memcmp(pa, dn_net_params(b, NULL), n * sizeof(float)), 0, "1 vs 2 threads");
+    cr_assert_eq(memcmp(pa, dn_net_params(c, NULL), n * sizeof(float)), 0, "1 vs 4 threads");
+    cr_assert_eq(r1.st[1].test_loss, r2.st[1].test_loss);
+    cr_assert_eq(r1.st[1].test_loss, r4.st[1].test_loss);
+    dn_net_free(a);
+    dn_net_free(b);
+    dn_net_free(c);
+}
+
+/* d2l's readers: "does calling train again continue training?" With dropnet,
+ * reset gives fresh parameters: identical to a network never trained. */
+Test(train, reset_gives_fresh_parameters)
+{
+    record r = {0};
+    dn_net *trained = fit_synthetic(d2l_spec(0.2f, 0.5f), 5, 0, &r, 1);
+    dn_net *fresh = make(d2l_spec(0.2f, 0.5f), 256, 5);
+    size_t n;
+    float *pt = dn_net_params(trained, &n);
+    cr_assert_neq(memcmp(pt, dn_net_params(fresh, NULL), n * sizeof(float)), 0);
+    cr_assert_eq(dn_net_reset(trained, (dn_init){DN_INIT_NORMAL, 0.01f}, 5, NULL), DN_OK);
+    cr_assert_eq(memcmp(pt, dn_net_params(fresh, NULL), n * sizeof(float)), 0);
+    dn_net_free(trained);
+    dn_net_free(fresh);
+}
+
+Test(train, divergence_names_epoch_and_step)
+{
+    dn_dataset train;
+    synthetic_dataset(&train, 300, 1);
+    dn_net *net = make(d2l_spec(0.0f, 0.0f), 64, 1);
+    dn_fit_opts o;
+    dn_fit_opts_default(&o);
+    o.batch_size = 64;
+    o.lr = 1e6f;
+    dn_err err = {0};
+    cr_assert_eq(dn_fit(net, &train, NULL, &o, NULL, &err), DN_ENUMERIC);
+    cr_assert(strstr(err.msg, "epoch 1, step"), "%s", err.msg);
+    cr_assert(strstr(err.msg, "not finite"), "%s", err.msg);
+    dn_dataset_free(&train);
+    dn_net_free(net);
+}
+
+Test(train, rejects_bad_options)
+{
+    dn_dataset train;
+    synthetic_dataset(&train, 100, 1);
+    dn_net *net = make(d2l_spec(0.2f, 0.5f), 64, 1);
+    dn_fit_opts o;
+    dn_err err = {0};
+    dn_fit_opts_default(&o); o.batch_size = 0;
+    cr_assert_eq(dn_fit(net, &train, NULL, &o, NULL, &err), DN_EINVAL);
+    cr_assert(strstr(err.msg, "batch size 0"), "%s", err.msg);
+    dn_fit_opts_default(&o); o.batch_size = 64; o.lr = 0.0f;
+    cr_assert_eq(dn_fit(net, &train, NULL, &o, NULL, &err), DN_EINVAL);
+    cr_assert(strstr(err.msg, "learning rate"), "%s", err.msg);
+    dn_fit_opts_default(&o); o.batch_size = 64; o.lr = NAN;
+    cr_assert_eq(dn_fit(net, &train, NULL, &o, NULL, &err), DN_EINVAL);
+    dn_fit_opts_default(&o); o.batch_size = 64; o.epochs = 0;
+    cr_assert_eq(dn_fit(net, &train, NULL, &o, NULL, &err), DN_EINVAL);
+    cr_assert(strstr(err.msg, "epochs"), "%s", err.msg);
+    dn_fit_opts_default(&o); o.batch_size = 64; o.weight_decay = -1.0f;
+    cr_assert_eq(dn_fit(net, &train, NULL, &o, NULL, &err), DN_EINVAL);
+    dn_dataset_free(&train);
+    dn_net_free(net);
+}
+
+Test(net, rejects_bad_layers)
+{
+    dn_err err = {0};
+    dn_net *net = dn_net_new(784, &err);
+    cr_assert(net);
+    cr_assert_eq(dn_net_add_dropout(net, 1.5f, &err), DN_EINVAL);
+    cr_assert(strstr(err.msg, "outside [0, 1]"), "%s", err.msg);
+    cr_assert_eq(dn_net_add_linear(net, 0, &err), DN_EINVAL);
+    cr_assert_eq(dn_net_build(net, 8, &err), DN_EINVAL, "no linear layer");
+    cr_assert_eq(dn_net_add_linear(net, 10, &err), DN_OK);
+    cr_assert_eq(dn_net_build(net, 0, &err), DN_EINVAL);
+    cr_assert_eq(dn_net_build(net, 8, &err), DN_OK);
+    cr_assert_eq(dn_net_add_relu(net, &err), DN_EINVAL, "no layers after build");
+    cr_assert_null(dn_net_forward(net, NULL, 9), "batch above max_batch");
+    dn_net_free(net);
+    /* absurd sizes are refused before allocating */
+    dn_mlp_spec s = d2l_spec(0.2f, 0.5f);
+    s.hidden[0] = 1 << 24;
+    s.hidden[1] = 1 << 24;
+    cr_assert_null(dn_net_mlp(&s, 256, &err));
+    cr_assert_eq(err.code, DN_EINVAL);
+    cr_assert(strstr(err.msg, "parameters"), "%s", err.msg);
+}
