@@ -55,16 +55,19 @@ typedef struct {
     int epochs;
 } train_ctx;
 
-static void on_step(void *user, int epoch, size_t step, size_t steps, double loss)
+static int on_step(void *user, const dn_step_stats *st)
 {
     train_ctx *c = user;
     if (!c->progress)
-        return;
+        return 0;
+    int epoch = st->epoch;
+    size_t step = st->step, steps = st->steps_per_epoch;
+    double loss = st->loss_sum / st->batch;
     double now = dn_now();
     if (step == 1)
         c->epoch_start = now;
     if (step != steps && now - c->last_draw < 0.1)
-        return;
+        return 0;
     c->last_draw = now;
     double per = (now - c->epoch_start) / (double)step;
     int width = 30, fill = (int)((double)width * (double)step / (double)steps);
@@ -75,6 +78,7 @@ static void on_step(void *user, int epoch, size_t step, size_t steps, double los
     fprintf(stderr, "\repoch %d/%d [%s] %zu/%zu  loss %.4f  ETA %.1fs ", epoch, c->epochs, bar,
             step, steps, loss, per * (double)(steps - step));
     fflush(stderr);
+    return 0;
 }
 
 static int on_epoch(void *user, const dn_epoch_stats *s)
@@ -209,6 +213,10 @@ int cmd_train(int argc, char **argv)
             unsigned long long s;
             if (parse_u64("--seed", optarg, &s))
                 return EXIT_USAGE;
+            if (s > DN_MAX_SEED) {
+                cli_error("--seed: %s is above 2^53 - 1", optarg);
+                return EXIT_USAGE;
+            }
             cfg.fit.seed = s;
             break;
         }

@@ -273,8 +273,18 @@ typedef struct {
 } dn_epoch_stats;
 
 typedef struct {
-    /* After each step; may be NULL. */
-    void (*on_step)(void *user, int epoch, size_t step, size_t steps_per_epoch, double loss);
+    int epoch;              /* 1-based */
+    size_t step;            /* 1-based, within the epoch */
+    size_t steps_per_epoch;
+    int batch;              /* rows in this step's batch */
+    double loss_sum;        /* summed loss of this batch (dropout on) */
+    size_t correct;         /* correct predictions in this batch */
+} dn_step_stats;
+
+typedef struct {
+    /* After each step; nonzero stops training (DN_ESTOPPED) with the step
+     * complete. May be NULL. */
+    int (*on_step)(void *user, const dn_step_stats *stats);
     /* After each epoch; nonzero stops training with DN_ESTOPPED. May be NULL. */
     int (*on_epoch)(void *user, const dn_epoch_stats *stats);
     void *user;
@@ -306,6 +316,13 @@ int dn_init_parse(const char *text, dn_init *init, dn_err *err);
 void dn_init_format(dn_init init, char *out, size_t outsz);
 /* config.json text (free() it), with library versions and the data directory. */
 char *dn_config_json(const dn_run_config *cfg, const char *data_dir, dn_err *err);
+/* Reads back what dn_config_json wrote (unknown fields are ignored, missing
+ * or malformed ones are errors naming the field; `what` names the source in
+ * messages). data_dir (may be NULL) receives the "data" field if present. */
+int dn_config_parse(const char *json, const char *what, dn_run_config *cfg, char *data_dir,
+                    size_t data_dir_size, dn_err *err);
+/* Largest seed: 2^53 - 1, so JSON readers keep it exact. */
+#define DN_MAX_SEED 9007199254740991ULL
 
 /* A run directory: config.json, then metrics.csv and metrics.jsonl, one row
  * per epoch, flushed as each epoch ends. */

@@ -130,3 +130,116 @@ char *dn_config_json(const dn_run_config *c, const char *data_dir, dn_err *err)
         dn_fail(err, DN_ENOMEM, "cannot build config.json");
     return text;
 }
+
+/* ---- reading config.json back ---- */
+
+static int get_num(const cJSON *root, const char *key, const char *what, double lo, double hi,
+                   double *out, dn_err *err)
+{
+    const cJSON *v = cJSON_GetObjectItemCaseSensitive(root, key);
+    if (!v)
+        return dn_fail(err, DN_EFORMAT, "%s: missing field \"%s\"", what, key);
+    if (!cJSON_IsNumber(v) || !isfinite(v->valuedouble) || v->valuedouble < lo ||
+        v->valuedouble > hi)
+        return dn_fail(err, DN_EFORMAT, "%s: field \"%s\" must be a number in [%g, %g]", what,
+                       key, lo, hi);
+    *out = v->valuedouble;
+    return DN_OK;
+}
+
+static int get_int(const cJSON *root, const char *key, const char *what, double lo, double hi,
+                   int *out, dn_err *err)
+{
+    double d = 0.0;
+    int rc = get_num(root, key, what, lo, hi, &d, err);
+    if (rc)
+        return rc;
+    if (d != (double)(int)d)
+        return dn_fail(err, DN_EFORMAT, "%s: field \"%s\" must be an integer", what, key);
+    *out = (int)d;
+    return DN_OK;
+}
+
+int dn_config_parse(const char *json, const char *what, dn_run_config *c, char *data_dir,
+                    size_t data_dir_size, dn_err *err)
+{
+    memset(c, 0, sizeof *c);
+    if (data_dir && data_dir_size)
+        data_dir[0] = '\0';
+    cJSON *root = cJSON_Parse(json);
+    if (!root)
+        return dn_fail(err, DN_EFORMAT, "%s: not valid JSON (near offset %ld)", what,
+                       cJSON_GetErrorPtr() ? (long)(cJSON_GetErrorPtr() - json) : -1L);
+    int rc = DN_OK;
+    double d;
+    if (!cJSON_IsObject(root)) {
+        rc = dn_fail(err, DN_EFORMAT, "%s: not a JSON object", what);
+        goto out;
+    }
+    const cJSON *preset = cJSON_GetObjectItemCaseSensitive(root, "preset");
+    if (cJSON_IsString(preset))
+        snprintf(c->preset, sizeof c->preset, "%s", preset->valuestring);
+    if ((rc = get_int(root, "inputs", what, 1, 1 << 24, &c->arch.inputs, err)) ||
+        (rc = get_int(root, "outputs", what, 1, 1 << 24, &c->arch.outputs, err)))
+        goto out;
+    const cJSON *hid = cJSON_GetObjectItemCaseSensitive(root, "hidden");
+    const cJSON *drop = cJSON_GetObjectItemCaseSensitive(root, "dropout");
+    if (!cJSON_IsArray(hid) || !cJSON_IsArray(drop) || cJSON_GetArraySize(hid) > DN_MAX_HIDDEN ||
+        cJSON_GetArraySize(hid) != cJSON_GetArraySize(drop)) {
+        rc = dn_fail(err, DN_EFORMAT,
+                     "%s: \"hidden\" and \"dropout\" must be arrays of equal length (at most %d)",
+                     what, DN_MAX_HIDDEN);
+        goto out;
+    }
+    c->arch.n_hidden = cJSON_GetArraySize(hid);
+    for (int i = 0; i < c->arch.n_hidden; i++) {
+        const cJSON *h = cJSON_GetArrayItem(hid, i), *p = cJSON_GetArrayItem(drop, i);
+        if (!cJSON_IsNumber(h) || h->valuedouble < 1 || h->valuedouble > (1 << 24) ||
+            h->valuedouble != (double)(int)h->valuedouble || !cJSON_IsNumber(p) ||
+            !(p->valuedouble >= 0.0 && p->valuedouble <= 1.0)) {
+            rc = dn_fail(err, DN_EFORMAT, "%s: hidden layer %d: bad width or dropout", what,
+                         i + 1);
+            goto out;
+        }
+        c->arch.hidden[i] = (int)h->valuedouble;
+        c->arch.dropout[i] = (float)p->valuedouble;
+    }
+    if ((rc = get_num(root, "input_dropout", what, 0, 1, &d, err)))
+        goto out;
+    c->arch.input_dropout = (float)d;
+    const cJSON *init = cJSON_GetObjectItemCaseSensitive(root, "init");
+    if (!cJSON_IsString(init)) {
+        rc = dn_fail(err, DN_EFORMAT, "%s: missing field \"init\"", what);
+        goto out;
+    }
+    if (dn_init_parse(init->valuestring, &c->init, NULL)) {
+        rc = dn_fail(err, DN_EFORMAT, "%s: field \"init\" is not normal:SIGMA or pytorch", what);
+        goto out;
+    }
+    if ((rc = get_num(root, "lr", what, 1e-30, 1e6, &d, err)))
+        goto out;
+    c->fit.lr = (float)d;
+    if ((rc = get_int(root, "batch_size", what, 1, 1 << 20, &c->fit.batch_size, err)) ||
+        (rc = get_int(root, "epochs", what, 1, 1000000, &c->fit.epochs, err)))
+        goto out;
+    if ((rc = get_num(root, "weight_decay", what, 0, 1e6, &d, err)))
+        goto out;
+    c->fit.weight_decay = (float)d;
+    if ((rc = get_num(root, "seed", what, 0, (double)DN_MAX_SEED, &d, err)))
+        goto out;
+    if (d != floor(d)) {
+        rc = dn_fail(err, DN_EFORMAT, "%s: field \"seed\" must be an integer", what);
+        goto out;
+    }
+    c->fit.seed = (uint64_t)d;
+    const cJSON *th = cJSON_GetObjectItemCaseSensitive(root, "threads");
+    c->threads = cJSON_IsNumber(th) && th->valuedouble >= 0 && th->valuedouble <= 1024
+                     ? (int)th->valuedouble
+                     : 0;
+    const cJSON *data = cJSON_GetObjectItemCaseSensitive(root, "data");
+    if (data_dir && data_dir_size && cJSON_IsString(data))
+        snprintf(data_dir, data_dir_size, "%s", data->valuestring);
+out:
+    cJSON_Delete(root);
+    return rc;
+}

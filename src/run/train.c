@@ -135,9 +135,10 @@ int dn_fit(dn_net *net, const dn_dataset *train, const dn_dataset *test, const d
             for (int r = 0; r < b; r++)
                 y[r] = train->labels[perm[lo + (size_t)r]];
             dn_net_set_rng(net, o->seed, (uint32_t)((size_t)e * steps + s));
-            double before = loss_sum;
-            rc = dn_net_train_step(net, x, y, b, o->lr, o->weight_decay, &loss_sum, &correct,
-                                   err);
+            double step_loss = 0.0;
+            size_t step_correct = 0;
+            rc = dn_net_train_step(net, x, y, b, o->lr, o->weight_decay, &step_loss,
+                                   &step_correct, err);
             if (rc == DN_ENUMERIC)
                 rc = dn_fail(err, DN_ENUMERIC,
                              "training diverged: the loss became not finite at epoch %d, step "
@@ -145,8 +146,14 @@ int dn_fit(dn_net *net, const dn_dataset *train, const dn_dataset *test, const d
                              e + 1, s + 1, steps, (double)o->lr);
             if (rc)
                 goto out;
-            if (hooks && hooks->on_step)
-                hooks->on_step(hooks->user, e + 1, s + 1, steps, (loss_sum - before) / b);
+            loss_sum += step_loss;
+            correct += step_correct;
+            dn_step_stats ss = {e + 1, s + 1, steps, b, step_loss, step_correct};
+            if (hooks && hooks->on_step && hooks->on_step(hooks->user, &ss)) {
+                rc = dn_fail(err, DN_ESTOPPED, "training stopped at epoch %d, step %zu", e + 1,
+                             s + 1);
+                goto out;
+            }
         }
         dn_epoch_stats st = {.epoch = e + 1,
                              .train_loss = loss_sum / (double)train->n,

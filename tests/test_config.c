@@ -1,0 +1,96 @@
+/* Presets and config.json (src/io/config.c). */
+#include "helpers.h"
+
+#include <criterion/criterion.h>
+#include <stdlib.h>
+#include <string.h>
+
+Test(config, presets)
+{
+    dn_run_config c;
+    cr_assert_eq(dn_preset("d2l-2020", &c, NULL), DN_OK);
+    cr_assert_eq(c.arch.n_hidden, 2);
+    cr_assert_eq(c.arch.hidden[0], 256);
+    cr_assert_eq(c.arch.dropout[0], 0.2f);
+    cr_assert_eq(c.arch.dropout[1], 0.5f);
+    cr_assert_eq(c.fit.lr, 0.5f);
+    cr_assert_eq(c.fit.batch_size, 256);
+    cr_assert_eq(c.fit.epochs, 10);
+    cr_assert_eq(c.init.kind, DN_INIT_NORMAL);
+    cr_assert_eq(c.init.sigma, 0.01f);
+    cr_assert_eq(dn_preset("d2l", &c, NULL), DN_OK);
+    cr_assert_eq(c.arch.dropout[0], 0.5f);
+    cr_assert_eq(c.fit.lr, 0.1f);
+    cr_assert_eq(c.init.kind, DN_INIT_PYTORCH);
+    dn_err err = {0};
+    cr_assert_eq(dn_preset("d2l-2021", &c, &err), DN_EINVAL);
+    cr_assert(strstr(err.msg, "d2l-2021"), "%s", err.msg);
+}
+
+Test(config, json_round_trip)
+{
+    dn_run_config a, b;
+    dn_preset("d2l-2020", &a, NULL);
+    a.arch.n_hidden = 3;
+    a.arch.hidden[2] = 17;
+    a.arch.dropout[2] = 0.3f;
+    a.arch.input_dropout = 0.1f;
+    a.fit.weight_decay = 1e-4f;
+    a.fit.seed = DN_MAX_SEED;
+    a.fit.epochs = 7;
+    char *json = dn_config_json(&a, "/data/x", NULL);
+    cr_assert(json);
+    cr_assert(strstr(json, "\"dropout\":\t[0.2, 0.5, 0.3]"), "%s", json);
+    char dir[64];
+    dn_err err = {0};
+    cr_assert_eq(dn_config_parse(json, "config.json", &b, dir, sizeof dir, &err), DN_OK, "%s",
+                 err.msg);
+    free(json);
+    cr_assert_str_eq(b.preset, "d2l-2020");
+    cr_assert_eq(b.arch.n_hidden, 3);
+    cr_assert_eq(b.arch.hidden[2], 17);
+    for (int i = 0; i < 3; i++)
+        cr_assert_eq(b.arch.dropout[i], a.arch.dropout[i]);
+    cr_assert_eq(b.arch.input_dropout, 0.1f);
+    cr_assert_eq(b.fit.lr, 0.5f);
+    cr_assert_eq(b.fit.weight_decay, 1e-4f);
+    cr_assert_eq(b.fit.seed, DN_MAX_SEED);
+    cr_assert_eq(b.fit.epochs, 7);
+    cr_assert_eq(b.init.kind, DN_INIT_NORMAL);
+    cr_assert_eq(b.init.sigma, 0.01f);
+    cr_assert_str_eq(dir, "/data/x");
+}
+
+Test(config, parse_errors_name_the_field)
+{
+    dn_run_config c;
+    dn_err err = {0};
+    cr_assert_eq(dn_config_parse("{\"inputs\": 784,", "run/config.json", &c, NULL, 0, &err),
+                 DN_EFORMAT);
+    cr_assert(strstr(err.msg, "run/config.json: not valid JSON"), "%s", err.msg);
+    cr_assert_eq(dn_config_parse("[]", "c", &c, NULL, 0, &err), DN_EFORMAT);
+    cr_assert_eq(dn_config_parse("{\"inputs\": 784}", "c", &c, NULL, 0, &err), DN_EFORMAT);
+    cr_assert(strstr(err.msg, "\"outputs\""), "%s", err.msg);
+    const char *bad_p = "{\"inputs\":784,\"outputs\":10,\"hidden\":[256],\"dropout\":[1.5]}";
+    cr_assert_eq(dn_config_parse(bad_p, "c", &c, NULL, 0, &err), DN_EFORMAT);
+    cr_assert(strstr(err.msg, "hidden layer 1"), "%s", err.msg);
+    const char *uneven = "{\"inputs\":784,\"outputs\":10,\"hidden\":[256,256],\"dropout\":[0.5]}";
+    cr_assert_eq(dn_config_parse(uneven, "c", &c, NULL, 0, &err), DN_EFORMAT);
+    cr_assert(strstr(err.msg, "equal length"), "%s", err.msg);
+}
+
+Test(config, init_parse_and_format)
+{
+    dn_init i;
+    char buf[32];
+    cr_assert_eq(dn_init_parse("normal:0.01", &i, NULL), DN_OK);
+    cr_assert_eq(i.kind, DN_INIT_NORMAL);
+    cr_assert_eq(i.sigma, 0.01f);
+    dn_init_format(i, buf, sizeof buf);
+    cr_assert_str_eq(buf, "normal:0.01");
+    cr_assert_eq(dn_init_parse("pytorch", &i, NULL), DN_OK);
+    cr_assert_eq(i.kind, DN_INIT_PYTORCH);
+    const char *bad[] = {"normal", "normal:", "normal:0", "normal:nan", "normal:1x", "xavier"};
+    for (size_t k = 0; k < sizeof bad / sizeof *bad; k++)
+        cr_assert_eq(dn_init_parse(bad[k], &i, NULL), DN_EINVAL, "%s", bad[k]);
+}
