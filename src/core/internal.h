@@ -5,13 +5,13 @@
 #include "dropnet.h"
 
 #include <stddef.h>
+#include <string.h>
 
 #if defined(__GNUC__)
 #define DN_PRINTF(a, b) __attribute__((format(printf, a, b)))
 #else
 #define DN_PRINTF(a, b)
 #endif
-
 
 /* Fills err (if not NULL) and returns code, so callers can `return dn_fail(...)`. */
 int dn_fail(dn_err *err, dn_status code, const char *fmt, ...) DN_PRINTF(3, 4);
@@ -24,6 +24,27 @@ void dn_free(void *p);
 void dn_gemm(int trans_a, int trans_b, int M, int N, int K, float alpha, const float *A,
              int lda, const float *B, int ldb, float beta, float *C, int ldc);
 
+/* x where keep is 1, +0.0f where it is 0: the same bits as keep ? x : 0.0f,
+ * written with integer masks so that loops using it vectorise. */
+static inline float dn_keep_or_zero(float x, uint32_t keep)
+{
+    uint32_t bits;
+    memcpy(&bits, &x, sizeof bits);
+    bits &= 0u - keep;
+    memcpy(&x, &bits, sizeof x);
+    return x;
+}
+
 /* Column sums of a B x out_dim matrix in a fixed row order (bias gradients). */
 void dn_bias_grad(float *db, const float *dout, int B, int out_dim);
+
+/* Fused Linear -> ReLU -> Dropout passes (src/nn/fused.c); bitwise equal to
+ * the unfused layer functions. Forward: z += b in place, a = relu(z), and in
+ * training d = dropout(a) with its mask. Backward: dz and the bias gradient
+ * from the gradient of d. */
+void dn_bias_relu_dropout_forward(float *z, float *a, float *d, uint8_t *mask, const float *b,
+                                  int B, int W, float p, dn_stream s, int training);
+void dn_dropout_relu_bias_backward(float *dz, float *db, const float *dd, const uint8_t *mask,
+                                   const float *a, int B, int W, float p);
+
 #endif

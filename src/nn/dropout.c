@@ -58,5 +58,5 @@ void dn_dropout_backward(float *dinp, const float *dout, const uint8_t *mask, si
     const float scale = p >= 1.0f ? 0.0f : (float)(1.0 / (1.0 - (double)p));
     #pragma omp parallel for schedule(static)
     for (size_t i = 0; i < n; i++)
-        dinp[i] = mask[i] ? dout[i] * scale : 0.0f;
+        dinp[i] = dn_keep_or_zero(dout[i] * scale, mask[i] != 0);
 }

@@ -166,6 +166,10 @@ int dn_net_build(dn_net *net, int max_batch, dn_err *err)
             mo += pad64((size_t)max_batch * (size_t)L->out);
         }
     }
+    for (int i = 0; i + 2 < net->n_layers; i++)
+        net->layers[i].fused = net->layers[i].kind == DN_LAYER_LINEAR &&
+                               net->layers[i + 1].kind == DN_LAYER_RELU &&
+                               net->layers[i + 2].kind == DN_LAYER_DROPOUT;
     net->max_batch = max_batch;
     net->training = true;
     net->built = true;
@@ -309,6 +313,21 @@ const float *dn_net_forward(dn_net *net, const float *x, int B)
         case DN_LAYER_FLATTEN:
             break;
         case DN_LAYER_LINEAR:
+            if (L->fused) {
+                /* GEMM, then bias + ReLU + dropout in one pass. */
+                dn_layer *R = &net->layers[i + 1], *D = &net->layers[i + 2];
+                dn_gemm(0, 1, B, L->out, L->in, 1.0f, cur, L->in, net->params + L->w_off,
+                        L->in, 0.0f, L->act, L->out);
+                dn_bias_relu_dropout_forward(L->act, R->act, D->act, D->mask,
+                                             net->params + L->b_off, B, L->out, D->p,
+                                             dn_dropout_stream(net->seed, D->site, net->step),
+                                             net->training);
+                net->outs[i] = L->act;
+                net->outs[i + 1] = R->act;
+                cur = net->training ? D->act : R->act;
+                i += 2;
+                break;
+            }
             dn_linear_forward(L->act, cur, net->params + L->w_off, net->params + L->b_off, B,
                               L->in, L->out);
             cur = L->act;
@@ -357,6 +376,20 @@ void dn_net_backward(dn_net *net, const float *dlogits, int B)
             dn_relu_backward(next, g, net->outs[i], n);
             break;
         case DN_LAYER_DROPOUT:
+            if (i >= 2 && net->layers[i - 2].fused) {
+                /* dropout, ReLU and the bias gradient in one pass, then the
+                 * Linear's two GEMMs. */
+                dn_layer *R = &net->layers[i - 1], *F = &net->layers[i - 2];
+                float *db = net->grads + F->b_off;
+                dn_dropout_relu_bias_backward(next, db, g, L->mask, R->act, B, L->out, L->p);
+                g = next;
+                i -= 2;
+                const float *fin = i == 0 ? net->input : net->outs[i - 1];
+                next = g == net->gbuf[0] ? net->gbuf[1] : net->gbuf[0];
+                dn_linear_backward(i == first ? NULL : next, net->grads + F->w_off, NULL, g, fin,
+                                   net->params + F->w_off, B, F->in, F->out);
+                break;
+            }
             dn_dropout_backward(next, g, L->mask, n, L->p);
             break;
         }

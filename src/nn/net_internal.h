@@ -12,6 +12,7 @@ typedef struct {
     size_t w_off, b_off; /* into params / grads (Linear) */
     float *act;          /* own output buffer (not Flatten) */
     uint8_t *mask;       /* Dropout */
+    bool fused;          /* Linear followed by ReLU and Dropout: one elementwise pass */
 } dn_layer;
 
 struct dn_net {

@@ -11,5 +11,5 @@ void dn_relu_backward(float *dinp, const float *dout, const float *out, size_t n
 {
     #pragma omp parallel for schedule(static)
     for (size_t i = 0; i < n; i++)
-        dinp[i] = out[i] > 0.0f ? dout[i] : 0.0f;
+        dinp[i] = dn_keep_or_zero(dout[i], out[i] > 0.0f);
 }

@@ -1,0 +1,99 @@
+/* Fused elementwise passes for the pattern Linear -> ReLU -> Dropout.
+ *
+ * They compute bitwise what the bias add of dn_linear_forward, dn_relu_* and
+ * dn_dropout_* compute one after another (the same float operations in the
+ * same order, and the same Philox uniforms), in one pass over memory instead
+ * of three. The mask is drawn first, row by row, so that the arithmetic loop
+ * has no calls in it and vectorises. */
+#include "core/internal.h"
+
+#include <omp.h>
+
+/* mask[i - lo] for flat elements i in [lo, hi): 1 where U_i > p. */
+static void draw_mask(uint8_t *mask, size_t lo, size_t hi, uint32_t thr, dn_stream s)
+{
+    size_t i = lo;
+    uint32_t w[4];
+    if (i & 3) { /* a row that starts inside a Philox block */
+        dn_philox(s, i >> 2, w);
+        for (; i < hi && (i & 3); i++)
+            mask[i - lo] = (w[i & 3] >> 8) > thr;
+    }
+    for (; i + 4 <= hi; i += 4) {
+        dn_philox(s, i >> 2, w);
+        mask[i - lo] = (w[0] >> 8) > thr;
+        mask[i - lo + 1] = (w[1] >> 8) > thr;
+        mask[i - lo + 2] = (w[2] >> 8) > thr;
+        mask[i - lo + 3] = (w[3] >> 8) > thr;
+    }
+    if (i < hi) {
+        dn_philox(s, i >> 2, w);
+        for (; i < hi; i++)
+            mask[i - lo] = (w[i & 3] >> 8) > thr;
+    }
+}
+
+void dn_bias_relu_dropout_forward(float *z, float *a, float *d, uint8_t *mask, const float *b,
+                                  int B, int W, float p, dn_stream s, int training)
+{
+    const int drop = training && p > 0.0f && p < 1.0f;
+    const int zero = training && p >= 1.0f;
+    const uint32_t thr = drop ? dn_dropout_threshold(p) : 0;
+    const float scale = drop ? (float)(1.0 / (1.0 - (double)p)) : 1.0f;
+    #pragma omp parallel for schedule(static)
+    for (int r = 0; r < B; r++) {
+        size_t base = (size_t)r * (size_t)W;
+        float *zr = z + base, *ar = a + base;
+        for (int j = 0; j < W; j++) {
+            float v = zr[j] + b[j];
+            zr[j] = v;
+            ar[j] = v > 0.0f ? v : 0.0f;
+        }
+        if (!training)
+            continue;
+        float *restrict dr = d + base;
+        uint8_t *restrict mr = mask + base;
+        if (drop) {
+            draw_mask(mr, base, base + (size_t)W, thr, s);
+            for (int j = 0; j < W; j++)
+                dr[j] = dn_keep_or_zero(ar[j] * scale, mr[j]);
+        } else {
+            /* p = 0 keeps everything unscaled, p = 1 drops everything. */
+            for (int j = 0; j < W; j++) {
+                dr[j] = zero ? 0.0f : ar[j];
+                mr[j] = (uint8_t)!zero;
+            }
+        }
+    }
+}
+
+void dn_dropout_relu_bias_backward(float *dz, float *db, const float *dd, const uint8_t *mask,
+                                   const float *a, int B, int W, float p)
+{
+    const float scale = p >= 1.0f ? 0.0f : (float)(1.0 / (1.0 - (double)p));
+    /* Threads take column ranges and walk all rows in order, so each bias
+     * gradient is summed in row order 0..B-1 whatever the thread count. */
+    #pragma omp parallel
+    {
+        int nt = omp_get_num_threads(), t = omp_get_thread_num();
+        int blocks = (W + 15) / 16;
+        int lo = (int)((long long)blocks * t / nt) * 16;
+        int hi = (int)((long long)blocks * (t + 1) / nt) * 16;
+        if (hi > W)
+            hi = W;
+        for (int j = lo; j < hi; j++)
+            db[j] = 0.0f;
+        for (int r = 0; r < B; r++) {
+            size_t base = (size_t)r * (size_t)W;
+            const float *restrict gr = dd + base, *restrict ar = a + base;
+            const uint8_t *restrict mr = mask + base;
+            float *restrict zr = dz + base;
+            float *restrict dbr = db;
+            for (int j = lo; j < hi; j++) {
+                float v = dn_keep_or_zero(gr[j] * scale, (uint32_t)mr[j] & (uint32_t)(ar[j] > 0.0f));
+                zr[j] = v;
+                dbr[j] += v;
+            }
+        }
+    }
+}
