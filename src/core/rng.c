@@ -2,15 +2,13 @@
  * counter (block, purpose, step). A pure function, so results do not depend
  * on thread count or on the order in which numbers are drawn. */
 #include "core/internal.h"
+#include "core/philox.h"
 
-#include <Random123/philox.h>
 #include <math.h>
 
 void dn_philox(dn_stream s, uint64_t block, uint32_t out[4])
 {
-    philox4x32_ctr_t c = {{(uint32_t)block, (uint32_t)(block >> 32), s.purpose, s.step}};
-    philox4x32_key_t k = {{(uint32_t)s.seed, (uint32_t)(s.seed >> 32)}};
-    philox4x32_ctr_t r = philox4x32(c, k);
+    philox4x32_ctr_t r = dn_philox_inline(s, block);
     out[0] = r.v[0];
     out[1] = r.v[1];
     out[2] = r.v[2];
