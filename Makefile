@@ -1,11 +1,11 @@
 # Thin wrapper over CMake. The two commands that matter: `make run`, `make test`.
 BUILD     ?= build
-BLAS      ?= blis
+BLAS      ?= openblas
 JOBS      ?= $(shell nproc 2>/dev/null || echo 2)
 RUN_ARGS  ?=
 CMAKE_OPTS ?=
 
-.PHONY: all deps configure build run test bench clean
+.PHONY: all deps configure build run test bench bench-compare bench-scaling clean
 
 all: build
 
@@ -26,8 +26,17 @@ run: build
 test: build
 	cd $(BUILD) && ctest --output-on-failure
 
+# Seconds per epoch next to the SGEMM rate of the same shapes (not a test).
 bench: build
 	$(BUILD)/dropnet-bench
+
+# dropnet and the PyTorch reference side by side (needs python3-torch).
+bench-compare: build
+	bench/compare.sh $(BUILD)/dropnet-bench
+
+# Hidden widths 256, 1024, 4096 by batch sizes 64, 256, 1024 (several minutes).
+bench-scaling: build
+	$(BUILD)/dropnet-bench --scaling
 
 clean:
 	rm -rf $(BUILD)

@@ -1,8 +1,11 @@
 /* dropnet: train multilayer perceptrons with dropout, reproducibly. */
 #include "cli.h"
+#include "blas_kernels.h"
 
 #include <stdio.h>
+#include <stdlib.h>
 #include <string.h>
+#include <unistd.h>
 
 static void usage(FILE *f)
 {
@@ -19,6 +22,7 @@ static void usage(FILE *f)
 
 int main(int argc, char **argv)
 {
+    fit_blas_kernels(argv);
     if (argc < 2) {
         usage(stderr);
         return EXIT_USAGE;

@@ -50,6 +50,11 @@ const char *dn_version(void);
 /* Name and version of the CBLAS in use, e.g. "BLIS 0.9.0". */
 const char *dn_blas_info(void);
 
+/* NULL, or the value of OPENBLAS_CORETYPE that would give OpenBLAS fitting
+ * kernels where it fell back to its generic ones (it reads the variable only
+ * when it loads, so a program must set it and restart itself). */
+const char *dn_blas_better_coretype(void);
+
 /* Threads for our own loops and for the BLAS (one OpenMP pool for both).
  * n = 0 means one per available core. Returns the count now in effect. */
 int dn_set_threads(int n);

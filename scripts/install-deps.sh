@@ -8,8 +8,8 @@ PACKAGES=(
   build-essential        # C compiler, make
   cmake                  # build system
   pkg-config             # dependency discovery
-  libblis-openmp-dev     # default CBLAS (same bits for any thread count)
-  libopenblas-openmp-dev # alternative CBLAS (-DDN_BLAS=openblas)
+  libopenblas-openmp-dev # default CBLAS (run single-threaded in fixed tiles)
+  libblis-openmp-dev     # alternative CBLAS (make BLAS=blis)
   librandom123-dev       # Philox4x32 counter-based generator
   zlib1g-dev             # gzip-compressed IDX files
   nettle-dev             # SHA-256 for 'dropnet data check'

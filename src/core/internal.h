@@ -20,7 +20,10 @@ int dn_fail(dn_err *err, dn_status code, const char *fmt, ...) DN_PRINTF(3, 4);
 void *dn_alloc(size_t count, size_t size);
 void dn_free(void *p);
 
-/* The only caller of CBLAS: C = alpha * op(A) . op(B) + beta * C, row-major. */
+/* The only caller of CBLAS: C = alpha * op(A) . op(B) + beta * C, row-major,
+ * in dn_gemm_tiles(M, N, K) tiles (a function of the shape only) computed by
+ * OpenMP threads with a single-threaded BLAS. */
+int dn_gemm_tiles(int M, int N, int K);
 void dn_gemm(int trans_a, int trans_b, int M, int N, int K, float alpha, const float *A,
              int lda, const float *B, int ldb, float beta, float *C, int ldc);
 

@@ -63,6 +63,7 @@ int dn_idx_read(const char *path, int ndims, uint8_t **data, size_t dims[3], dn_
     if (!f)
         return dn_fail(err, DN_EIO, "%s: cannot open: %s", path,
                        errno ? strerror(errno) : "out of memory");
+    gzbuffer(f, 1u << 17); /* fewer, larger reads */
     int direct = -1;
     int rc;
     unsigned char hdr[16];
