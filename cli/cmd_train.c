@@ -192,6 +192,11 @@ static int check_csv_options(dn_run_config *cfg, const char *data_opt, const cha
     }
     if (csv && !scale_opt)
         cfg->csv.scale = 1.0f;
+    /* Absolute paths in config.json, so --resume works from any directory. */
+    if (csv) {
+        make_absolute(cfg->csv.train, sizeof cfg->csv.train);
+        make_absolute(cfg->csv.test, sizeof cfg->csv.test);
+    }
     return 0;
 }
 

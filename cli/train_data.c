@@ -1,3 +1,6 @@
+/* realpath is XSI, beyond the POSIX base the build asks for. */
+#define _XOPEN_SOURCE 700
+
 /* The data of a training run: Fashion-MNIST or CSV files, prepared as the
  * model will take them, and the model info that records how. */
 #include "train_data.h"
@@ -7,6 +10,14 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+
+void make_absolute(char *path, size_t size)
+{
+    char *abs = realpath(path, NULL);
+    if (abs && strlen(abs) < size)
+        snprintf(path, size, "%s", abs);
+    free(abs);
+}
 
 void fmnist_model_info(dn_model_info *info)
 {

@@ -5,6 +5,8 @@
 
 #include "cli.h"
 
+/* path made absolute when it names an existing file (else left as it is). */
+void make_absolute(char *path, size_t size);
 /* Info of a model that takes Fashion-MNIST images: pixels / 255, 28 x 28,
  * the ten class names. */
 void fmnist_model_info(dn_model_info *info);
