@@ -1,5 +1,7 @@
 /* dropnet train: d2l's train_ch3 as a command. */
 #include "cli.h"
+#include "train_data.h"
+#include "train_state.h"
 
 #include <getopt.h>
 #include <math.h>
@@ -35,12 +37,25 @@ static void usage(FILE *f)
             "  --seed N             seed of initialisation, data order and dropout masks\n"
             "                       (default 1; same seed, same bits)\n"
             "\n"
+            "CSV data instead of Fashion-MNIST (label first, then the features; header\n"
+            "row optional; input width and classes come from the data):\n"
+            "  --train FILE.csv     training data\n"
+            "  --test FILE.csv      test data\n"
+            "  --scale S            divide every feature by S (e.g. 255 for pixels)\n"
+            "  --standardize        (x - mean) / std per feature, training-set statistics\n"
+            "\n"
+            "checkpoints (the run directory keeps checkpoint.safetensors, and\n"
+            "model.safetensors at the end; Ctrl-C stops after the current step):\n"
+            "  --checkpoint-every N also checkpoint every N steps (default: each epoch)\n"
+            "  --resume DIR         continue the interrupted run in DIR, bit for bit as if\n"
+            "                       it had never stopped (its config.json defines the run)\n"
+            "\n"
             "running:\n"
             "  --threads N          threads (default: all cores)\n"
             "  --data DIR           Fashion-MNIST directory (default: $DROPNET_DATA,\n"
             "                       ./data/fashion-mnist, /usr/share/datasets/fashion-mnist)\n"
             "  --out DIR            run directory (default runs/<date-time>): config.json,\n"
-            "                       metrics.csv, metrics.jsonl\n"
+            "                       metrics.csv, metrics.jsonl, model.safetensors\n"
             "  --quiet              no header and no progress bar, only the table\n"
             "  -h, --help           this help\n",
             DN_MAX_HIDDEN);
@@ -53,11 +68,14 @@ typedef struct {
     int progress;
     double last_draw, epoch_start;
     int epochs;
+    train_state *state; /* checkpoints and signals */
 } train_ctx;
 
 static int on_step(void *user, const dn_step_stats *st)
 {
     train_ctx *c = user;
+    if (c->state && train_state_step(c->state, st))
+        return 1;
     if (!c->progress)
         return 0;
     int epoch = st->epoch;
@@ -81,18 +99,25 @@ static int on_step(void *user, const dn_step_stats *st)
     return 0;
 }
 
+static void print_row(const dn_epoch_stats *s)
+{
+    printf("%5d  %10.4f  %9.4f  %9.4f  %8.4f  %7.4f  %6.2f\n", s->epoch, s->train_loss,
+           s->train_acc, s->test_loss, s->test_acc, s->train_acc - s->test_acc, s->seconds);
+    fflush(stdout);
+}
+
 static int on_epoch(void *user, const dn_epoch_stats *s)
 {
     train_ctx *c = user;
     if (c->progress)
         fprintf(stderr, "\r%80s\r", "");
-    printf("%5d  %10.4f  %9.4f  %9.4f  %8.4f  %7.4f  %6.2f\n", s->epoch, s->train_loss,
-           s->train_acc, s->test_loss, s->test_acc, s->train_acc - s->test_acc, s->seconds);
-    fflush(stdout);
+    print_row(s);
     if (c->log && dn_runlog_epoch(c->log, s, &c->err)) {
         c->failed = 1;
         return 1;
     }
+    if (c->state && train_state_epoch(c->state, s))
+        return 1;
     return 0;
 }
 
@@ -110,7 +135,13 @@ enum {
     OPT_THREADS,
     OPT_DATA,
     OPT_OUT,
-    OPT_QUIET
+    OPT_QUIET,
+    OPT_TRAIN_CSV,
+    OPT_TEST_CSV,
+    OPT_SCALE,
+    OPT_STANDARDIZE,
+    OPT_CHECKPOINT_EVERY,
+    OPT_RESUME
 };
 
 static const struct option options[] = {
@@ -128,8 +159,54 @@ static const struct option options[] = {
     {"data", required_argument, 0, OPT_DATA},
     {"out", required_argument, 0, OPT_OUT},
     {"quiet", no_argument, 0, OPT_QUIET},
+    {"train", required_argument, 0, OPT_TRAIN_CSV},
+    {"test", required_argument, 0, OPT_TEST_CSV},
+    {"scale", required_argument, 0, OPT_SCALE},
+    {"standardize", no_argument, 0, OPT_STANDARDIZE},
+    {"checkpoint-every", required_argument, 0, OPT_CHECKPOINT_EVERY},
+    {"resume", required_argument, 0, OPT_RESUME},
     {"help", no_argument, 0, 'h'},
     {0, 0, 0, 0}};
+
+/* CSV options go together and only with CSV data. */
+static int check_csv_options(dn_run_config *cfg, const char *data_opt, const char *scale_opt)
+{
+    int csv = cfg->csv.train[0] || cfg->csv.test[0];
+    if (csv && (!cfg->csv.train[0] || !cfg->csv.test[0])) {
+        cli_error("--%s: CSV data needs both --train and --test", cfg->csv.train[0] ? "train"
+                                                                                 : "test");
+        return -1;
+    }
+    if (!csv && (scale_opt || cfg->csv.standardize)) {
+        cli_error("--%s applies to CSV data (--train FILE.csv --test FILE.csv); Fashion-MNIST "
+                  "pixels are always / 255", scale_opt ? "scale" : "standardize");
+        return -1;
+    }
+    if (csv && data_opt) {
+        cli_error("--data: names a Fashion-MNIST directory; CSV data comes from --train/--test");
+        return -1;
+    }
+    if (scale_opt && cfg->csv.standardize) {
+        cli_error("--scale: cannot be combined with --standardize");
+        return -1;
+    }
+    if (csv && !scale_opt)
+        cfg->csv.scale = 1.0f;
+    /* Absolute paths in config.json, so --resume works from any directory. */
+    if (csv) {
+        make_absolute(cfg->csv.train, sizeof cfg->csv.train);
+        make_absolute(cfg->csv.test, sizeof cfg->csv.test);
+    }
+    return 0;
+}
+
+static const char *long_name(int val)
+{
+    for (const struct option *o = options; o->name; o++)
+        if (o->val == val)
+            return o->name;
+    return "?";
+}
 
 int cmd_train(int argc, char **argv)
 {
@@ -147,7 +224,9 @@ int cmd_train(int argc, char **argv)
     if (dn_preset(preset, &cfg, &err))
         return cli_fail(&err);
 
-    const char *data_opt = NULL, *out_dir = NULL;
+    const char *data_opt = NULL, *out_dir = NULL, *resume_dir = NULL, *defining = NULL;
+    const char *scale_opt = NULL;
+    long checkpoint_every = 0;
     int quiet = 0, hidden_set = 0, dropout_set = 0, n_drop = cfg.arch.n_hidden;
     float drop[DN_MAX_HIDDEN];
     memcpy(drop, cfg.arch.dropout, sizeof drop);
@@ -156,6 +235,10 @@ int cmd_train(int argc, char **argv)
     int c;
     long v;
     while ((c = getopt_long(argc, argv, ":h", options, NULL)) != -1) {
+        /* With --resume, the run directory's config.json defines the run. */
+        if ((c >= OPT_PRESET && c <= OPT_DATA && c != OPT_THREADS) ||
+            (c >= OPT_TRAIN_CSV && c <= OPT_STANDARDIZE) || c == OPT_OUT)
+            defining = long_name(c);
         switch (c) {
         case OPT_PRESET: break;
         case OPT_HIDDEN:
@@ -228,6 +311,26 @@ int cmd_train(int argc, char **argv)
         case OPT_DATA: data_opt = optarg; break;
         case OPT_OUT: out_dir = optarg; break;
         case OPT_QUIET: quiet = 1; break;
+        case OPT_TRAIN_CSV:
+        case OPT_TEST_CSV:
+            if (strlen(optarg) >= sizeof cfg.csv.train || !*optarg) {
+                cli_error("--%s: the path is empty or too long", long_name(c));
+                return EXIT_USAGE;
+            }
+            snprintf(c == OPT_TRAIN_CSV ? cfg.csv.train : cfg.csv.test, sizeof cfg.csv.train,
+                     "%s", optarg);
+            break;
+        case OPT_SCALE:
+            scale_opt = optarg;
+            if (parse_float("--scale", optarg, 1e-30, 1e30, &cfg.csv.scale))
+                return EXIT_USAGE;
+            break;
+        case OPT_STANDARDIZE: cfg.csv.standardize = true; break;
+        case OPT_CHECKPOINT_EVERY:
+            if (parse_int("--checkpoint-every", optarg, 1, 1L << 31, &checkpoint_every))
+                return EXIT_USAGE;
+            break;
+        case OPT_RESUME: resume_dir = optarg; break;
         case 'h': usage(stdout); return 0;
         case ':': cli_error("train: option '%s' needs a value", argv[optind - 1]); return EXIT_USAGE;
         default:
@@ -249,22 +352,43 @@ int cmd_train(int argc, char **argv)
     }
     memcpy(cfg.arch.dropout, drop, sizeof drop);
 
-    char data_dir[4096];
-    if (dn_fmnist_find(data_opt, data_dir, sizeof data_dir, &err))
+    char data_dir[4096] = "";
+    if (resume_dir) {
+        if (defining) {
+            cli_error("--resume: --%s cannot be given with it (%s/config.json defines the run)",
+                      defining, resume_dir);
+            return EXIT_USAGE;
+        }
+        int threads_opt = cfg.threads;
+        if (train_state_config(resume_dir, &cfg, data_dir, sizeof data_dir, &err))
+            return cli_fail(&err);
+        cfg.threads = threads_opt;
+        out_dir = resume_dir;
+    } else if (check_csv_options(&cfg, data_opt, scale_opt)) {
+        return EXIT_USAGE;
+    }
+    const char *csv = cfg.csv.train[0] ? cfg.csv.train : NULL;
+    char data_from[4096];
+    snprintf(data_from, sizeof data_from, "%s", resume_dir ? data_dir : data_opt ? data_opt : "");
+    if (!csv && dn_fmnist_find(data_from, data_dir, sizeof data_dir, &err))
         return cli_fail(&err);
     int threads = dn_set_threads(cfg.threads);
     cfg.threads = threads;
 
-    int max_batch = cfg.fit.batch_size > 1024 ? cfg.fit.batch_size : 1024;
-    dn_net *net = dn_net_mlp(&cfg.arch, max_batch, &err);
-    if (!net)
-        return cli_fail(&err);
+    dn_net *net = NULL;
     dn_dataset train = {0}, test = {0};
+    dn_model_info info = {0};
+    train_state state = {0};
     int status = 0;
     train_ctx ctx = {0};
     ctx.epochs = cfg.fit.epochs;
     ctx.progress = !quiet && isatty(STDERR_FILENO);
-    if (dn_fmnist_load(data_dir, &train, &test, &err) ||
+    if (load_run_data(&cfg, data_dir, &train, &test, &info, &err)) {
+        status = cli_fail(&err);
+        goto out;
+    }
+    int max_batch = cfg.fit.batch_size > 1024 ? cfg.fit.batch_size : 1024;
+    if (!(net = dn_net_mlp(&cfg.arch, max_batch, &err)) ||
         dn_net_reset(net, cfg.init, cfg.fit.seed, &err)) {
         status = cli_fail(&err);
         goto out;
@@ -275,11 +399,21 @@ int cmd_train(int argc, char **argv)
         status = EXIT_USAGE;
         goto out;
     }
-    ctx.log = dn_runlog_open(out_dir, &cfg, data_dir, &err);
-    if (!ctx.log) {
+    if (!resume_dir)
+        ctx.log = dn_runlog_open(out_dir, &cfg, csv ? NULL : data_dir, &err);
+    if ((!resume_dir && !ctx.log) ||
+        train_state_init(&state, resume_dir ? resume_dir : dn_runlog_dir(ctx.log), net, &info,
+                         &cfg, train.n, checkpoint_every, &err) ||
+        (resume_dir && train_state_resume(&state, &cfg, &cfg.fit, &err))) {
         status = cli_fail(&err);
         goto out;
     }
+    if (resume_dir && !(ctx.log = dn_runlog_resume(resume_dir, state.metrics, state.n_metrics,
+                                                   &err))) {
+        status = cli_fail(&err);
+        goto out;
+    }
+    ctx.state = &state;
     if (!quiet) {
         char arch[256] = "", dr[128] = "", init[64];
         int k = snprintf(arch, sizeof arch, "%d", cfg.arch.inputs);
@@ -301,25 +435,49 @@ int cmd_train(int argc, char **argv)
         if (cfg.fit.weight_decay > 0.0f)
             printf(" | weight decay %g", (double)cfg.fit.weight_decay);
         printf(" | seed %llu\n", (unsigned long long)cfg.fit.seed);
-        printf("# data %s (%zu train, %zu test) | %d thread%s | %s\n", data_dir, train.n,
-               test.n, threads, threads == 1 ? "" : "s", dn_blas_info());
+        if (csv)
+            printf("# data %s, %s (%zu train, %zu test, %d features, %d classes)", csv,
+                   cfg.csv.test, train.n, test.n, cfg.arch.inputs, cfg.arch.outputs);
+        else
+            printf("# data %s (%zu train, %zu test)", data_dir, train.n, test.n);
+        printf(" | %d thread%s | %s\n", threads, threads == 1 ? "" : "s", dn_blas_info());
         printf("# run directory %s\n", dn_runlog_dir(ctx.log));
+        if (resume_dir)
+            printf("# resuming at epoch %d, step %zu of %zu\n", cfg.fit.start_epoch + 1,
+                   cfg.fit.start_step, state.steps_per_epoch);
     }
     printf("epoch  train_loss  train_acc  test_loss  test_acc      gap  time_s\n");
+    for (int i = 0; i < state.n_metrics; i++)
+        print_row(&state.metrics[i]);
     fflush(stdout);
     dn_fit_hooks hooks = {on_step, on_epoch, &ctx};
     double t0 = dn_now();
+    train_signals_catch();
     if (dn_fit(net, &train, &test, &cfg.fit, &hooks, &err)) {
         if (ctx.progress)
             fprintf(stderr, "\n");
-        status = cli_fail(ctx.failed ? &ctx.err : &err);
+        if (state.interrupted && !state.failed) {
+            cli_error("interrupted at epoch %d, step %zu of %zu; checkpoint in "
+                      "%s/checkpoint.safetensors; continue with: dropnet train --resume %s",
+                      state.stop_epoch, state.stop_step, state.steps_per_epoch, state.dir,
+                      state.dir);
+            status = EXIT_INTERRUPTED;
+        } else {
+            status = cli_fail(state.failed ? &state.err : ctx.failed ? &ctx.err : &err);
+        }
+        goto out;
+    }
+    if (train_state_save_model(&state, &err)) {
+        status = cli_fail(&err);
         goto out;
     }
     if (!quiet)
-        printf("# done in %.1f s; metrics in %s/metrics.csv\n", dn_now() - t0,
-               dn_runlog_dir(ctx.log));
+        printf("# done in %.1f s; metrics in %s/metrics.csv, model in %s/model.safetensors\n",
+               dn_now() - t0, dn_runlog_dir(ctx.log), dn_runlog_dir(ctx.log));
 out:
     dn_runlog_close(ctx.log);
+    train_state_free(&state);
+    dn_model_info_free(&info);
     dn_dataset_free(&train);
     dn_dataset_free(&test);
     dn_net_free(net);

@@ -15,6 +15,8 @@ static void usage(FILE *f)
             "commands:\n"
             "  train         train an MLP with dropout on Fashion-MNIST (d2l's model by default)\n"
             "  data check    verify the Fashion-MNIST files, print counts and class balance\n"
+            "  eval          a model file's test loss, accuracy, per-class accuracy, confusion\n"
+            "  predict       a model file's class and probability for images\n"
             "\n"
             "  dropnet <command> --help   options of one command\n"
             "  dropnet --version          version and libraries\n");
@@ -40,6 +42,10 @@ int main(int argc, char **argv)
         return cmd_train(argc - 1, argv + 1);
     if (strcmp(cmd, "data") == 0)
         return cmd_data(argc - 1, argv + 1);
+    if (strcmp(cmd, "eval") == 0)
+        return cmd_eval(argc - 1, argv + 1);
+    if (strcmp(cmd, "predict") == 0)
+        return cmd_predict(argc - 1, argv + 1);
     cli_error("unknown command '%s' (try dropnet --help)", cmd);
     return EXIT_USAGE;
 }

@@ -103,6 +103,11 @@ typedef struct {
     size_t n;
     int rows, cols;
     int classes;
+    /* Float inputs, n x (rows*cols) (rows = 1 for CSV), for data that is not
+     * 8-bit images or is prepared otherwise; NULL for IDX images, whose
+     * batches are pixels / 255.
+     * A struct zeroed before use keeps the old meaning. */
+    float *features;
 } dn_dataset;
 
 extern const char *const dn_fmnist_classes[10];
@@ -129,8 +134,30 @@ extern const char *const dn_fmnist_sha256[4]; /* of the decompressed files */
 /* SHA-256 (lower-case hex) of a file's content after gzip decoding if gzipped. */
 int dn_sha256_file(const char *path, char hex[65], dn_err *err);
 
-/* Pixels of examples idx[0..b) as floats / 255, one row of rows*cols each. */
+/* Pixels of examples idx[0..b) as floats / 255, one row of rows*cols each
+ * (for a dataset with features: those rows, copied as they are). */
 void dn_batch_images(float *x, const dn_dataset *ds, const uint32_t *idx, size_t b);
+
+/* CSV data: one example per line, the label (an integer) first, then the
+ * features, comma-separated; an optional header row (a first line holding
+ * anything that is not a number). The layout of the widely used
+ * Fashion-MNIST CSV files. ds gets features (raw values, rows = 1, cols =
+ * width) and labels. width and classes 0: taken from the data (classes = the
+ * largest label + 1, at most 256); otherwise they must match (a test set is
+ * read with the training set's width and classes). Any bad row is an error
+ * naming the file and line. */
+#define DN_MAX_CLASSES 256
+int dn_csv_load(dn_dataset *ds, const char *path, int width, int classes, dn_err *err);
+/* Per-feature mean and standard deviation (population, in double, a fixed
+ * order) of a dataset with features; a feature that never varies gets std 1
+ * so standardising leaves it at 0 instead of dividing by zero. */
+int dn_feature_stats(const dn_dataset *ds, float *mean, float *std, dn_err *err);
+/* Brings raw inputs into the form a model takes: x / scale, or, with mean and
+ * std (not NULL), (x - mean) / std. Images (no features) with scale 255 and
+ * no statistics are left as they are (their batches divide by 255); other
+ * images become features first. */
+int dn_dataset_prepare(dn_dataset *ds, float scale, const float *mean, const float *std,
+                       dn_err *err);
 
 /* ----------------------------------------------------------------- layers */
 /* Plain forward/backward functions over explicit buffers. */
@@ -169,6 +196,8 @@ void dn_softmax_xent_backward(float *dlogits, const float *logits, const uint8_t
                               int B, int C, float scale);
 /* Index of the first largest element. */
 int dn_argmax(const float *row, int C);
+/* probs = softmax(logits), row by row. */
+void dn_softmax_forward(float *probs, const float *logits, int B, int C);
 /* w -= lr * (g + wd * w) */
 void dn_sgd_update(float *w, const float *g, size_t n, float lr, float wd);
 
@@ -266,6 +295,13 @@ typedef struct {
     float weight_decay;
     uint64_t seed;     /* data order and dropout masks */
     int start_epoch;   /* 0 for a fresh run */
+    /* Resuming inside an epoch: steps of start_epoch already done, and that
+     * epoch's training loss sum and correct count so far. The random streams
+     * are functions of (seed, epoch, step), so a resumed run repeats the bits
+     * of an uninterrupted one. 0 for a fresh run. */
+    size_t start_step;
+    double start_loss_sum;
+    size_t start_correct;
 } dn_fit_opts;
 
 typedef struct {
@@ -284,6 +320,8 @@ typedef struct {
     int batch;              /* rows in this step's batch */
     double loss_sum;        /* summed loss of this batch (dropout on) */
     size_t correct;         /* correct predictions in this batch */
+    double epoch_loss_sum;  /* summed loss of the epoch so far, this batch included */
+    size_t epoch_correct;   /* correct predictions of the epoch so far */
 } dn_step_stats;
 
 typedef struct {
@@ -300,8 +338,19 @@ int dn_fit(dn_net *net, const dn_dataset *train, const dn_dataset *test,
            const dn_fit_opts *opts, const dn_fit_hooks *hooks, dn_err *err);
 /* Mean loss and accuracy over a dataset in eval mode (the net's mode is restored). */
 int dn_evaluate(dn_net *net, const dn_dataset *ds, double *loss, double *acc, dn_err *err);
+/* The same, and the confusion matrix: confusion[t * C + p] counts examples of
+ * true class t predicted as p, C = the network's output width. */
+int dn_evaluate_confusion(dn_net *net, const dn_dataset *ds, double *loss, double *acc,
+                          size_t *confusion, dn_err *err);
 
 /* ------------------------------------------------------------ run configs */
+/* Training on CSV files instead of Fashion-MNIST (train[0] == 0: not). */
+typedef struct {
+    char train[1024], test[1024];
+    float scale;      /* features / scale; 1 leaves them as they are */
+    bool standardize; /* (x - mean) / std with the training set's statistics */
+} dn_csv_source;
+
 /* Everything that defines a training run; written to config.json. */
 typedef struct {
     char preset[32];
@@ -309,6 +358,7 @@ typedef struct {
     dn_init init;
     dn_fit_opts fit;
     int threads;
+    dn_csv_source csv;
 } dn_run_config;
 
 /* "d2l-2020": 784-256-256-10, dropout 0.2/0.5, lr 0.5, batch 256, 10 epochs,
@@ -326,6 +376,10 @@ char *dn_config_json(const dn_run_config *cfg, const char *data_dir, dn_err *err
  * messages). data_dir (may be NULL) receives the "data" field if present. */
 int dn_config_parse(const char *json, const char *what, dn_run_config *cfg, char *data_dir,
                     size_t data_dir_size, dn_err *err);
+/* NULL when a and b define the same run (architecture, init, training
+ * settings, seed, data source); otherwise the name of the first field that
+ * differs. Threads are not compared: they do not change the bits with BLIS. */
+const char *dn_config_differs(const dn_run_config *a, const dn_run_config *b);
 /* Largest seed: 2^53 - 1, so JSON readers keep it exact. */
 #define DN_MAX_SEED 9007199254740991ULL
 
@@ -339,6 +393,75 @@ dn_runlog *dn_runlog_open(const char *dir, const dn_run_config *cfg, const char 
 const char *dn_runlog_dir(const dn_runlog *log);
 int dn_runlog_epoch(dn_runlog *log, const dn_epoch_stats *st, dn_err *err);
 void dn_runlog_close(dn_runlog *log);
+/* Reopens the run directory dir of an interrupted run: metrics.csv and
+ * metrics.jsonl are rewritten (atomically) to hold exactly rows[0..n), the
+ * epochs its checkpoint has, and further epochs are appended. */
+dn_runlog *dn_runlog_resume(const char *dir, const dn_epoch_stats *rows, int n, dn_err *err);
+
+/* ------------------------------------------------------------ model files */
+/*
+ * Models are safetensors files: an 8-byte little-endian header length, a JSON
+ * header (per tensor: dtype, shape, data_offsets; "__metadata__": string
+ * values), then raw little-endian F32 data. Tensors are named like PyTorch's
+ * nn.Sequential state_dict of the same network: "<layer index>.weight"
+ * [out, in] and "<layer index>.bias" [out] per Linear layer, so the d2l model
+ * has 1.weight [256,784], 1.bias, 4.weight, 4.bias, 7.weight [10,256],
+ * 7.bias. The metadata holds the layers ("Flatten,Linear(784,256),ReLU,
+ * Dropout(0.2),..."), how inputs are scaled, the image shape and class names.
+ * A file without dropnet's metadata (written from PyTorch) is read too: the
+ * layers are inferred from the tensor names and shapes, with dropout
+ * probabilities unknown (0; they matter only for training).
+ */
+typedef struct {
+    float input_scale;        /* inputs are divided by it (255 for 8-bit images) */
+    float *input_mean;        /* per-input statistics when standardised, else NULL */
+    float *input_std;         /* (owned: dn_model_info_free) */
+    int input_rows, input_cols; /* image shape (28 x 28), 0 when inputs are not images */
+    char classes[4096];       /* class names, comma-separated; "" when unnamed */
+    bool dropout_known;       /* false for a file without dropnet's metadata */
+} dn_model_info;
+
+/* Largest header the reader accepts (a model's header is a few kB). */
+#define DN_SAFETENSORS_MAX_HEADER (100u << 20)
+
+void dn_model_info_free(dn_model_info *info);
+/* Writes the network's parameters and info to path (temporary file, fsync,
+ * rename, fsync of the directory). */
+int dn_model_save(const char *path, const dn_net *net, const dn_model_info *info, dn_err *err);
+/* Reads a model file and builds its network for batches of up to max_batch
+ * rows (eval mode). Every malformed file is DN_EFORMAT with one line naming
+ * the file and the problem. info (may be NULL) receives the metadata. */
+dn_net *dn_model_load(const char *path, int max_batch, dn_model_info *info, dn_err *err);
+/* Reads a model file into an existing network whose layers must be the
+ * file's (same kinds, widths and dropout probabilities). */
+int dn_model_read_into(const char *path, dn_net *net, dn_model_info *info, dn_err *err);
+/* "Flatten,Linear(784,256),ReLU,Dropout(0.2),...": the layers as text. */
+int dn_net_describe(const dn_net *net, char *out, size_t outsz);
+
+/* A checkpoint: a model file whose metadata also holds where training stands.
+ * Plain SGD keeps no optimiser state; the file says so ("optimizer": "sgd",
+ * "optimizer_state": "none"), and an optimiser with state would add its
+ * tensors under names of their own. */
+typedef struct {
+    int epoch;              /* epochs complete */
+    size_t step;            /* steps of the next epoch complete */
+    size_t steps_per_epoch;
+    size_t train_examples;
+    uint64_t seed;
+    double loss_sum;        /* that epoch's loss sum and correct count so far */
+    size_t correct;
+    int n_metrics;          /* rows of the epochs complete */
+    dn_epoch_stats *metrics;
+    char *config;           /* config.json text of the run */
+} dn_checkpoint;
+
+int dn_checkpoint_save(const char *path, const dn_net *net, const dn_model_info *info,
+                       const dn_checkpoint *ck, dn_err *err);
+/* Reads a checkpoint into net (whose layers must match) and ck (free with
+ * dn_checkpoint_free). */
+int dn_checkpoint_load(const char *path, dn_net *net, dn_model_info *info, dn_checkpoint *ck,
+                       dn_err *err);
+void dn_checkpoint_free(dn_checkpoint *ck);
 
 #ifdef __cplusplus
 }

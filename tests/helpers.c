@@ -77,6 +77,7 @@ void synthetic_dataset(dn_dataset *ds, size_t n, uint64_t seed)
 {
     /* Class c lights up the pixels of row band c (rows 2c+1..2c+4) on top of
      * uniform noise in 0..31: separable, but not in one step. */
+    memset(ds, 0, sizeof *ds);
     ds->n = n;
     ds->rows = ds->cols = 28;
     ds->classes = 10;

@@ -321,3 +321,84 @@ Test(net, rejects_bad_layers)
     cr_assert_eq(err.code, DN_EINVAL);
     cr_assert(strstr(err.msg, "parameters"), "%s", err.msg);
 }
+
+/* Resuming (dn_fit_opts.start_*): stop a run after a given step, save where
+ * it stands, go on in a fresh network from the saved parameters: the same
+ * bits as a run never stopped, at any stopping point (mid-epoch, the last
+ * step of an epoch, an epoch boundary). */
+typedef struct {
+    size_t stop_at; /* global step (1-based) after which to stop */
+    dn_step_stats last;
+    record *r;
+} stopper;
+
+static int stop_step(void *user, const dn_step_stats *s)
+{
+    stopper *st = user;
+    st->last = *s;
+    return (size_t)(s->epoch - 1) * s->steps_per_epoch + s->step == st->stop_at;
+}
+
+static int stop_epoch_rec(void *user, const dn_epoch_stats *s)
+{
+    stopper *st = user;
+    return rec(st->r, s);
+}
+
+Test(train, resume_gives_the_bits_of_an_uninterrupted_run)
+{
+    dn_dataset train, test;
+    synthetic_dataset(&train, 600, 1);
+    synthetic_dataset(&test, 200, 2);
+    dn_fit_opts o;
+    dn_fit_opts_default(&o);
+    o.epochs = 3;
+    o.batch_size = 32; /* 19 steps per epoch, the last one of 24 rows */
+    o.lr = 0.3f;
+    o.weight_decay = 1e-3f;
+    o.seed = 9;
+    dn_err err = {0};
+    record whole = {0};
+    dn_net *ref = make(d2l_spec(0.2f, 0.5f), 64, 9);
+    dn_fit_hooks h = {NULL, rec, &whole};
+    cr_assert_eq(dn_fit(ref, &train, &test, &o, &h, &err), DN_OK, "%s", err.msg);
+    size_t n;
+    const float *want = dn_net_params(ref, &n);
+    size_t stops[] = {1, 7, 19, 20, 45, 56};
+    for (size_t k = 0; k < sizeof stops / sizeof *stops; k++) {
+        record r = {0};
+        stopper st = {.stop_at = stops[k], .r = &r};
+        dn_net *a = make(d2l_spec(0.2f, 0.5f), 64, 9);
+        dn_fit_hooks hs = {stop_step, stop_epoch_rec, &st};
+        cr_assert_eq(dn_fit(a, &train, &test, &o, &hs, &err), DN_ESTOPPED);
+        /* What a checkpoint keeps: parameters, epoch, step, partial sums. */
+        dn_net *b = make(d2l_spec(0.2f, 0.5f), 64, 1234);
+        memcpy(dn_net_params(b, NULL), dn_net_params(a, NULL), n * sizeof(float));
+        dn_fit_opts ro = o;
+        ro.start_epoch = st.last.epoch - 1;
+        ro.start_step = st.last.step;
+        ro.start_loss_sum = st.last.epoch_loss_sum;
+        ro.start_correct = st.last.epoch_correct;
+        dn_fit_hooks hr = {NULL, rec, &r};
+        cr_assert_eq(dn_fit(b, &train, &test, &ro, &hr, &err), DN_OK, "%s", err.msg);
+        cr_assert_eq(memcmp(dn_net_params(b, NULL), want, n * sizeof(float)), 0,
+                     "parameters after stopping at step %zu", stops[k]);
+        cr_assert_eq(r.n, 3, "stop at %zu: %d epochs recorded", stops[k], r.n);
+        for (int e = 0; e < 3; e++) {
+            cr_assert_eq(r.st[e].train_loss, whole.st[e].train_loss, "stop %zu, epoch %d",
+                         stops[k], e + 1);
+            cr_assert_eq(r.st[e].train_acc, whole.st[e].train_acc);
+            cr_assert_eq(r.st[e].test_loss, whole.st[e].test_loss);
+        }
+        dn_net_free(a);
+        dn_net_free(b);
+    }
+    /* A start step past the epoch is refused. */
+    dn_fit_opts bad = o;
+    bad.start_step = 20;
+    cr_assert_eq(dn_fit(ref, &train, &test, &bad, NULL, &err), DN_EINVAL);
+    cr_assert(strstr(err.msg, "start step 20"), "%s", err.msg);
+    dn_net_free(ref);
+    dn_dataset_free(&train);
+    dn_dataset_free(&test);
+}

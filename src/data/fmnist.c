@@ -31,6 +31,7 @@ void dn_dataset_free(dn_dataset *ds)
         return;
     dn_free(ds->images);
     dn_free(ds->labels);
+    dn_free(ds->features);
     memset(ds, 0, sizeof *ds);
 }
 
@@ -85,13 +86,19 @@ int dn_dataset_head(dn_dataset *dst, const dn_dataset *src, size_t n, dn_err *er
         return dn_fail(err, DN_EINVAL, "subset of %zu examples from a dataset of %zu", n,
                        src->n);
     size_t px = (size_t)src->rows * (size_t)src->cols;
-    dst->images = dn_alloc(n, px);
+    if (src->features)
+        dst->features = dn_alloc(n * px, sizeof(float));
+    else
+        dst->images = dn_alloc(n, px);
     dst->labels = dn_alloc(n, 1);
-    if (!dst->images || !dst->labels) {
+    if (!(dst->images || dst->features) || !dst->labels) {
         dn_dataset_free(dst);
         return dn_fail(err, DN_ENOMEM, "cannot allocate a subset of %zu examples", n);
     }
-    memcpy(dst->images, src->images, n * px);
+    if (src->features)
+        memcpy(dst->features, src->features, n * px * sizeof(float));
+    else
+        memcpy(dst->images, src->images, n * px);
     memcpy(dst->labels, src->labels, n);
     dst->n = n;
     dst->rows = src->rows;
@@ -225,10 +232,16 @@ void dn_batch_images(float *x, const dn_dataset *ds, const uint32_t *idx, size_t
 {
     /* A table of v / 255 (a division, as torchvision's ToTensor does), so the
      * conversion is one load per pixel. */
+    size_t px = (size_t)ds->rows * (size_t)ds->cols;
+    if (ds->features) {
+        #pragma omp parallel for schedule(static)
+        for (size_t r = 0; r < b; r++)
+            memcpy(x + r * px, ds->features + (size_t)idx[r] * px, px * sizeof(float));
+        return;
+    }
     float lut[256];
     for (int v = 0; v < 256; v++)
         lut[v] = (float)v / 255.0f;
-    size_t px = (size_t)ds->rows * (size_t)ds->cols;
     #pragma omp parallel for schedule(static)
     for (size_t r = 0; r < b; r++) {
         const uint8_t *src = ds->images + (size_t)idx[r] * px;

@@ -108,6 +108,13 @@ char *dn_config_json(const dn_run_config *c, const char *data_dir, dn_err *err)
     snprintf(seed, sizeof seed, "%llu", (unsigned long long)c->fit.seed);
     cJSON_AddItemToObject(root, "seed", cJSON_CreateRaw(seed));
     cJSON_AddNumberToObject(root, "threads", c->threads);
+    if (c->csv.train[0]) {
+        cJSON *csv = cJSON_AddObjectToObject(root, "csv");
+        cJSON_AddStringToObject(csv, "train", c->csv.train);
+        cJSON_AddStringToObject(csv, "test", c->csv.test);
+        cJSON_AddItemToObject(csv, "scale", num(c->csv.scale));
+        cJSON_AddBoolToObject(csv, "standardize", c->csv.standardize);
+    }
     if (data_dir)
         cJSON_AddStringToObject(root, "data", data_dir);
     char stamp[32];
@@ -236,10 +243,66 @@ int dn_config_parse(const char *json, const char *what, dn_run_config *c, char *
     c->threads = cJSON_IsNumber(th) && th->valuedouble >= 0 && th->valuedouble <= 1024
                      ? (int)th->valuedouble
                      : 0;
+    const cJSON *csv = cJSON_GetObjectItemCaseSensitive(root, "csv");
+    if (csv) {
+        const cJSON *tr = cJSON_GetObjectItemCaseSensitive(csv, "train");
+        const cJSON *te = cJSON_GetObjectItemCaseSensitive(csv, "test");
+        const cJSON *st = cJSON_GetObjectItemCaseSensitive(csv, "standardize");
+        if (!cJSON_IsString(tr) || !cJSON_IsString(te) || !*tr->valuestring ||
+            strlen(tr->valuestring) >= sizeof c->csv.train ||
+            strlen(te->valuestring) >= sizeof c->csv.test || !cJSON_IsBool(st) ||
+            (rc = get_num(csv, "scale", what, 1e-30, 1e30, &d, err))) {
+            if (!rc)
+                rc = dn_fail(err, DN_EFORMAT, "%s: field \"csv\" needs train, test, scale and "
+                             "standardize", what);
+            goto out;
+        }
+        snprintf(c->csv.train, sizeof c->csv.train, "%s", tr->valuestring);
+        snprintf(c->csv.test, sizeof c->csv.test, "%s", te->valuestring);
+        c->csv.scale = (float)d;
+        c->csv.standardize = cJSON_IsTrue(st);
+    }
     const cJSON *data = cJSON_GetObjectItemCaseSensitive(root, "data");
     if (data_dir && data_dir_size && cJSON_IsString(data))
         snprintf(data_dir, data_dir_size, "%s", data->valuestring);
 out:
     cJSON_Delete(root);
     return rc;
+}
+
+const char *dn_config_differs(const dn_run_config *a, const dn_run_config *b)
+{
+    if (a->arch.inputs != b->arch.inputs)
+        return "inputs";
+    if (a->arch.outputs != b->arch.outputs)
+        return "outputs";
+    if (a->arch.n_hidden != b->arch.n_hidden)
+        return "hidden";
+    for (int i = 0; i < a->arch.n_hidden; i++) {
+        if (a->arch.hidden[i] != b->arch.hidden[i])
+            return "hidden";
+        if (a->arch.dropout[i] != b->arch.dropout[i])
+            return "dropout";
+    }
+    if (a->arch.input_dropout != b->arch.input_dropout)
+        return "input_dropout";
+    if (a->init.kind != b->init.kind ||
+        (a->init.kind == DN_INIT_NORMAL && a->init.sigma != b->init.sigma))
+        return "init";
+    if (a->fit.lr != b->fit.lr)
+        return "lr";
+    if (a->fit.batch_size != b->fit.batch_size)
+        return "batch_size";
+    if (a->fit.epochs != b->fit.epochs)
+        return "epochs";
+    if (a->fit.weight_decay != b->fit.weight_decay)
+        return "weight_decay";
+    if (a->fit.seed != b->fit.seed)
+        return "seed";
+    if (strcmp(a->csv.train, b->csv.train) != 0 || strcmp(a->csv.test, b->csv.test) != 0)
+        return "csv";
+    if (a->csv.train[0] &&
+        (a->csv.scale != b->csv.scale || a->csv.standardize != b->csv.standardize))
+        return "csv";
+    return NULL;
 }

@@ -9,6 +9,7 @@
 #include <string.h>
 #include <sys/stat.h>
 #include <time.h>
+#include <unistd.h>
 
 struct dn_runlog {
     char dir[4096];
@@ -158,4 +159,58 @@ void dn_runlog_close(dn_runlog *log)
     if (log->jsonl)
         fclose(log->jsonl);
     free(log);
+}
+
+/* Resuming: the metrics files are rebuilt from the checkpoint's rows (a
+ * crash may have left one epoch more in them than the checkpoint holds), in
+ * temporary files renamed into place, then opened for appending. */
+dn_runlog *dn_runlog_resume(const char *dir, const dn_epoch_stats *rows, int n, dn_err *err)
+{
+    dn_runlog *log = calloc(1, sizeof *log);
+    if (!log) {
+        dn_fail(err, DN_ENOMEM, "cannot allocate a run log");
+        return NULL;
+    }
+    if (snprintf(log->dir, sizeof log->dir, "%s", dir) >= (int)sizeof log->dir) {
+        dn_fail(err, DN_EINVAL, "%s: path too long", dir);
+        goto fail;
+    }
+    char csv[4200], jsonl[4200], tcsv[4300], tjsonl[4300];
+    snprintf(csv, sizeof csv, "%s/metrics.csv", dir);
+    snprintf(jsonl, sizeof jsonl, "%s/metrics.jsonl", dir);
+    snprintf(tcsv, sizeof tcsv, "%s.resume", csv);
+    snprintf(tjsonl, sizeof tjsonl, "%s.resume", jsonl);
+    log->csv = fopen(tcsv, "w");
+    log->jsonl = fopen(tjsonl, "w");
+    if (!log->csv || !log->jsonl) {
+        dn_fail(err, DN_EWRITE, "%s: cannot write: %s", log->csv ? tjsonl : tcsv,
+                strerror(errno));
+        goto fail;
+    }
+    if (fprintf(log->csv, "epoch,train_loss,train_acc,test_loss,test_acc,gap,seconds\n") < 0) {
+        dn_fail(err, DN_EWRITE, "%s: write failed: %s", tcsv, strerror(errno));
+        goto fail;
+    }
+    for (int i = 0; i < n; i++)
+        if (dn_runlog_epoch(log, &rows[i], err))
+            goto fail;
+    int bad = fsync(fileno(log->csv)) != 0 || fsync(fileno(log->jsonl)) != 0;
+    bad |= fclose(log->csv) != 0;
+    bad |= fclose(log->jsonl) != 0;
+    log->csv = log->jsonl = NULL;
+    if (bad || rename(tcsv, csv) != 0 || rename(tjsonl, jsonl) != 0) {
+        dn_fail(err, DN_EWRITE, "%s: cannot rewrite the metrics files: %s", dir, strerror(errno));
+        goto fail;
+    }
+    log->csv = fopen(csv, "a");
+    log->jsonl = fopen(jsonl, "a");
+    if (!log->csv || !log->jsonl) {
+        dn_fail(err, DN_EWRITE, "%s: cannot append to the metrics files: %s", dir,
+                strerror(errno));
+        goto fail;
+    }
+    return log;
+fail:
+    dn_runlog_close(log);
+    return NULL;
 }

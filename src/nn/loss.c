@@ -53,3 +53,19 @@ void dn_softmax_xent_backward(float *dlogits, const float *logits, const uint8_t
             d[j] = (d[j] * inv - (j == labels[r] ? 1.0f : 0.0f)) * scale;
     }
 }
+
+void dn_softmax_forward(float *probs, const float *logits, int B, int C)
+{
+    for (int r = 0; r < B; r++) {
+        const float *z = logits + (size_t)r * C;
+        float *q = probs + (size_t)r * C;
+        float m = row_max(z, C);
+        float s = 0.0f;
+        for (int j = 0; j < C; j++) {
+            q[j] = expf(z[j] - m);
+            s += q[j];
+        }
+        for (int j = 0; j < C; j++)
+            q[j] /= s;
+    }
+}

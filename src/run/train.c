@@ -4,6 +4,7 @@
 
 #include <math.h>
 #include <stdlib.h>
+#include <string.h>
 
 void dn_fit_opts_default(dn_fit_opts *o)
 {
@@ -13,6 +14,9 @@ void dn_fit_opts_default(dn_fit_opts *o)
     o->weight_decay = 0.0f;
     o->seed = 1;
     o->start_epoch = 0;
+    o->start_step = 0;
+    o->start_loss_sum = 0.0;
+    o->start_correct = 0;
 }
 
 static int check_data(const dn_net *net, const dn_dataset *ds, const char *what, dn_err *err)
@@ -32,7 +36,7 @@ static int check_data(const dn_net *net, const dn_dataset *ds, const char *what,
 
 /* Loss and accuracy in eval mode, in blocks of the network's max batch. */
 static int evaluate_ws(dn_net *net, const dn_dataset *ds, float *x, uint32_t *idx, double *loss,
-                       double *acc, dn_err *err)
+                       double *acc, size_t *confusion, dn_err *err)
 {
     bool was_training = net->training;
     net->training = false;
@@ -50,7 +54,10 @@ static int evaluate_ws(dn_net *net, const dn_dataset *ds, float *x, uint32_t *id
         dn_softmax_xent_forward(net->losses, logits, y, b, C);
         for (int r = 0; r < b; r++) {
             sum += net->losses[r];
-            correct += dn_argmax(logits + (size_t)r * C, C) == y[r];
+            int pred = dn_argmax(logits + (size_t)r * C, C);
+            correct += pred == y[r];
+            if (confusion)
+                confusion[(size_t)y[r] * (size_t)C + (size_t)pred]++;
         }
     }
     net->training = was_training;
@@ -64,6 +71,12 @@ static int evaluate_ws(dn_net *net, const dn_dataset *ds, float *x, uint32_t *id
 
 int dn_evaluate(dn_net *net, const dn_dataset *ds, double *loss, double *acc, dn_err *err)
 {
+    return dn_evaluate_confusion(net, ds, loss, acc, NULL, err);
+}
+
+int dn_evaluate_confusion(dn_net *net, const dn_dataset *ds, double *loss, double *acc,
+                          size_t *confusion, dn_err *err)
+{
     if (!net->built)
         return dn_fail(err, DN_EINVAL, "network not built");
     int rc = check_data(net, ds, "evaluation", err);
@@ -73,8 +86,11 @@ int dn_evaluate(dn_net *net, const dn_dataset *ds, double *loss, double *acc, dn
     uint32_t *idx = dn_alloc((size_t)net->max_batch, sizeof(uint32_t));
     if (!x || !idx)
         rc = dn_fail(err, DN_ENOMEM, "cannot allocate an evaluation batch");
-    else
-        rc = evaluate_ws(net, ds, x, idx, loss, acc, err);
+    else {
+        if (confusion)
+            memset(confusion, 0, (size_t)net->width * (size_t)net->width * sizeof *confusion);
+        rc = evaluate_ws(net, ds, x, idx, loss, acc, confusion, err);
+    }
     dn_free(x);
     dn_free(idx);
     return rc;
@@ -111,6 +127,9 @@ int dn_fit(dn_net *net, const dn_dataset *train, const dn_dataset *test, const d
     if ((uint64_t)steps * (uint64_t)o->epochs > UINT32_MAX)
         return dn_fail(err, DN_EINVAL, "%d epochs of %zu steps exceed 2^32 steps", o->epochs,
                        steps);
+    if (o->start_step > steps || (o->start_epoch == o->epochs && o->start_step > 0))
+        return dn_fail(err, DN_EINVAL, "start step %zu is outside the %zu steps of epoch %d",
+                       o->start_step, steps, o->start_epoch + 1);
 
     size_t width = (size_t)net->input_width;
     size_t rows = (size_t)net->max_batch;
@@ -125,9 +144,12 @@ int dn_fit(dn_net *net, const dn_dataset *train, const dn_dataset *test, const d
     for (int e = o->start_epoch; e < o->epochs; e++) {
         double t0 = dn_now();
         dn_shuffle(perm, (uint32_t)train->n, o->seed, (uint32_t)e);
-        double loss_sum = 0.0;
-        size_t correct = 0;
-        for (size_t s = 0; s < steps; s++) {
+        /* A resumed epoch goes on from its partial sums, adding in the same
+         * order as an uninterrupted one: the same bits. */
+        int resumed = e == o->start_epoch && o->start_step > 0;
+        double loss_sum = resumed ? o->start_loss_sum : 0.0;
+        size_t correct = resumed ? o->start_correct : 0;
+        for (size_t s = resumed ? o->start_step : 0; s < steps; s++) {
             size_t lo = s * (size_t)o->batch_size;
             int b = (int)(train->n - lo < (size_t)o->batch_size ? train->n - lo
                                                                 : (size_t)o->batch_size);
@@ -148,7 +170,8 @@ int dn_fit(dn_net *net, const dn_dataset *train, const dn_dataset *test, const d
                 goto out;
             loss_sum += step_loss;
             correct += step_correct;
-            dn_step_stats ss = {e + 1, s + 1, steps, b, step_loss, step_correct};
+            dn_step_stats ss = {e + 1,     s + 1,        steps,   b,
+                                step_loss, step_correct, loss_sum, correct};
             if (hooks && hooks->on_step && hooks->on_step(hooks->user, &ss)) {
                 rc = dn_fail(err, DN_ESTOPPED, "training stopped at epoch %d, step %zu", e + 1,
                              s + 1);
@@ -160,7 +183,8 @@ int dn_fit(dn_net *net, const dn_dataset *train, const dn_dataset *test, const d
                              .train_acc = (double)correct / (double)train->n,
                              .test_loss = NAN,
                              .test_acc = NAN};
-        if (test && (rc = evaluate_ws(net, test, x, idx, &st.test_loss, &st.test_acc, err)))
+        if (test &&
+            (rc = evaluate_ws(net, test, x, idx, &st.test_loss, &st.test_acc, NULL, err)))
             goto out;
         st.seconds = dn_now() - t0;
         if (hooks && hooks->on_epoch && hooks->on_epoch(hooks->user, &st)) {

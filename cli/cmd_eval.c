@@ -1,0 +1,148 @@
+/* dropnet eval: a model file on a test set: loss, accuracy, per-class
+ * accuracy and the confusion matrix. */
+#include "model_input.h"
+
+#include "core/internal.h"
+
+#include <getopt.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+static void usage(FILE *f)
+{
+    fprintf(f, "usage: dropnet eval --model FILE [--data DIR | --test FILE.csv] [--threads N]\n"
+               "\n"
+               "Evaluates a model file (model.safetensors of a run, or a PyTorch state dict in\n"
+               "safetensors form) on a test set with dropout off: the mean loss, the accuracy,\n"
+               "the accuracy of each class and the confusion matrix (rows: true class,\n"
+               "columns: predicted class).\n"
+               "\n"
+               "  --model FILE     the model file\n"
+               "  --data DIR       Fashion-MNIST directory (default as for train); its test set\n"
+               "  --test FILE.csv  a CSV test set instead (label, then the features)\n"
+               "  --threads N      threads (default: all cores)\n"
+               "  -h, --help       this help\n");
+}
+
+static const struct option options[] = {{"model", required_argument, 0, 'm'},
+                                        {"data", required_argument, 0, 'd'},
+                                        {"test", required_argument, 0, 't'},
+                                        {"threads", required_argument, 0, 'j'},
+                                        {"help", no_argument, 0, 'h'},
+                                        {0, 0, 0, 0}};
+
+static int load_test(const model_input *m, const char *data_opt, const char *csv, dn_dataset *ds,
+                     char *what, size_t what_size, dn_err *err)
+{
+    int inputs = dn_net_input_width(m->net);
+    if (csv) {
+        snprintf(what, what_size, "%s", csv);
+        int rc = dn_csv_load(ds, csv, inputs, m->classes, err);
+        return rc ? rc : model_input_prepare(m, ds, err);
+    }
+    char dir[4096], images[4200], labels[4200];
+    int rc = dn_fmnist_find(data_opt, dir, sizeof dir, err);
+    if (!rc)
+        rc = dn_fmnist_file(dir, dn_fmnist_names[2], images, sizeof images, err);
+    if (!rc)
+        rc = dn_fmnist_file(dir, dn_fmnist_names[3], labels, sizeof labels, err);
+    if (!rc && inputs != 784)
+        return dn_fail(err, DN_EINVAL, "the model takes %d inputs; Fashion-MNIST images have "
+                       "784 (give --test FILE.csv)", inputs);
+    if (!rc)
+        rc = dn_dataset_load(ds, images, labels, err);
+    snprintf(what, what_size, "%s", dir);
+    return rc ? rc : model_input_prepare(m, ds, err);
+}
+
+int cmd_eval(int argc, char **argv)
+{
+    const char *model = NULL, *data_opt = NULL, *csv = NULL;
+    long threads = 0;
+    optind = 1;
+    opterr = 0;
+    int c;
+    while ((c = getopt_long(argc, argv, ":h", options, NULL)) != -1) {
+        switch (c) {
+        case 'm': model = optarg; break;
+        case 'd': data_opt = optarg; break;
+        case 't': csv = optarg; break;
+        case 'j':
+            if (parse_int("--threads", optarg, 1, 1024, &threads))
+                return EXIT_USAGE;
+            break;
+        case 'h': usage(stdout); return 0;
+        case ':': cli_error("eval: option '%s' needs a value", argv[optind - 1]); return EXIT_USAGE;
+        default:
+            cli_error("eval: unknown option '%s' (try dropnet eval --help)", argv[optind - 1]);
+            return EXIT_USAGE;
+        }
+    }
+    if (optind < argc) {
+        cli_error("eval: unexpected argument '%s'", argv[optind]);
+        return EXIT_USAGE;
+    }
+    if (!model) {
+        cli_error("eval: --model FILE is required");
+        return EXIT_USAGE;
+    }
+    if (data_opt && csv) {
+        cli_error("eval: --data and --test exclude each other");
+        return EXIT_USAGE;
+    }
+    dn_set_threads((int)threads);
+    dn_err err = {0};
+    model_input m;
+    dn_dataset ds = {0};
+    size_t *conf = NULL;
+    int status = 0;
+    char what[4200];
+    if (model_input_load(&m, model, &err) ||
+        load_test(&m, data_opt, csv, &ds, what, sizeof what, &err)) {
+        status = cli_fail(&err);
+        goto out;
+    }
+    int C = m.classes;
+    conf = calloc((size_t)C * (size_t)C, sizeof *conf);
+    double loss, acc;
+    if (!conf || dn_evaluate_confusion(m.net, &ds, &loss, &acc, conf, &err)) {
+        status = conf ? cli_fail(&err) : EXIT_RUNTIME;
+        goto out;
+    }
+    char layers[2048];
+    dn_net_describe(m.net, layers, sizeof layers);
+    printf("# model %s | %s\n", model, layers);
+    printf("# test set %s (%zu examples)\n", what, ds.n);
+    printf("test loss %.4f  accuracy %.4f  (%zu of %zu correct)\n", loss, acc,
+           (size_t)(acc * (double)ds.n + 0.5), ds.n);
+    int namew = 5;
+    for (int k = 0; k < C; k++)
+        namew = (int)strlen(m.names[k]) > namew ? (int)strlen(m.names[k]) : namew;
+    printf("\n%-*s  accuracy  examples\n", namew, "class");
+    for (int t = 0; t < C; t++) {
+        size_t n = 0;
+        for (int p = 0; p < C; p++)
+            n += conf[(size_t)t * C + p];
+        if (n)
+            printf("%-*s  %8.4f  %8zu\n", namew, m.names[t],
+                   (double)conf[(size_t)t * C + t] / (double)n, n);
+        else
+            printf("%-*s  %8s  %8zu\n", namew, m.names[t], "-", n);
+    }
+    printf("\nconfusion matrix (rows: true class, columns: predicted class)\n%-*s", namew, "");
+    for (int p = 0; p < C; p++)
+        printf(" %5d", p);
+    printf("\n");
+    for (int t = 0; t < C; t++) {
+        printf("%-*s", namew, m.names[t]);
+        for (int p = 0; p < C; p++)
+            printf(" %5zu", conf[(size_t)t * C + p]);
+        printf("\n");
+    }
+out:
+    free(conf);
+    dn_dataset_free(&ds);
+    model_input_free(&m);
+    return status;
+}

@@ -1,0 +1,184 @@
+/* dropnet predict: a model file's class and probability for images. */
+#include "model_input.h"
+
+#include "core/internal.h"
+
+#include <getopt.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+static void usage(FILE *f)
+{
+    fprintf(f, "usage: dropnet predict --model FILE --images FILE.idx[.gz] [--index I[,I...]]\n"
+               "                       [--top K] [--logits] [--threads N]\n"
+               "\n"
+               "Prints, for each image, the predicted class and its probability (softmax of\n"
+               "the logits, dropout off).\n"
+               "\n"
+               "  --model FILE     the model file\n"
+               "  --images FILE    IDX images (plain or gzip), e.g. t10k-images-idx3-ubyte.gz\n"
+               "  --index LIST     only these images (0-based, comma-separated, up to 64 per\n"
+               "                   --index; repeat it for more; default: all)\n"
+               "  --top K          the K most probable classes (default 1)\n"
+               "  --logits         print the raw logits instead\n"
+               "  --threads N      threads (default: all cores)\n"
+               "  -h, --help       this help\n");
+}
+
+static const struct option options[] = {{"model", required_argument, 0, 'm'},
+                                        {"images", required_argument, 0, 'i'},
+                                        {"index", required_argument, 0, 'x'},
+                                        {"top", required_argument, 0, 'k'},
+                                        {"logits", no_argument, 0, 'l'},
+                                        {"threads", required_argument, 0, 'j'},
+                                        {"help", no_argument, 0, 'h'},
+                                        {0, 0, 0, 0}};
+
+#define MAX_INDICES 4096
+
+int cmd_predict(int argc, char **argv)
+{
+    const char *model = NULL, *images = NULL;
+    long top = 1, threads = 0;
+    int logits_only = 0;
+    static uint32_t want[MAX_INDICES];
+    int n_want = 0;
+    optind = 1;
+    opterr = 0;
+    int c;
+    while ((c = getopt_long(argc, argv, ":h", options, NULL)) != -1) {
+        switch (c) {
+        case 'm': model = optarg; break;
+        case 'i': images = optarg; break;
+        case 'x': {
+            int tmp[64];
+            int n = parse_int_list("--index", optarg, 0, 0x7fffffff, tmp, 64);
+            if (n < 0)
+                return EXIT_USAGE;
+            if (n_want + n > MAX_INDICES) {
+                cli_error("--index: more than %d images", MAX_INDICES);
+                return EXIT_USAGE;
+            }
+            for (int i = 0; i < n; i++)
+                want[n_want++] = (uint32_t)tmp[i];
+            break;
+        }
+        case 'k':
+            if (parse_int("--top", optarg, 1, 1 << 24, &top))
+                return EXIT_USAGE;
+            break;
+        case 'l': logits_only = 1; break;
+        case 'j':
+            if (parse_int("--threads", optarg, 1, 1024, &threads))
+                return EXIT_USAGE;
+            break;
+        case 'h': usage(stdout); return 0;
+        case ':':
+            cli_error("predict: option '%s' needs a value", argv[optind - 1]);
+            return EXIT_USAGE;
+        default:
+            cli_error("predict: unknown option '%s' (try dropnet predict --help)",
+                      argv[optind - 1]);
+            return EXIT_USAGE;
+        }
+    }
+    if (optind < argc) {
+        cli_error("predict: unexpected argument '%s'", argv[optind]);
+        return EXIT_USAGE;
+    }
+    if (!model || !images) {
+        cli_error("predict: --model FILE and --images FILE are required");
+        return EXIT_USAGE;
+    }
+    dn_set_threads((int)threads);
+    dn_err err = {0};
+    model_input m;
+    dn_dataset ds = {0};
+    float *x = NULL, *probs = NULL;
+    uint32_t *idx = NULL;
+    int *order = NULL;
+    int status = 0;
+    size_t dims[3];
+    if (model_input_load(&m, model, &err) || dn_idx_read(images, 3, &ds.images, dims, &err)) {
+        status = cli_fail(&err);
+        goto out;
+    }
+    ds.n = dims[0];
+    ds.rows = (int)dims[1];
+    ds.cols = (int)dims[2];
+    int inputs = dn_net_input_width(m.net), C = m.classes;
+    if ((size_t)ds.rows * (size_t)ds.cols != (size_t)inputs) {
+        cli_error("%s: images are %dx%d (%d pixels) but the model takes %d inputs", images,
+                  ds.rows, ds.cols, ds.rows * ds.cols, inputs);
+        status = EXIT_USAGE;
+        goto out;
+    }
+    for (int i = 0; i < n_want; i++)
+        if (want[i] >= ds.n) {
+            cli_error("--index: %u is past the last image of %s (%zu images)", want[i], images,
+                      ds.n);
+            status = EXIT_USAGE;
+            goto out;
+        }
+    if (top > C)
+        top = C;
+    if (model_input_prepare(&m, &ds, &err)) {
+        status = cli_fail(&err);
+        goto out;
+    }
+    size_t total = n_want ? (size_t)n_want : ds.n;
+    x = malloc((size_t)MODEL_MAX_BATCH * (size_t)inputs * sizeof *x);
+    probs = malloc((size_t)MODEL_MAX_BATCH * (size_t)C * sizeof *probs);
+    idx = malloc(MODEL_MAX_BATCH * sizeof *idx);
+    order = malloc((size_t)C * sizeof *order);
+    if (!x || !probs || !idx || !order) {
+        cli_error("predict: out of memory");
+        status = EXIT_RUNTIME;
+        goto out;
+    }
+    if (logits_only)
+        printf("index  logits\n");
+    else
+        printf("index  class  probability%s\n", top > 1 ? "  (then the next most probable)" : "");
+    for (size_t start = 0; start < total; start += MODEL_MAX_BATCH) {
+        int b = (int)(total - start < MODEL_MAX_BATCH ? total - start : MODEL_MAX_BATCH);
+        for (int r = 0; r < b; r++)
+            idx[r] = n_want ? want[start + (size_t)r] : (uint32_t)(start + (size_t)r);
+        dn_batch_images(x, &ds, idx, (size_t)b);
+        const float *z = dn_net_forward(m.net, x, b);
+        dn_softmax_forward(probs, z, b, C);
+        for (int r = 0; r < b; r++) {
+            printf("%5u", idx[r]);
+            if (logits_only) {
+                for (int k = 0; k < C; k++)
+                    printf(" %.9g", (double)z[(size_t)r * C + k]);
+                printf("\n");
+                continue;
+            }
+            const float *p = probs + (size_t)r * C;
+            /* The K largest, by selection: K is small. Ties keep the lower class. */
+            for (int k = 0; k < C; k++)
+                order[k] = k;
+            for (int k = 0; k < top; k++) {
+                int best = k;
+                for (int j = k + 1; j < C; j++)
+                    if (p[order[j]] > p[order[best]])
+                        best = j;
+                int t = order[k];
+                order[k] = order[best];
+                order[best] = t;
+                printf("%s  %s  %.4f", k ? " |" : "", m.names[order[k]], (double)p[order[k]]);
+            }
+            printf("\n");
+        }
+    }
+out:
+    free(x);
+    free(probs);
+    free(idx);
+    free(order);
+    dn_dataset_free(&ds);
+    model_input_free(&m);
+    return status;
+}

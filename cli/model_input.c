@@ -1,0 +1,56 @@
+#include "model_input.h"
+
+#include "core/internal.h"
+
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+int model_input_load(model_input *m, const char *path, dn_err *err)
+{
+    memset(m, 0, sizeof *m);
+    m->net = dn_model_load(path, MODEL_MAX_BATCH, &m->info, err);
+    if (!m->net)
+        return err->code;
+    m->classes = dn_net_output_width(m->net);
+    m->names = calloc((size_t)m->classes, sizeof *m->names);
+    size_t len = strlen(m->info.classes);
+    m->name_mem = malloc(len + 1 + (size_t)m->classes * 12);
+    if (!m->names || !m->name_mem)
+        return dn_fail(err, DN_ENOMEM, "out of memory");
+    /* The metadata's names when there is one per output; numbers otherwise. */
+    int count = len ? 1 : 0;
+    for (size_t i = 0; i < len; i++)
+        count += m->info.classes[i] == ',';
+    char *p = m->name_mem;
+    if (count == m->classes) {
+        memcpy(p, m->info.classes, len + 1);
+        for (int c = 0; c < m->classes; c++) {
+            m->names[c] = p;
+            p = strchr(p, ',');
+            if (p)
+                *p++ = '\0';
+        }
+    } else {
+        for (int c = 0; c < m->classes; c++) {
+            m->names[c] = p;
+            p += sprintf(p, "%d", c) + 1;
+        }
+    }
+    return DN_OK;
+}
+
+int model_input_prepare(const model_input *m, dn_dataset *ds, dn_err *err)
+{
+    return dn_dataset_prepare(ds, m->info.input_scale, m->info.input_mean, m->info.input_std,
+                              err);
+}
+
+void model_input_free(model_input *m)
+{
+    dn_net_free(m->net);
+    dn_model_info_free(&m->info);
+    free(m->names);
+    free(m->name_mem);
+    memset(m, 0, sizeof *m);
+}

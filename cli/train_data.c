@@ -1,0 +1,78 @@
+/* realpath is XSI, beyond the POSIX base the build asks for. */
+#define _XOPEN_SOURCE 700
+
+/* The data of a training run: Fashion-MNIST or CSV files, prepared as the
+ * model will take them, and the model info that records how. */
+#include "train_data.h"
+
+#include "core/internal.h"
+
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+void make_absolute(char *path, size_t size)
+{
+    char *abs = realpath(path, NULL);
+    if (abs && strlen(abs) < size)
+        snprintf(path, size, "%s", abs);
+    free(abs);
+}
+
+void fmnist_model_info(dn_model_info *info)
+{
+    memset(info, 0, sizeof *info);
+    info->input_scale = 255.0f;
+    info->input_rows = 28;
+    info->input_cols = 28;
+    info->dropout_known = true;
+    size_t k = 0;
+    for (int c = 0; c < 10; c++)
+        k += (size_t)snprintf(info->classes + k, sizeof info->classes - k, "%s%s", c ? "," : "",
+                              dn_fmnist_classes[c]);
+}
+
+int load_run_data(dn_run_config *cfg, const char *data_dir, dn_dataset *train, dn_dataset *test,
+                  dn_model_info *info, dn_err *err)
+{
+    memset(train, 0, sizeof *train);
+    memset(test, 0, sizeof *test);
+    memset(info, 0, sizeof *info);
+    if (!cfg->csv.train[0]) {
+        fmnist_model_info(info);
+        return dn_fmnist_load(data_dir, train, test, err);
+    }
+    int rc = dn_csv_load(train, cfg->csv.train, 0, 0, err);
+    if (!rc)
+        rc = dn_csv_load(test, cfg->csv.test, train->cols, train->classes, err);
+    if (rc)
+        goto fail;
+    info->dropout_known = true;
+    info->input_scale = cfg->csv.standardize ? 1.0f : cfg->csv.scale;
+    if (cfg->csv.standardize) {
+        /* Statistics of the training set only: the test set must not leak
+         * into what the model is given. */
+        size_t w = (size_t)train->cols;
+        info->input_mean = malloc(w * sizeof(float));
+        info->input_std = malloc(w * sizeof(float));
+        if (!info->input_mean || !info->input_std) {
+            rc = dn_fail(err, DN_ENOMEM, "cannot allocate feature statistics");
+            goto fail;
+        }
+        if ((rc = dn_feature_stats(train, info->input_mean, info->input_std, err)))
+            goto fail;
+    }
+    if ((rc = dn_dataset_prepare(train, info->input_scale, info->input_mean, info->input_std,
+                                 err)) ||
+        (rc = dn_dataset_prepare(test, info->input_scale, info->input_mean, info->input_std,
+                                 err)))
+        goto fail;
+    cfg->arch.inputs = train->cols;
+    cfg->arch.outputs = train->classes;
+    return DN_OK;
+fail:
+    dn_dataset_free(train);
+    dn_dataset_free(test);
+    dn_model_info_free(info);
+    return rc;
+}

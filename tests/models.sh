@@ -1,0 +1,169 @@
+#!/usr/bin/env bash
+# Model files, checkpoints and resume, eval, predict and CSV data through the
+# command line. The central check: a training stopped with SIGINT (and one
+# killed with SIGKILL) and resumed ends with a model.safetensors equal byte
+# for byte to an uninterrupted run's, and the same metrics (seconds aside).
+# Small settings keep it quick: hidden 64,64, batch 64, 3 epochs on the real
+# Fashion-MNIST (about 1 s per run).
+# usage: models.sh DROPNET
+set -u
+DN=$1
+T=$(mktemp -d)
+trap 'rm -rf "$T"' EXIT
+fails=0
+fail() { echo "FAIL: $*"; fails=$((fails+1)); }
+
+# expect STATUS 'WORDS' -- ARGS...: exit status, WORDS in stderr or stdout,
+# and errors on one line.
+expect() {
+  local want=$1 words=$2; shift 3
+  local out rc
+  out=$("$DN" "$@" 2>"$T/stderr")
+  rc=$?
+  if [ "$rc" != "$want" ]; then
+    fail "dropnet $* -> exit $rc, expected $want (stderr: $(cat "$T/stderr"))"; return
+  fi
+  if [ -n "$words" ] && ! grep -qF -- "$words" "$T/stderr" && ! printf '%s' "$out" | grep -qF -- "$words"; then
+    fail "dropnet $* -> output lacks '$words' (stderr: $(cat "$T/stderr"))"; return
+  fi
+  if [ "$want" = 2 ] && [ "$(wc -l < "$T/stderr")" -ne 1 ]; then
+    fail "dropnet $* -> error is not one line: $(cat "$T/stderr")"; return
+  fi
+  echo "ok: dropnet $* -> $rc"
+}
+
+same_run() { # DIR_A DIR_B WHAT
+  if cmp -s "$1/model.safetensors" "$2/model.safetensors"; then
+    echo "ok: $3: model.safetensors identical"
+  else
+    fail "$3: model.safetensors differs from the uninterrupted run's"
+  fi
+  if cmp -s <(cut -d, -f1-6 "$1/metrics.csv") <(cut -d, -f1-6 "$2/metrics.csv") &&
+     cmp -s <(sed 's/,"seconds".*//' "$1/metrics.jsonl") <(sed 's/,"seconds".*//' "$2/metrics.jsonl"); then
+    echo "ok: $3: metrics identical (seconds aside)"
+  else
+    fail "$3: metrics differ"; paste "$1/metrics.csv" "$2/metrics.csv"
+  fi
+}
+
+# Starts a training in the background; waits until its first checkpoint
+# exists, then sends SIGNAL; prints the exit status.
+interrupt() { # SIGNAL DIR ARGS...
+  local sig=$1 dir=$2; shift 2
+  "$DN" train "$@" --out "$dir" > "$dir.out" 2> "$dir.err" &
+  local pid=$! i=0
+  while [ ! -f "$dir/checkpoint.safetensors" ] && [ $i -lt 600 ]; do sleep 0.05; i=$((i+1)); done
+  sleep 0.05
+  kill "-$sig" $pid
+  wait $pid
+  echo $?
+}
+
+ARGS=(--hidden 64,64 --batch-size 64 --epochs 3 --lr 0.1 --quiet)
+"$DN" train "${ARGS[@]}" --out "$T/whole" > /dev/null || fail "uninterrupted run"
+[ -s "$T/whole/model.safetensors" ] || fail "no model.safetensors"
+[ -s "$T/whole/checkpoint.safetensors" ] || fail "no checkpoint.safetensors"
+
+# SIGINT: the step finishes, a checkpoint is written, exit 130, a hint.
+rc=$(interrupt INT "$T/int" "${ARGS[@]}")
+if [ "$rc" != 130 ]; then
+  fail "SIGINT: exit $rc, expected 130 (the run may have ended before the signal: $(cat "$T/int.err"))"
+else
+  grep -q "continue with: dropnet train --resume $T/int" "$T/int.err" || fail "SIGINT: no resume hint: $(cat "$T/int.err")"
+  [ -f "$T/int/model.safetensors" ] && fail "SIGINT: a model.safetensors before the end"
+  echo "ok: SIGINT -> 130: $(cat "$T/int.err")"
+  expect 0 'resuming at epoch' -- train --resume "$T/int"
+  same_run "$T/whole" "$T/int" "SIGINT and --resume"
+fi
+
+# SIGKILL with a checkpoint every 100 steps: the last checkpoint is whole
+# (written to a temporary file and renamed), and resuming from it gives the
+# same bits; the metrics files are rebuilt from the checkpoint.
+rc=$(interrupt KILL "$T/kill" "${ARGS[@]}" --checkpoint-every 100)
+if [ "$rc" != 137 ]; then
+  fail "SIGKILL: exit $rc, expected 137"
+else
+  ls "$T/kill" | grep -q tmp && echo "note: a temporary file was left by the kill (ignored)"
+  expect 0 '' -- train --resume "$T/kill" --threads 1
+  same_run "$T/whole" "$T/kill" "SIGKILL, --checkpoint-every 100 and --resume with 1 thread"
+fi
+
+# SIGTERM is handled as SIGINT.
+rc=$(interrupt TERM "$T/term" "${ARGS[@]}")
+[ "$rc" = 130 ] && echo "ok: SIGTERM -> 130" || fail "SIGTERM: exit $rc, expected 130"
+
+# Resume refuses what does not belong to the run.
+expect 2 '--resume: --lr cannot be given with it' -- train --resume "$T/whole" --lr 0.3
+expect 2 'nowhere/config.json: cannot open' -- train --resume "$T/nowhere"
+cp -r "$T/term" "$T/nock" && rm "$T/nock/checkpoint.safetensors"
+expect 2 'no checkpoint to resume from' -- train --resume "$T/nock"
+"$DN" train --hidden 64,32 --batch-size 64 --epochs 1 --quiet --out "$T/other" > /dev/null
+cp -r "$T/term" "$T/mixed" && cp "$T/other/checkpoint.safetensors" "$T/mixed/"
+expect 2 'layer 4 is Linear(64,32)' -- train --resume "$T/mixed"
+cp -r "$T/term" "$T/mixed2" && sed -i 's/"lr":[[:space:]]*0.1,/"lr": 0.2,/' "$T/mixed2/config.json"
+expect 2 'from another configuration ("lr" differs' -- train --resume "$T/mixed2"
+cp -r "$T/term" "$T/mixed3" && sed -i 's/"seed":[[:space:]]*1,/"seed": 2,/' "$T/mixed3/config.json"
+expect 2 'from another configuration ("seed" differs' -- train --resume "$T/mixed3"
+head -c 1000 "$T/whole/checkpoint.safetensors" > "$T/mixed/checkpoint.safetensors"
+expect 2 'past the end' -- train --resume "$T/mixed"
+
+# eval: loss and accuracy as in the run's last row; per class; confusion.
+M="$T/whole/model.safetensors"
+out=$("$DN" eval --model "$M")
+last=$(tail -1 "$T/whole/metrics.csv" | cut -d, -f5)
+acc=$(printf '%s\n' "$out" | sed -n 's/^test loss .* accuracy \([0-9.]*\) .*/\1/p')
+awk -v a="$acc" -v b="$last" 'BEGIN { exit !(a - b < 5e-5 && b - a < 5e-5) }' \
+  && echo "ok: eval accuracy $acc = the run's last test accuracy" || fail "eval accuracy '$acc' vs $last"
+printf '%s\n' "$out" | grep -q '^ankle boot ' || fail "eval: no per-class row for ankle boot"
+printf '%s\n' "$out" | grep -q 'confusion matrix' || fail "eval: no confusion matrix"
+sum=$(printf '%s\n' "$out" | sed -n '/confusion matrix/,$p' | tail -10 | awk '{ for (i = NF - 9; i <= NF; i++) s += $i } END { print s }')
+[ "$sum" = 10000 ] && echo "ok: the confusion matrix counts 10000 images" || fail "confusion matrix sums to $sum"
+
+# predict: names, probabilities, --top, --index.
+IMG=/usr/share/datasets/fashion-mnist/t10k-images-idx3-ubyte.gz
+out=$("$DN" predict --model "$M" --images "$IMG" --index 0,1 --index 5 --top 3)
+[ "$(printf '%s\n' "$out" | wc -l)" = 4 ] || fail "predict: expected a header and 3 rows: $out"
+printf '%s\n' "$out" | awk 'NR > 1 { n = split($0, parts, "|"); if (n != 3) exit 1 }' \
+  || fail "predict --top 3: three classes per row: $out"
+printf '%s\n' "$out" | grep -q '^    0  ankle boot  0\.' && echo "ok: predict image 0: $(printf '%s\n' "$out" | sed -n 2p)" \
+  || fail "predict: image 0 of the test set is an ankle boot: $out"
+n=$("$DN" predict --model "$M" --images "$IMG" | wc -l)
+[ "$n" = 10001 ] || fail "predict without --index: $n lines"
+expect 2 'past the last image' -- predict --model "$M" --images "$IMG" --index 10000
+expect 2 'required' -- predict --model "$M"
+head -c 4 "$M" > "$T/empty.safetensors"
+expect 2 'truncated' -- eval --model "$T/empty.safetensors"
+expect 2 'cannot open' -- predict --model "$T/absent.safetensors" --images "$IMG"
+printf '\x00\x00\x00\x00\x00\x00\x00\x10{}' > "$T/huge.safetensors"
+expect 2 'above the limit' -- eval --model "$T/huge.safetensors"
+
+# CSV data: a small problem written here (3 classes, 5 features).
+awk 'BEGIN { srand(3); print "label,a,b,c,d,e"
+  for (i = 0; i < 900; i++) { c = i % 3; printf "%d", c
+    for (j = 0; j < 5; j++) printf ",%.3f", 10 * j + rand() + (j == c ? 2 : 0); print "" } }' > "$T/train.csv"
+awk 'BEGIN { srand(4); for (i = 0; i < 300; i++) { c = i % 3; printf "%d", c
+    for (j = 0; j < 5; j++) printf ",%.3f", 10 * j + rand() + (j == c ? 2 : 0); print "" } }' > "$T/test.csv"
+expect 0 '3 classes' -- train --train "$T/train.csv" --test "$T/test.csv" --standardize --hidden 16 \
+  --dropout 0.1 --epochs 8 --batch-size 30 --lr 0.2 --out "$T/csv"
+acc=$(tail -1 "$T/csv/metrics.csv" | cut -d, -f5)
+awk -v a="$acc" 'BEGIN { exit !(a >= 0.9) }' && echo "ok: CSV test accuracy $acc" || fail "CSV test accuracy $acc < 0.9"
+expect 0 "accuracy $(printf '%.4f' "$acc")" -- eval --model "$T/csv/model.safetensors" --test "$T/test.csv"
+rc=$(interrupt INT "$T/csvint" --train "$T/train.csv" --test "$T/test.csv" --standardize --hidden 16 \
+  --dropout 0.1 --epochs 400 --batch-size 30 --lr 0.2 --quiet)
+[ "$rc" = 130 ] || fail "CSV SIGINT: exit $rc"
+sed '3s/,[^,]*$//' "$T/train.csv" > "$T/train1.csv"
+expect 2 "train1.csv:3: 5 columns, expected 6" -- train --train "$T/train1.csv" --test "$T/test.csv"
+awk -F, -v OFS=, 'NR == 5 { $2 = "nan" } { print }' "$T/train.csv" > "$T/train2.csv"
+expect 2 "train2.csv:5: column 2: 'nan' is not a finite number" -- train --train "$T/train2.csv" --test "$T/test.csv"
+sed '7s/^[0-9]*,/x,/' "$T/test.csv" > "$T/test2.csv"
+expect 2 "test2.csv:7: label 'x' is not an integer" -- train --train "$T/train.csv" --test "$T/test2.csv"
+sed '7s/^[0-9]*,/3,/' "$T/test.csv" > "$T/test3.csv"
+expect 2 "test3.csv:7: label 3 is out of range [0, 3)" -- train --train "$T/train.csv" --test "$T/test3.csv"
+expect 2 '--scale applies to CSV data' -- train --scale 255
+expect 2 'needs both --train and --test' -- train --train "$T/train.csv"
+expect 2 'cannot be combined with --standardize' -- train --train "$T/train.csv" --test "$T/test.csv" --scale 2 --standardize
+expect 2 'the model takes 5 inputs' -- eval --model "$T/csv/model.safetensors"
+expect 2 'images are 28x28 (784 pixels) but the model takes 5 inputs' -- predict --model "$T/csv/model.safetensors" --images "$IMG"
+
+echo "$fails failure(s)"
+[ $fails -eq 0 ]

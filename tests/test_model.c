@@ -1,0 +1,306 @@
+/* Model and checkpoint files (src/io/model.c): PyTorch's names and shapes,
+ * bit-exact round trips, layers inferred from PyTorch files, and a one-line
+ * error for files whose layers or shapes do not fit. */
+#include "helpers.h"
+#include "io/safetensors.h"
+
+#include <criterion/criterion.h>
+#include <math.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+static dn_net *mlp(int in, int h1, int h2, int out, float p1, float p2, float pin, uint64_t seed)
+{
+    dn_mlp_spec s = {.inputs = in, .outputs = out, .n_hidden = h2 ? 2 : 1,
+                     .hidden = {h1, h2}, .dropout = {p1, p2}, .input_dropout = pin};
+    dn_err err = {0};
+    dn_net *net = dn_net_mlp(&s, 8, &err);
+    cr_assert(net, "%s", err.msg);
+    cr_assert_eq(dn_net_reset(net, (dn_init){DN_INIT_PYTORCH, 0}, seed, &err), DN_OK);
+    return net;
+}
+
+static void same_params(dn_net *a, dn_net *b)
+{
+    size_t na, nb;
+    float *pa = dn_net_params(a, &na), *pb = dn_net_params(b, &nb);
+    cr_assert_eq(na, nb);
+    cr_assert(memcmp(pa, pb, na * sizeof(float)) == 0, "parameters differ");
+}
+
+static void expect_load_error(const char *path, const char *words)
+{
+    dn_err err = {0};
+    dn_net *net = dn_model_load(path, 4, NULL, &err);
+    cr_assert_null(net, "%s loaded; expected an error with '%s'", path, words);
+    cr_assert_eq(err.code, DN_EFORMAT, "%s: %s", path, err.msg);
+    cr_assert(strstr(err.msg, words), "message '%s' lacks '%s'", err.msg, words);
+    cr_assert(strstr(err.msg, path), "message '%s' does not name the file", err.msg);
+}
+
+Test(model, names_and_shapes_are_pytorchs)
+{
+    dn_net *net = mlp(784, 256, 256, 10, 0.2f, 0.5f, 0.0f, 1);
+    const char *path = tmp_path("d2l.safetensors");
+    dn_err err = {0};
+    cr_assert_eq(dn_model_save(path, net, NULL, &err), DN_OK, "%s", err.msg);
+    dn_st_file st;
+    cr_assert_eq(dn_st_open(&st, path, &err), DN_OK, "%s", err.msg);
+    struct { const char *name; int rank; uint64_t d0, d1; } want[] = {
+        {"1.weight", 2, 256, 784}, {"1.bias", 1, 256, 0}, {"4.weight", 2, 256, 256},
+        {"4.bias", 1, 256, 0},     {"7.weight", 2, 10, 256}, {"7.bias", 1, 10, 0}};
+    cr_assert_eq(st.n, 6);
+    for (int i = 0; i < 6; i++) {
+        const dn_st_tensor *t = dn_st_find(&st, want[i].name);
+        cr_assert(t, "no %s", want[i].name);
+        cr_assert_eq(t->rank, want[i].rank, "%s", want[i].name);
+        cr_assert_eq(t->shape[0], want[i].d0, "%s", want[i].name);
+        if (t->rank == 2)
+            cr_assert_eq(t->shape[1], want[i].d1, "%s", want[i].name);
+    }
+    cr_assert_str_eq(dn_st_meta(&st, "layers"), "Flatten,Linear(784,256),ReLU,Dropout(0.2),"
+                                                "Linear(256,256),ReLU,Dropout(0.5),Linear(256,10)");
+    cr_assert_str_eq(dn_st_meta(&st, "format"), "pt");
+    cr_assert_str_eq(dn_st_meta(&st, "dropnet"), "model");
+    dn_st_close(&st);
+    dn_net_free(net);
+}
+
+Test(model, round_trip_is_bit_exact_with_info)
+{
+    dn_net *net = mlp(6, 5, 4, 3, 0.3f, 0.1f, 0.25f, 7);
+    float mean[6] = {1, 2, 3, 4, 5, 0.1f}, std[6] = {1, 0.5f, 2, 3, 1e-3f, 7};
+    dn_model_info info = {.input_scale = 1.0f, .input_mean = mean, .input_std = std,
+                          .input_rows = 2, .input_cols = 3};
+    snprintf(info.classes, sizeof info.classes, "cat,dog,bird");
+    const char *path = tmp_path("rt.safetensors");
+    dn_err err = {0};
+    cr_assert_eq(dn_model_save(path, net, &info, &err), DN_OK, "%s", err.msg);
+    dn_model_info back;
+    dn_net *net2 = dn_model_load(path, 4, &back, &err);
+    cr_assert(net2, "%s", err.msg);
+    same_params(net, net2);
+    char a[256], b[256];
+    dn_net_describe(net, a, sizeof a);
+    dn_net_describe(net2, b, sizeof b);
+    cr_assert_str_eq(a, b);
+    cr_assert_str_eq(b, "Flatten,Dropout(0.25),Linear(6,5),ReLU,Dropout(0.3),Linear(5,4),ReLU,"
+                        "Dropout(0.1),Linear(4,3)");
+    cr_assert(!dn_net_training(net2), "a loaded model is in eval mode");
+    cr_assert(back.dropout_known);
+    cr_assert_arr_eq(back.input_mean, mean, sizeof mean);
+    cr_assert_arr_eq(back.input_std, std, sizeof std);
+    cr_assert_eq(back.input_rows, 2);
+    cr_assert_eq(back.input_cols, 3);
+    cr_assert_str_eq(back.classes, "cat,dog,bird");
+    /* Saving the loaded model again gives the same bytes. */
+    const char *path2 = tmp_path("rt2.safetensors");
+    cr_assert_eq(dn_model_save(path2, net2, &back, &err), DN_OK);
+    FILE *f1 = fopen(path, "rb"), *f2 = fopen(path2, "rb");
+    static char b1[1 << 16], b2[1 << 16];
+    size_t n1 = fread(b1, 1, sizeof b1, f1), n2 = fread(b2, 1, sizeof b2, f2);
+    fclose(f1);
+    fclose(f2);
+    cr_assert_eq(n1, n2);
+    cr_assert(memcmp(b1, b2, n1) == 0);
+    dn_model_info_free(&back);
+    dn_net_free(net);
+    dn_net_free(net2);
+}
+
+/* Writes a model's tensors under other names or shapes, with given metadata. */
+static const char *custom(const char *name, const char *layers, const char *const *names,
+                          const uint64_t (*shapes)[2], int n)
+{
+    static float zeros[64 * 64];
+    dn_st_out t[8];
+    for (int i = 0; i < n; i++)
+        t[i] = (dn_st_out){names[i], shapes[i][1] ? 2 : 1, {shapes[i][0], shapes[i][1]}, zeros};
+    const char *meta[] = {"layers", layers};
+    const char *path = tmp_path(name);
+    dn_err err = {0};
+    cr_assert_eq(dn_st_write(path, t, n, meta, layers ? 1 : 0, &err), DN_OK, "%s", err.msg);
+    return path;
+}
+
+Test(model, shapes_must_match_the_metadata)
+{
+    const char *names[] = {"1.weight", "1.bias", "3.weight", "3.bias"};
+    uint64_t ok[][2] = {{5, 6}, {5, 0}, {3, 5}, {3, 0}};
+    const char *L = "Flatten,Linear(6,5),ReLU,Linear(5,3)";
+    dn_err err = {0};
+    dn_net *net = dn_model_load(custom("ok.st", L, names, ok, 4), 4, NULL, &err);
+    cr_assert(net, "%s", err.msg);
+    dn_net_free(net);
+    uint64_t wrong_w[][2] = {{5, 7}, {5, 0}, {3, 5}, {3, 0}};
+    expect_load_error(custom("ww.st", L, names, wrong_w, 4),
+                      "tensor 1.weight has shape [5,7] but layer 1 Linear(6,5) needs [5,6]");
+    uint64_t wrong_b[][2] = {{5, 6}, {4, 0}, {3, 5}, {3, 0}};
+    expect_load_error(custom("wb.st", L, names, wrong_b, 4),
+                      "tensor 1.bias has shape [4] but layer 1 Linear(6,5) needs [5]");
+    expect_load_error(custom("missing.st", L, names, ok, 3), "no tensor 3.bias");
+    const char *extra[] = {"1.weight", "1.bias", "3.weight", "3.bias", "9.bias"};
+    uint64_t ex[][2] = {{5, 6}, {5, 0}, {3, 5}, {3, 0}, {3, 0}};
+    expect_load_error(custom("extra.st", L, extra, ex, 5), "'9.bias' belongs to no Linear layer");
+    expect_load_error(custom("badlayers.st", "Flatten,Conv2d(3),Linear(5,3)", names, ok, 4),
+                      "cannot read layer 1");
+    expect_load_error(custom("chain.st", "Flatten,Linear(6,5),ReLU,Linear(4,3)", names, ok, 4),
+                      "layer 3 takes 4 inputs but the layer before gives 5");
+    expect_load_error(custom("nolinear.st", "Flatten,ReLU", names, ok, 0), "no Linear layer");
+    expect_load_error(custom("p.st", "Flatten,Linear(6,5),Dropout(1.5),Linear(5,3)", names, ok,
+                             4), "dropout outside [0, 1]");
+}
+
+Test(model, layers_inferred_from_pytorch_names)
+{
+    /* d2l's nn.Sequential: Linear layers at 1, 4, 7. */
+    const char *names[] = {"1.weight", "1.bias", "4.weight", "4.bias", "7.weight", "7.bias"};
+    uint64_t shapes[][2] = {{8, 6}, {8, 0}, {4, 8}, {4, 0}, {3, 4}, {3, 0}};
+    dn_err err = {0};
+    dn_model_info info;
+    dn_net *net = dn_model_load(custom("pt.st", NULL, names, shapes, 6), 4, &info, &err);
+    cr_assert(net, "%s", err.msg);
+    char d[256];
+    dn_net_describe(net, d, sizeof d);
+    cr_assert_str_eq(d, "Flatten,Linear(6,8),ReLU,Dropout(0),Linear(8,4),ReLU,Dropout(0),"
+                        "Linear(4,3)");
+    cr_assert(!info.dropout_known);
+    dn_model_info_free(&info);
+    dn_net_free(net);
+    /* Without dropout layers: ReLU alone between Linear layers (0, 2). */
+    const char *n2[] = {"0.weight", "0.bias", "2.weight", "2.bias"};
+    uint64_t s2[][2] = {{8, 6}, {8, 0}, {3, 8}, {3, 0}};
+    net = dn_model_load(custom("pt2.st", NULL, n2, s2, 4), 4, NULL, &err);
+    cr_assert(net, "%s", err.msg);
+    dn_net_describe(net, d, sizeof d);
+    cr_assert_str_eq(d, "Linear(6,8),ReLU,Linear(8,3)");
+    dn_net_free(net);
+
+    const char *bad[] = {"fc1.weight", "fc1.bias"};
+    expect_load_error(custom("named.st", NULL, bad, s2, 2), "'fc1.weight' is not named");
+    const char *far[] = {"1.weight", "1.bias", "9.weight", "9.bias"};
+    uint64_t s3[][2] = {{8, 6}, {8, 0}, {3, 8}, {3, 0}};
+    expect_load_error(custom("far.st", NULL, far, s3, 4), "between Linear layers 1 and 9");
+    expect_load_error(custom("nobias.st", NULL, names, shapes, 5), "no tensor 7.bias");
+    uint64_t s4[][2] = {{8, 6}, {8, 0}, {4, 9}, {4, 0}, {3, 4}, {3, 0}};
+    expect_load_error(custom("chain2.st", NULL, names, s4, 6), "takes 9 inputs but layer 1 gives 8");
+}
+
+Test(model, read_into_needs_the_same_layers)
+{
+    dn_net *a = mlp(6, 5, 4, 3, 0.5f, 0.5f, 0.0f, 1);
+    dn_net *b = mlp(6, 5, 4, 3, 0.5f, 0.5f, 0.0f, 2);
+    dn_net *c = mlp(6, 7, 4, 3, 0.5f, 0.5f, 0.0f, 2);
+    dn_net *d = mlp(6, 5, 4, 3, 0.5f, 0.2f, 0.0f, 2);
+    const char *path = tmp_path("into.safetensors");
+    dn_err err = {0};
+    cr_assert_eq(dn_model_save(path, a, NULL, &err), DN_OK);
+    cr_assert_eq(dn_model_read_into(path, b, NULL, &err), DN_OK, "%s", err.msg);
+    same_params(a, b);
+    cr_assert_eq(dn_model_read_into(path, c, NULL, &err), DN_EFORMAT);
+    cr_assert(strstr(err.msg, "layer 1 is Linear(6,5), but the network's layers are"), "%s",
+              err.msg);
+    cr_assert_eq(dn_model_read_into(path, d, NULL, &err), DN_EFORMAT);
+    cr_assert(strstr(err.msg, "layer 6 is Dropout(0.5)"), "%s", err.msg);
+    dn_net_free(a);
+    dn_net_free(b);
+    dn_net_free(c);
+    dn_net_free(d);
+}
+
+Test(model, checkpoint_round_trip)
+{
+    dn_net *a = mlp(6, 5, 4, 3, 0.5f, 0.5f, 0.0f, 1);
+    dn_net *b = mlp(6, 5, 4, 3, 0.5f, 0.5f, 0.0f, 2);
+    dn_epoch_stats rows[2] = {{1, 1.0 / 3.0, 0.5, 0.7, 0.6, 1.25}, {2, 0.1, 0.9, NAN, 0.8, 2}};
+    dn_checkpoint ck = {.epoch = 2, .step = 17, .steps_per_epoch = 40, .train_examples = 1000,
+                        .seed = DN_MAX_SEED, .loss_sum = 12.345678901234567, .correct = 99,
+                        .n_metrics = 2, .metrics = rows, .config = "{\"x\": 1}"};
+    const char *path = tmp_path("ck.safetensors");
+    dn_err err = {0};
+    cr_assert_eq(dn_checkpoint_save(path, a, NULL, &ck, &err), DN_OK, "%s", err.msg);
+    dn_checkpoint back;
+    cr_assert_eq(dn_checkpoint_load(path, b, NULL, &back, &err), DN_OK, "%s", err.msg);
+    same_params(a, b);
+    cr_assert_eq(back.epoch, 2);
+    cr_assert_eq(back.step, 17);
+    cr_assert_eq(back.steps_per_epoch, 40);
+    cr_assert_eq(back.train_examples, 1000);
+    cr_assert_eq(back.seed, DN_MAX_SEED);
+    cr_assert_eq(back.loss_sum, 12.345678901234567, "the partial sum reads back exactly");
+    cr_assert_eq(back.correct, 99);
+    cr_assert_eq(back.n_metrics, 2);
+    cr_assert_eq(back.metrics[0].train_loss, 1.0 / 3.0);
+    cr_assert_eq(back.metrics[1].test_acc, 0.8);
+    cr_assert(isnan(back.metrics[1].test_loss));
+    cr_assert_str_eq(back.config, "{\"x\": 1}");
+    dn_checkpoint_free(&back);
+
+    /* A model file is not a checkpoint; a checkpoint of other layers is refused. */
+    const char *model = tmp_path("notck.safetensors");
+    cr_assert_eq(dn_model_save(model, a, NULL, &err), DN_OK);
+    cr_assert_eq(dn_checkpoint_load(model, b, NULL, &back, &err), DN_EFORMAT);
+    cr_assert(strstr(err.msg, "not a dropnet checkpoint"), "%s", err.msg);
+    dn_net *c = mlp(6, 5, 3, 3, 0.5f, 0.5f, 0.0f, 2);
+    cr_assert_eq(dn_checkpoint_load(path, c, NULL, &back, &err), DN_EFORMAT);
+    cr_assert(strstr(err.msg, "layer 4 is Linear(5,4)"), "%s", err.msg);
+    dn_net_free(a);
+    dn_net_free(b);
+    dn_net_free(c);
+}
+
+/* A checkpoint whose metadata is edited: each field is checked. */
+static void edited_checkpoint(const char *key, const char *value, const char *words)
+{
+    dn_net *a = mlp(6, 5, 4, 3, 0.5f, 0.5f, 0.0f, 1);
+    dn_checkpoint ck = {.epoch = 0, .step = 3, .steps_per_epoch = 40, .train_examples = 1000,
+                        .seed = 5, .loss_sum = 1.5, .correct = 2, .config = "{}"};
+    const char *path = tmp_path("edit.safetensors");
+    dn_err err = {0};
+    cr_assert_eq(dn_checkpoint_save(path, a, NULL, &ck, &err), DN_OK);
+    /* Rewrite with one metadata value replaced. */
+    dn_st_file st;
+    cr_assert_eq(dn_st_open(&st, path, &err), DN_OK);
+    const char *kv[64];
+    int n = 0;
+    for (int i = 0; i < st.n_meta; i++)
+        if (strcmp(st.keys[i], key) != 0) {
+            kv[2 * n] = st.keys[i];
+            kv[2 * n + 1] = st.values[i];
+            n++;
+        }
+    if (value) {
+        kv[2 * n] = key;
+        kv[2 * n + 1] = value;
+        n++;
+    }
+    static float data[8][64];
+    dn_st_out t[8];
+    for (int i = 0; i < st.n; i++) {
+        cr_assert_eq(dn_st_read(&st, &st.t[i], data[i], &err), DN_OK);
+        t[i] = (dn_st_out){st.t[i].name, st.t[i].rank, {st.t[i].shape[0], st.t[i].shape[1]},
+                           data[i]};
+    }
+    const char *p2 = tmp_path("edit2.safetensors");
+    cr_assert_eq(dn_st_write(p2, t, st.n, kv, n, &err), DN_OK);
+    dn_st_close(&st);
+    dn_checkpoint back;
+    cr_assert_eq(dn_checkpoint_load(p2, a, NULL, &back, &err), DN_EFORMAT, "%s=%s loaded", key,
+                 value ? value : "(none)");
+    cr_assert(strstr(err.msg, words), "message '%s' lacks '%s'", err.msg, words);
+    dn_net_free(a);
+}
+
+Test(model, checkpoint_fields_are_checked)
+{
+    edited_checkpoint("optimizer_state", "momentum", "resumes plain SGD only");
+    edited_checkpoint("optimizer", "adam", "resumes plain SGD only");
+    edited_checkpoint("step", "-1", "\"step\" is missing");
+    edited_checkpoint("step", "41", "out of range");
+    edited_checkpoint("seed", "9007199254740992", "\"seed\" is missing");
+    edited_checkpoint("epoch_loss_sum", "nan", "\"epoch_loss_sum\"");
+    edited_checkpoint("config", NULL, "\"config\" is missing");
+    edited_checkpoint("metrics", "[{\"epoch\":1}]", "not an array of 0 epochs");
+    edited_checkpoint("input_scale", "0", "\"input_scale\"");
+}
