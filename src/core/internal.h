@@ -38,6 +38,22 @@ static inline float dn_keep_or_zero(float x, uint32_t keep)
     return x;
 }
 
+/* Elementwise loops shorter than this run on one thread: an OpenMP fork and
+ * join costs more than they do. */
+#define DN_PAR_MIN 32768
+
+/* One SGD update of w[lo, hi): the arithmetic of dn_sgd_update. */
+static inline void dn_sgd_range(float *restrict w, const float *restrict g, size_t lo,
+                                size_t hi, float lr, float wd)
+{
+    if (wd == 0.0f)
+        for (size_t i = lo; i < hi; i++)
+            w[i] -= lr * g[i];
+    else
+        for (size_t i = lo; i < hi; i++)
+            w[i] -= lr * (g[i] + wd * w[i]);
+}
+
 /* Column sums of a B x out_dim matrix in a fixed row order (bias gradients). */
 void dn_bias_grad(float *db, const float *dout, int B, int out_dim);
 

@@ -16,7 +16,7 @@ int dn_dropout_layer(float *out, uint8_t *mask, const float *inp, size_t n, floa
     if (!(p >= 0.0f && p <= 1.0f))
         return dn_fail(err, DN_EINVAL, "dropout probability %g is outside [0, 1]", (double)p);
     if (p == 1.0f) {
-        #pragma omp parallel for schedule(static)
+        #pragma omp parallel for schedule(static) if (n >= DN_PAR_MIN)
         for (size_t i = 0; i < n; i++) {
             out[i] = 0.0f;
             if (mask)
@@ -25,7 +25,7 @@ int dn_dropout_layer(float *out, uint8_t *mask, const float *inp, size_t n, floa
         return DN_OK;
     }
     if (p == 0.0f) {
-        #pragma omp parallel for schedule(static)
+        #pragma omp parallel for schedule(static) if (n >= DN_PAR_MIN)
         for (size_t i = 0; i < n; i++) {
             out[i] = inp[i];
             if (mask)
@@ -38,7 +38,7 @@ int dn_dropout_layer(float *out, uint8_t *mask, const float *inp, size_t n, floa
     /* Four elements per Philox block; blocks are independent, so any thread
      * split gives the same mask. */
     const size_t nblk = (n + 3) / 4;
-    #pragma omp parallel for schedule(static)
+    #pragma omp parallel for schedule(static) if (n >= DN_PAR_MIN)
     for (size_t blk = 0; blk < nblk; blk++) {
         uint32_t w[4];
         dn_philox(s, blk, w);
@@ -56,7 +56,7 @@ int dn_dropout_layer(float *out, uint8_t *mask, const float *inp, size_t n, floa
 void dn_dropout_backward(float *dinp, const float *dout, const uint8_t *mask, size_t n, float p)
 {
     const float scale = p >= 1.0f ? 0.0f : (float)(1.0 / (1.0 - (double)p));
-    #pragma omp parallel for schedule(static)
+    #pragma omp parallel for schedule(static) if (n >= DN_PAR_MIN)
     for (size_t i = 0; i < n; i++)
         dinp[i] = dn_keep_or_zero(dout[i] * scale, mask[i] != 0);
 }

@@ -52,7 +52,7 @@ void dn_bias_relu_dropout_forward(float *z, float *a, float *d, uint8_t *mask, c
     const int zero = training && p >= 1.0f;
     const uint32_t thr = drop ? dn_dropout_threshold(p) : 0;
     const float scale = drop ? (float)(1.0 / (1.0 - (double)p)) : 1.0f;
-    #pragma omp parallel for schedule(static)
+    #pragma omp parallel for schedule(static) if ((size_t)B * (size_t)W >= DN_PAR_MIN / 4)
     for (int r = 0; r < B; r++) {
         size_t base = (size_t)r * (size_t)W;
         float *zr = z + base, *ar = a + base;
@@ -85,7 +85,7 @@ void dn_dropout_relu_bias_backward(float *dz, float *db, const float *dd, const 
     const float scale = p >= 1.0f ? 0.0f : (float)(1.0 / (1.0 - (double)p));
     /* Threads take column ranges and walk all rows in order, so each bias
      * gradient is summed in row order 0..B-1 whatever the thread count. */
-    #pragma omp parallel
+    #pragma omp parallel if ((size_t)B * (size_t)W >= DN_PAR_MIN)
     {
         int nt = omp_get_num_threads(), t = omp_get_thread_num();
         int blocks = (W + 15) / 16;

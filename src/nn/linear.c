@@ -9,7 +9,7 @@ void dn_linear_forward(float *out, const float *inp, const float *w, const float
 {
     dn_gemm(0, 1, B, out_dim, in, 1.0f, inp, in, w, in, 0.0f, out, out_dim);
     if (b) {
-        #pragma omp parallel for schedule(static)
+        #pragma omp parallel for schedule(static) if ((size_t)B * (size_t)out_dim >= DN_PAR_MIN)
         for (int r = 0; r < B; r++) {
             float *o = out + (size_t)r * out_dim;
             for (int j = 0; j < out_dim; j++)
@@ -22,7 +22,7 @@ void dn_linear_forward(float *out, const float *inp, const float *w, const float
  * the thread count: threads split the columns, never the rows. */
 void dn_bias_grad(float *db, const float *dout, int B, int out_dim)
 {
-    #pragma omp parallel
+    #pragma omp parallel if ((size_t)B * (size_t)out_dim >= DN_PAR_MIN)
     {
         int nt = omp_get_num_threads(), t = omp_get_thread_num();
         int lo = (int)((long long)out_dim * t / nt), hi = (int)((long long)out_dim * (t + 1) / nt);

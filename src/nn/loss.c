@@ -24,7 +24,7 @@ static float row_max(const float *z, int C)
 void dn_softmax_xent_forward(float *losses, const float *logits, const uint8_t *labels, int B,
                              int C)
 {
-    #pragma omp parallel for schedule(static)
+    #pragma omp parallel for schedule(static) if ((size_t)B * (size_t)C >= DN_PAR_MIN)
     for (int r = 0; r < B; r++) {
         const float *z = logits + (size_t)r * C;
         float m = row_max(z, C);
@@ -38,7 +38,7 @@ void dn_softmax_xent_forward(float *losses, const float *logits, const uint8_t *
 void dn_softmax_xent_backward(float *dlogits, const float *logits, const uint8_t *labels,
                               int B, int C, float scale)
 {
-    #pragma omp parallel for schedule(static)
+    #pragma omp parallel for schedule(static) if ((size_t)B * (size_t)C >= DN_PAR_MIN)
     for (int r = 0; r < B; r++) {
         const float *z = logits + (size_t)r * C;
         float *d = dlogits + (size_t)r * C;

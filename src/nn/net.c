@@ -7,6 +7,7 @@
 #include "nn/net_internal.h"
 
 #include <math.h>
+#include <omp.h>
 #include <stdlib.h>
 #include <string.h>
 
@@ -399,13 +400,21 @@ void dn_net_backward(dn_net *net, const float *dlogits, int B)
 
 void dn_net_sgd(dn_net *net, float lr, float weight_decay)
 {
-    for (int i = 0; i < net->n_layers; i++) {
-        dn_layer *L = &net->layers[i];
-        if (L->kind != DN_LAYER_LINEAR)
-            continue;
-        dn_sgd_update(net->params + L->w_off, net->grads + L->w_off,
-                      (size_t)L->in * (size_t)L->out, lr, weight_decay);
-        dn_sgd_update(net->params + L->b_off, net->grads + L->b_off, (size_t)L->out, lr, 0.0f);
+    /* Every tensor in one parallel region (one fork and join per step, not
+     * one per tensor); each thread takes its share of each tensor. */
+    #pragma omp parallel if (net->n_params >= DN_PAR_MIN)
+    {
+        size_t nt = (size_t)omp_get_num_threads(), t = (size_t)omp_get_thread_num();
+        for (int i = 0; i < net->n_layers; i++) {
+            dn_layer *L = &net->layers[i];
+            if (L->kind != DN_LAYER_LINEAR)
+                continue;
+            size_t nw = (size_t)L->in * (size_t)L->out, nb = (size_t)L->out;
+            dn_sgd_range(net->params + L->w_off, net->grads + L->w_off, nw * t / nt,
+                         nw * (t + 1) / nt, lr, weight_decay);
+            dn_sgd_range(net->params + L->b_off, net->grads + L->b_off, nb * t / nt,
+                         nb * (t + 1) / nt, lr, 0.0f);
+        }
     }
 }
 
