@@ -9,6 +9,7 @@ enum { EXIT_USAGE = 2, EXIT_RUNTIME = 1, EXIT_INTERRUPTED = 130 };
 
 int cmd_train(int argc, char **argv);
 int cmd_data(int argc, char **argv);
+int cmd_plot(int argc, char **argv);
 
 /* One-line error on stderr: "dropnet: <what>". */
 void cli_error(const char *fmt, ...) __attribute__((format(printf, 1, 2)));

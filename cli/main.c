@@ -12,6 +12,7 @@ static void usage(FILE *f)
             "commands:\n"
             "  train         train an MLP with dropout on Fashion-MNIST (d2l's model by default)\n"
             "  data check    verify the Fashion-MNIST files, print counts and class balance\n"
+            "  plot          draw the curves of one or more run directories (PNG or SVG)\n"
             "\n"
             "  dropnet <command> --help   options of one command\n"
             "  dropnet --version          version and libraries\n");
@@ -36,6 +37,8 @@ int main(int argc, char **argv)
         return cmd_train(argc - 1, argv + 1);
     if (strcmp(cmd, "data") == 0)
         return cmd_data(argc - 1, argv + 1);
+    if (strcmp(cmd, "plot") == 0)
+        return cmd_plot(argc - 1, argv + 1);
     cli_error("unknown command '%s' (try dropnet --help)", cmd);
     return EXIT_USAGE;
 }

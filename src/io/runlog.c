@@ -1,5 +1,6 @@
-/* The run directory: config.json and per-epoch metrics, flushed as they come
- * so an interrupted run keeps every finished epoch. */
+/* The run directory: config.json, per-epoch metrics and the training metrics
+ * of steps.csv, flushed as they come so an interrupted run keeps every
+ * finished epoch. */
 #include "core/internal.h"
 
 #include <errno.h>
@@ -12,7 +13,7 @@
 
 struct dn_runlog {
     char dir[4096];
-    FILE *csv, *jsonl;
+    FILE *csv, *jsonl, *steps;
 };
 
 static int mkdir_p(const char *path, dn_err *err)
@@ -118,6 +119,14 @@ dn_runlog *dn_runlog_open(const char *dir, const dn_run_config *cfg, const char 
         dn_fail(err, DN_EWRITE, "%s/metrics.csv: write failed: %s", log->dir, strerror(errno));
         goto fail;
     }
+    snprintf(path, sizeof path, "%s/steps.csv", log->dir);
+    log->steps = fopen(path, "w");
+    if (!log->steps || fprintf(log->steps, "epoch,step,steps_per_epoch,examples,train_loss,"
+                                           "train_acc\n") < 0 ||
+        fflush(log->steps) != 0) {
+        dn_fail(err, DN_EWRITE, "%s: cannot write: %s", path, strerror(errno));
+        goto fail;
+    }
     return log;
 fail:
     dn_runlog_close(log);
@@ -149,6 +158,17 @@ int dn_runlog_epoch(dn_runlog *log, const dn_epoch_stats *s, dn_err *err)
     return DN_OK;
 }
 
+int dn_runlog_step(dn_runlog *log, const dn_step_point *p, dn_err *err)
+{
+    int bad = fprintf(log->steps, "%d,%zu,%zu,%zu,%.17g,%.17g\n", p->epoch, p->step,
+                      p->steps_per_epoch, p->examples, p->train_loss, p->train_acc) < 0;
+    bad |= fflush(log->steps) != 0;
+    if (bad)
+        return dn_fail(err, DN_EWRITE, "%s/steps.csv: write failed: %s", log->dir,
+                       strerror(errno));
+    return DN_OK;
+}
+
 void dn_runlog_close(dn_runlog *log)
 {
     if (!log)
@@ -157,5 +177,7 @@ void dn_runlog_close(dn_runlog *log)
         fclose(log->csv);
     if (log->jsonl)
         fclose(log->jsonl);
+    if (log->steps)
+        fclose(log->steps);
     free(log);
 }
