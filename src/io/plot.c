@@ -638,8 +638,9 @@ static void draw_curves(void *ctx, const void *jv)
     double xstep = fig->xmax <= 12 ? 1 : nice_step(fig->xmax, 10);
     for (int k = 0; k < fig->np; k++) {
         const panel *p = &fig->p[k];
+        /* A little room right of the last epoch keeps its marker whole. */
         frame f = {left, top + k * (ph + gap), j->width - right, top + k * (ph + gap) + ph,
-                   0, fig->xmax, p->ymin, p->ymax};
+                   0, fig->xmax * 1.025, p->ymin, p->ymax};
         viewport_px(j, f.x0, f.y0, f.x1, f.y1);
         plwind(f.wx0, f.wx1, f.wy0, f.wy1);
         double ystep = nice_step(p->ymax - p->ymin, ph > 150 * s ? 6 : ph > 80 * s ? 4 : 2);
