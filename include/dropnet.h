@@ -431,7 +431,10 @@ int dn_plot_available(dn_err *err);
  * metrics are drawn at the resolution of steps.csv when the run has one.
  * One run: training solid, test dashed with markers, titled with the run's
  * settings. Several runs: a colour and a marker shape per run, legend entries
- * from dn_run_labels, title from the settings they share.
+ * from dn_run_labels, title from the settings they share. Markers stay at
+ * least 12 pixels apart (every k-th epoch of long runs). A series is one
+ * path in the SVG up to 250 points; PLplot draws longer ones in pieces that
+ * share their end points.
  */
 int dn_plot_curves(const char *path, const dn_run *runs, int n_runs, const dn_metric *metrics,
                    int n_metrics, double scale, dn_err *err);

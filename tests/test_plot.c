@@ -594,6 +594,26 @@ Test(plot, overlay_legend_per_run)
     dn_run_free(&runs[1]);
 }
 
+/* Directory names become legend words: whatever bytes they hold, the SVG
+ * stays valid XML and PLplot gets valid text ('#' is its escape). */
+Test(plot, odd_names_in_legends)
+{
+    const char *da = tmp_path("a#1&<b>"), *db = tmp_path("x\x01\xff\xc3\xa9");
+    make_run(da, 0.2f, 0.5f, 1);
+    make_run(db, 0.2f, 0.5f, 1);
+    dn_run runs[2] = {load_run(da), load_run(db)};
+    dn_err err = {0};
+    const char *path = tmp_path("odd.svg");
+    cr_assert_eq(dn_plot_curves(path, runs, 2, NULL, 0, 1.0, &err), DN_OK, "%s", err.msg);
+    svg s = svg_load(path);
+    cr_assert(strstr(s.desc, "legend: a#1&<b>\n"), "%s", s.desc);
+    cr_assert(strstr(s.desc, "legend: x??\xc3\xa9\n"), "%s", s.desc);
+    cr_assert_eq(dn_plot_curves(tmp_path("odd.png"), runs, 2, NULL, 0, 1.0, &err), DN_OK, "%s",
+                 err.msg);
+    dn_run_free(&runs[0]);
+    dn_run_free(&runs[1]);
+}
+
 Test(plot, bad_arguments)
 {
     const char *dir = tmp_path("args_run");

@@ -290,20 +290,59 @@ static int check_scale(double scale, dn_err *err)
     return DN_OK;
 }
 
-/* Escapes XML's special characters. */
-static void xml_escape(char *out, size_t size, const char *in)
+/* The length of the valid UTF-8 sequence at p (1 to 4), 0 if it is not
+ * one. Text from file names may be anything; PLplot and XML want UTF-8. */
+static int utf8_len(const unsigned char *p)
+{
+    if (p[0] < 0x80)
+        return 1;
+    int n = p[0] >= 0xf0 && p[0] <= 0xf4 ? 4 : p[0] >= 0xe0 ? 3 : p[0] >= 0xc2 && p[0] < 0xe0 ? 2 : 0;
+    for (int i = 1; i < n; i++)
+        if ((p[i] & 0xc0) != 0x80)
+            return 0;
+    return n;
+}
+
+/* Copies text for a figure: valid UTF-8 only, control characters (but
+ * newlines when keep_nl) as '?', at most max_chars characters; esc_hash
+ * doubles PLplot's escape character '#', xml escapes XML's specials. */
+static void clean_text(char *out, size_t size, const char *in, int max_chars, int keep_nl,
+                       int esc_hash, int xml)
 {
     size_t k = 0;
-    for (; *in && k + 7 < size; in++) {
-        const char *rep = *in == '&' ? "&amp;" : *in == '<' ? "&lt;" : *in == '>' ? "&gt;" : NULL;
-        if (rep) {
-            memcpy(out + k, rep, strlen(rep));
-            k += strlen(rep);
-        } else {
-            out[k++] = *in;
+    const unsigned char *p = (const unsigned char *)in;
+    for (int chars = 0; *p && chars < max_chars; chars++) {
+        int n = utf8_len(p);
+        char one[8] = "?";
+        const char *rep = one;
+        size_t len = 1;
+        if (n == 1 && (*p >= 0x20 || (keep_nl && *p == '\n')) && *p != 0x7f) {
+            one[0] = (char)*p;
+            if (xml && *p == '&')
+                rep = "&amp;";
+            else if (xml && *p == '<')
+                rep = "&lt;";
+            else if (xml && *p == '>')
+                rep = "&gt;";
+            else if (esc_hash && *p == '#')
+                rep = "##";
+            len = strlen(rep);
+        } else if (n > 1) {
+            memcpy(one, p, (size_t)n);
+            len = (size_t)n;
         }
+        if (k + len + 1 > size)
+            break;
+        memcpy(out + k, rep, len);
+        k += len;
+        p += n ? n : 1;
     }
     out[k] = '\0';
+}
+
+static void xml_escape(char *out, size_t size, const char *in)
+{
+    clean_text(out, size, in, 1 << 20, 1, 0, 1);
 }
 
 /* Renders and writes one figure. For SVG, a <title> and a <desc> (the
@@ -355,18 +394,12 @@ static int render(const char *path, double scale, void (*draw)(void *, const voi
 
 /* ------------------------------------------------------------- drawing */
 
-/* PLplot treats '#' as its escape character. */
+/* PLplot treats '#' as its escape character. cairo's driver refuses
+ * strings of 500 characters or more (and says so on stdout); ours stay far
+ * below. */
 static void pl_text(char *out, size_t size, const char *in)
 {
-    size_t k = 0;
-    /* cairo's driver refuses strings of 500 characters or more (and says so
-     * on stdout); ours stay far below. */
-    for (int n = 0; *in && k + 3 < size && n < 200; in++, n++) {
-        if (*in == '#')
-            out[k++] = '#';
-        out[k++] = *in;
-    }
-    out[k] = '\0';
+    clean_text(out, size, in, 200, 0, 1, 0);
 }
 
 static void mtex(const char *side, double disp, double pos, double just, const char *text)
@@ -665,9 +698,13 @@ static void draw_curves(void *ctx, const void *jv)
                 a = b;
             }
             line_style(0);
+            /* Markers at least 12 px apart (every stride-th row, ending at
+             * the last), so that long runs do not bury their lines. */
+            double apart = (f.x1 - f.x0) / (f.wx1 - f.wx0);
+            size_t stride = apart >= 12 * s ? 1 : (size_t)ceil(12 * s / apart);
             if (sr->marker != M_NONE)
                 for (size_t q = 0; q < sr->n; q++)
-                    if (isfinite(sr->y[q]))
+                    if (isfinite(sr->y[q]) && (sr->n - 1 - q) % stride == 0)
                         marker(&f, sr->marker, sr->x[q], sr->y[q], 3.2 * s);
         }
         plcol0(C_BLACK);
