@@ -35,7 +35,6 @@
 #define PI 3.14159265358979323846
 #define PAGE_W 640
 #define PAGE_H 480
-#define BASE_DPI 90.0
 #define MAX_RUNS 8
 #define MAX_PANELS 4
 #define MAX_SERIES (2 * MAX_RUNS)
@@ -182,7 +181,10 @@ static int session_run(const job *j, int check_only, char **buf, size_t *len, dn
     plsError(&s.code, s.msg);
     plsdev(j->png ? "pngcairo" : "svgcairo");
     plsfile(s.mem);
-    plspage(BASE_DPI * j->scale, BASE_DPI * j->scale, j->width, j->height, 0, 0);
+    /* Pixels. cairo's devices map 72 of them to the inch, so PLplot's sizes
+     * in millimetres (characters, ticks, dashes) grow with the page: a
+     * scaled figure is the same figure, larger. */
+    plspage(0, 0, j->width, j->height, 0, 0);
     PLINT r[N_PALETTE], g[N_PALETTE], b[N_PALETTE];
     for (int i = 0; i < N_PALETTE; i++) {
         r[i] = palette[i][0];
