@@ -2,13 +2,13 @@
  * grid of predictions.
  *
  * PLplot is not reentrant: it keeps its current stream, its driver table and
- * its error handlers in globals. Every figure is therefore drawn inside one
- * session guarded by plot_lock, so two threads never drive PLplot at once;
- * the handlers reach the session through `active`, which only the lock
- * holder touches. This is the library's one piece of shared state.
+ * its error handlers in globals. Every figure is therefore drawn from plinit
+ * to plend while holding plot_lock, so two threads never drive PLplot at
+ * once; its handlers reach the figure's state through `active`, which only
+ * the lock holder touches. This is the library's one piece of shared state.
  *
  * PLplot reports trouble on stderr and, for fatal errors, calls exit(). The
- * library must do neither, so a session
+ * library must do neither, so each figure
  *   - checks with plgDevs that the cairo devices exist before plinit (an
  *     unknown device would make plinit prompt on stdin),
  *   - gives PLplot an error buffer (plsError), so aborted operations are
@@ -64,7 +64,7 @@ static const int palette[][3] = {
 #define N_PALETTE ((int)(sizeof palette / sizeof palette[0]))
 #define C_VERMILLION (C_FIRST_DATA + 5)
 
-/* ------------------------------------------------------------ sessions */
+/* ------------------------------------------------------------ PLplot */
 
 typedef struct {
     int png;             /* 1: pngcairo, 0: svgcairo */
@@ -83,14 +83,14 @@ typedef struct {
     FILE *mem;
     char *buf;
     size_t len;
-} session;
+} pl_state;
 
 static pthread_mutex_t plot_lock = PTHREAD_MUTEX_INITIALIZER;
-static session *active;
+static pl_state *active;
 
 static int on_plexit(const char *msg)
 {
-    session *s = active;
+    pl_state *s = active;
     snprintf(s->exit_msg, sizeof s->exit_msg, "%s", msg ? msg : "");
     s->exiting = 1;
     longjmp(s->on_exit, 1);
@@ -116,7 +116,7 @@ static void trim(char *m)
             *p = ' ';
 }
 
-/* Whether PLplot lists both cairo file devices. Called inside a session. */
+/* Whether PLplot lists both cairo file devices. Called holding plot_lock. */
 static int devices_present(void)
 {
     const char *menu[256], *names[256];
@@ -134,11 +134,11 @@ static const char *no_driver =
     "PLplot's cairo driver (pngcairo, svgcairo) is not installed (Debian package "
     "plplot-driver-cairo)";
 
-/* Runs j->draw in a PLplot session writing into memory; on success *buf holds
+/* Runs j->draw with PLplot writing into memory; on success *buf holds
  * the file's bytes (free() them). check_only: only look for the devices. */
-static int session_run(const job *j, int check_only, char **buf, size_t *len, dn_err *err)
+static int render_in_memory(const job *j, int check_only, char **buf, size_t *len, dn_err *err)
 {
-    static session s; /* only the holder of plot_lock uses it */
+    static pl_state s; /* only the holder of plot_lock uses it */
     pthread_mutex_lock(&plot_lock);
     memset(&s, 0, sizeof s);
     active = &s;
@@ -231,7 +231,7 @@ int dn_plot_available(dn_err *err)
     job j = {0};
     char *buf = NULL;
     size_t len = 0;
-    return session_run(&j, 1, &buf, &len, err);
+    return render_in_memory(&j, 1, &buf, &len, err);
 }
 
 /* Writes bytes to a temporary file next to path and renames it into place. */
@@ -360,7 +360,7 @@ static int render(const char *path, double scale, void (*draw)(void *, const voi
     job j = {png, scale, (int)lround(PAGE_W * scale), (int)lround(PAGE_H * scale), draw, ctx};
     char *buf = NULL;
     size_t len = 0;
-    if ((rc = session_run(&j, 0, &buf, &len, err)))
+    if ((rc = render_in_memory(&j, 0, &buf, &len, err)))
         return rc;
     if (!png && title) {
         char *svg = strstr(buf, "<svg");
