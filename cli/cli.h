@@ -11,6 +11,7 @@ int cmd_train(int argc, char **argv);
 int cmd_data(int argc, char **argv);
 int cmd_eval(int argc, char **argv);
 int cmd_predict(int argc, char **argv);
+int cmd_plot(int argc, char **argv);
 
 /* One-line error on stderr: "dropnet: <what>". */
 void cli_error(const char *fmt, ...) __attribute__((format(printf, 1, 2)));

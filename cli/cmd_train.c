@@ -55,7 +55,13 @@ static void usage(FILE *f)
             "  --data DIR           Fashion-MNIST directory (default: $DROPNET_DATA,\n"
             "                       ./data/fashion-mnist, /usr/share/datasets/fashion-mnist)\n"
             "  --out DIR            run directory (default runs/<date-time>): config.json,\n"
-            "                       metrics.csv, metrics.jsonl, model.safetensors\n"
+            "                       metrics.csv, metrics.jsonl, steps.csv, the figures,\n"
+            "                       checkpoint.safetensors, model.safetensors\n"
+            "  --log-every STEPS    training loss and accuracy into steps.csv every STEPS\n"
+            "                       steps, averaged over them (default: 5 points per epoch)\n"
+            "  --no-figures         no curves.png, curves.svg, predictions.png\n"
+            "  --figure-scale S     figures at S times 640x480 pixels, 1 to 4 (default 1;\n"
+            "                       2 for high-density screens)\n"
             "  --quiet              no header and no progress bar, only the table\n"
             "  -h, --help           this help\n",
             DN_MAX_HIDDEN);
@@ -69,11 +75,73 @@ typedef struct {
     double last_draw, epoch_start;
     int epochs;
     train_state *state; /* checkpoints and signals */
+    /* steps.csv: the interval being averaged */
+    long log_every; /* 0: five points per epoch */
+    double iv_loss;
+    size_t iv_correct, iv_rows;
+    /* figures */
+    int figures;
+    double scale;
+    double test_acc; /* of the last epoch, for the predictions' title */
 } train_ctx;
+
+/* One line, once: figures are a convenience, never a reason to stop. */
+static void figures_off(train_ctx *c, const dn_err *e)
+{
+    if (c->progress)
+        fprintf(stderr, "\r%80s\r", "");
+    cli_error("warning: no figures: %s", e->msg);
+    c->figures = 0;
+}
+
+static void draw_curves(train_ctx *c)
+{
+    dn_run run;
+    dn_err e = {0};
+    char path[4200];
+    const char *dir = dn_runlog_dir(c->log);
+    if (dn_run_load(dir, &run, &e)) {
+        figures_off(c, &e);
+        return;
+    }
+    int rc = 0;
+    for (int k = 0; k < 2 && !rc; k++) {
+        snprintf(path, sizeof path, "%s/curves.%s", dir, k ? "svg" : "png");
+        rc = dn_plot_curves(path, &run, 1, NULL, 0, c->scale, &e);
+    }
+    if (rc)
+        figures_off(c, &e);
+    dn_run_free(&run);
+}
+
+static int log_step(train_ctx *c, const dn_step_stats *st)
+{
+    c->iv_loss += st->loss_sum;
+    c->iv_correct += st->correct;
+    c->iv_rows += (size_t)st->batch;
+    size_t every = c->log_every > 0 ? (size_t)c->log_every : (st->steps_per_epoch + 4) / 5;
+    if (st->step % every != 0 && st->step != st->steps_per_epoch)
+        return 0;
+    dn_step_point p = {st->epoch,
+                       st->step,
+                       st->steps_per_epoch,
+                       c->iv_rows,
+                       c->iv_loss / (double)c->iv_rows,
+                       (double)c->iv_correct / (double)c->iv_rows};
+    c->iv_loss = 0.0;
+    c->iv_correct = c->iv_rows = 0;
+    if (c->log && dn_runlog_step(c->log, &p, &c->err)) {
+        c->failed = 1;
+        return 1;
+    }
+    return 0;
+}
 
 static int on_step(void *user, const dn_step_stats *st)
 {
     train_ctx *c = user;
+    if (log_step(c, st))
+        return 1;
     if (c->state && train_state_step(c->state, st))
         return 1;
     if (!c->progress)
@@ -118,7 +186,40 @@ static int on_epoch(void *user, const dn_epoch_stats *s)
     }
     if (c->state && train_state_epoch(c->state, s))
         return 1;
+    c->test_acc = s->test_acc;
+    if (c->figures && c->log)
+        draw_curves(c);
     return 0;
+}
+
+/* "MLP 784-256-256-10" and "0.2,0.5" (or "none"). */
+static void describe(const dn_run_config *cfg, char *arch, size_t asz, char *dr, size_t dsz)
+{
+    int k = snprintf(arch, asz, "MLP %d", cfg->arch.inputs);
+    for (int i = 0; i < cfg->arch.n_hidden && k < (int)asz; i++)
+        k += snprintf(arch + k, asz - (size_t)k, "-%d", cfg->arch.hidden[i]);
+    if (k < (int)asz)
+        snprintf(arch + k, asz - (size_t)k, "-%d", cfg->arch.outputs);
+    int m = snprintf(dr, dsz, "%s", cfg->arch.n_hidden ? "" : "none");
+    for (int i = 0; i < cfg->arch.n_hidden && m < (int)dsz; i++)
+        m += snprintf(dr + m, dsz - (size_t)m, "%s%g", i ? "," : "", (double)cfg->arch.dropout[i]);
+}
+
+/* predictions.png: the first test images with true and predicted classes. */
+static void draw_predictions(train_ctx *c, dn_net *net, const dn_dataset *test,
+                             const dn_run_config *cfg, double test_acc)
+{
+    uint8_t pred[DN_PLOT_GRID_MAX];
+    int n = test->n < DN_PLOT_GRID_MAX ? (int)test->n : DN_PLOT_GRID_MAX;
+    dn_err e = {0};
+    char arch[256], dr[160], title[600], path[4200];
+    describe(cfg, arch, sizeof arch, dr, sizeof dr);
+    snprintf(title, sizeof title, "%s, dropout %s, %d epoch%s: test accuracy %.1f%%", arch, dr,
+             cfg->fit.epochs, cfg->fit.epochs == 1 ? "" : "s", 100.0 * test_acc);
+    snprintf(path, sizeof path, "%s/predictions.png", dn_runlog_dir(c->log));
+    if (dn_predict(net, test, (size_t)n, pred, &e) ||
+        dn_plot_predictions(path, test, pred, n, NULL, title, c->scale, &e))
+        figures_off(c, &e);
 }
 
 enum {
@@ -141,7 +242,10 @@ enum {
     OPT_SCALE,
     OPT_STANDARDIZE,
     OPT_CHECKPOINT_EVERY,
-    OPT_RESUME
+    OPT_RESUME,
+    OPT_LOG_EVERY,
+    OPT_NO_FIGURES,
+    OPT_FIGURE_SCALE
 };
 
 static const struct option options[] = {
@@ -165,6 +269,9 @@ static const struct option options[] = {
     {"standardize", no_argument, 0, OPT_STANDARDIZE},
     {"checkpoint-every", required_argument, 0, OPT_CHECKPOINT_EVERY},
     {"resume", required_argument, 0, OPT_RESUME},
+    {"log-every", required_argument, 0, OPT_LOG_EVERY},
+    {"no-figures", no_argument, 0, OPT_NO_FIGURES},
+    {"figure-scale", required_argument, 0, OPT_FIGURE_SCALE},
     {"help", no_argument, 0, 'h'},
     {0, 0, 0, 0}};
 
@@ -226,7 +333,9 @@ int cmd_train(int argc, char **argv)
 
     const char *data_opt = NULL, *out_dir = NULL, *resume_dir = NULL, *defining = NULL;
     const char *scale_opt = NULL;
-    long checkpoint_every = 0;
+    long checkpoint_every = 0, log_every = 0;
+    int figures = 1;
+    float figure_scale = 1.0f;
     int quiet = 0, hidden_set = 0, dropout_set = 0, n_drop = cfg.arch.n_hidden;
     float drop[DN_MAX_HIDDEN];
     memcpy(drop, cfg.arch.dropout, sizeof drop);
@@ -331,6 +440,15 @@ int cmd_train(int argc, char **argv)
                 return EXIT_USAGE;
             break;
         case OPT_RESUME: resume_dir = optarg; break;
+        case OPT_LOG_EVERY:
+            if (parse_int("--log-every", optarg, 1, 1L << 30, &log_every))
+                return EXIT_USAGE;
+            break;
+        case OPT_NO_FIGURES: figures = 0; break;
+        case OPT_FIGURE_SCALE:
+            if (parse_float("--figure-scale", optarg, 1.0, 4.0, &figure_scale))
+                return EXIT_USAGE;
+            break;
         case 'h': usage(stdout); return 0;
         case ':': cli_error("train: option '%s' needs a value", argv[optind - 1]); return EXIT_USAGE;
         default:
@@ -383,6 +501,9 @@ int cmd_train(int argc, char **argv)
     train_ctx ctx = {0};
     ctx.epochs = cfg.fit.epochs;
     ctx.progress = !quiet && isatty(STDERR_FILENO);
+    ctx.log_every = log_every;
+    ctx.figures = figures;
+    ctx.scale = figure_scale;
     if (load_run_data(&cfg, data_dir, &train, &test, &info, &err)) {
         status = cli_fail(&err);
         goto out;
@@ -409,25 +530,17 @@ int cmd_train(int argc, char **argv)
         goto out;
     }
     if (resume_dir && !(ctx.log = dn_runlog_resume(resume_dir, state.metrics, state.n_metrics,
+                                                   cfg.fit.start_step,
                                                    &err))) {
         status = cli_fail(&err);
         goto out;
     }
     ctx.state = &state;
     if (!quiet) {
-        char arch[256] = "", dr[128] = "", init[64];
-        int k = snprintf(arch, sizeof arch, "%d", cfg.arch.inputs);
-        for (int i = 0; i < cfg.arch.n_hidden; i++) {
-            k += snprintf(arch + k, sizeof arch - (size_t)k, "-%d", cfg.arch.hidden[i]);
-        }
-        snprintf(arch + k, sizeof arch - (size_t)k, "-%d", cfg.arch.outputs);
-        int m = 0;
-        for (int i = 0; i < cfg.arch.n_hidden; i++)
-            m += snprintf(dr + m, sizeof dr - (size_t)m, "%s%g", i ? "," : "",
-                          (double)cfg.arch.dropout[i]);
+        char arch[256], dr[160], init[64];
+        describe(&cfg, arch, sizeof arch, dr, sizeof dr);
         dn_init_format(cfg.init, init, sizeof init);
-        printf("# dropnet %s | %s | MLP %s | dropout %s", dn_version(), cfg.preset, arch,
-               cfg.arch.n_hidden ? dr : "none");
+        printf("# dropnet %s | %s | %s | dropout %s", dn_version(), cfg.preset, arch, dr);
         if (cfg.arch.input_dropout > 0.0f)
             printf(" | input dropout %g", (double)cfg.arch.input_dropout);
         printf(" | lr %g | batch %d | %d epochs | init %s", (double)cfg.fit.lr,
@@ -445,6 +558,11 @@ int cmd_train(int argc, char **argv)
         if (resume_dir)
             printf("# resuming at epoch %d, step %zu of %zu\n", cfg.fit.start_epoch + 1,
                    cfg.fit.start_step, state.steps_per_epoch);
+    }
+    if (ctx.figures) {
+        dn_err e = {0};
+        if (dn_plot_available(&e))
+            figures_off(&ctx, &e);
     }
     printf("epoch  train_loss  train_acc  test_loss  test_acc      gap  time_s\n");
     for (int i = 0; i < state.n_metrics; i++)
@@ -471,9 +589,15 @@ int cmd_train(int argc, char **argv)
         status = cli_fail(&err);
         goto out;
     }
+    double seconds = dn_now() - t0;
+    if (ctx.figures && test.images) /* CSV data has no images to show */
+        draw_predictions(&ctx, net, &test, &cfg, ctx.test_acc);
     if (!quiet)
-        printf("# done in %.1f s; metrics in %s/metrics.csv, model in %s/model.safetensors\n",
-               dn_now() - t0, dn_runlog_dir(ctx.log), dn_runlog_dir(ctx.log));
+        printf("# done in %.1f s; metrics in %s/metrics.csv, model in %s/model.safetensors%s\n",
+               seconds, dn_runlog_dir(ctx.log), dn_runlog_dir(ctx.log),
+               !ctx.figures ? ""
+               : test.images ? ", figures curves.png, curves.svg, predictions.png"
+                             : ", figures curves.png, curves.svg");
 out:
     dn_runlog_close(ctx.log);
     train_state_free(&state);

@@ -17,6 +17,7 @@ static void usage(FILE *f)
             "  data check    verify the Fashion-MNIST files, print counts and class balance\n"
             "  eval          a model file's test loss, accuracy, per-class accuracy, confusion\n"
             "  predict       a model file's class and probability for images\n"
+            "  plot          draw the curves of one or more run directories (PNG or SVG)\n"
             "\n"
             "  dropnet <command> --help   options of one command\n"
             "  dropnet --version          version and libraries\n");
@@ -46,6 +47,8 @@ int main(int argc, char **argv)
         return cmd_eval(argc - 1, argv + 1);
     if (strcmp(cmd, "predict") == 0)
         return cmd_predict(argc - 1, argv + 1);
+    if (strcmp(cmd, "plot") == 0)
+        return cmd_plot(argc - 1, argv + 1);
     cli_error("unknown command '%s' (try dropnet --help)", cmd);
     return EXIT_USAGE;
 }

@@ -37,7 +37,8 @@ typedef enum {
     DN_ENOMEM = 4,   /* an allocation failed or would be unreasonably large */
     DN_ENUMERIC = 5, /* the loss became NaN or infinite */
     DN_ESTOPPED = 6, /* a callback asked training to stop */
-    DN_EWRITE = 7    /* an output file cannot be written */
+    DN_EWRITE = 7,   /* an output file cannot be written */
+    DN_EUNAVAILABLE = 8 /* an optional component (a plotting driver) is missing */
 } dn_status;
 
 typedef struct {
@@ -342,6 +343,9 @@ int dn_evaluate(dn_net *net, const dn_dataset *ds, double *loss, double *acc, dn
  * true class t predicted as p, C = the network's output width. */
 int dn_evaluate_confusion(dn_net *net, const dn_dataset *ds, double *loss, double *acc,
                           size_t *confusion, dn_err *err);
+/* pred[i] = the predicted class (argmax of the logits, eval mode) of example i
+ * of ds, for i < n <= ds->n. */
+int dn_predict(dn_net *net, const dn_dataset *ds, size_t n, uint8_t *pred, dn_err *err);
 
 /* ------------------------------------------------------------ run configs */
 /* Training on CSV files instead of Fashion-MNIST (train[0] == 0: not). */
@@ -384,7 +388,9 @@ const char *dn_config_differs(const dn_run_config *a, const dn_run_config *b);
 #define DN_MAX_SEED 9007199254740991ULL
 
 /* A run directory: config.json, then metrics.csv and metrics.jsonl, one row
- * per epoch, flushed as each epoch ends. */
+ * per epoch, flushed as each epoch ends, and steps.csv, rows written by
+ * dn_runlog_step (header: epoch,step,steps_per_epoch,examples,train_loss,
+ * train_acc). */
 typedef struct dn_runlog dn_runlog;
 /* dir NULL: runs/<date-time> (made unique). An existing directory that
  * already holds a run is refused, so nothing is overwritten. */
@@ -392,11 +398,24 @@ dn_runlog *dn_runlog_open(const char *dir, const dn_run_config *cfg, const char 
                           dn_err *err);
 const char *dn_runlog_dir(const dn_runlog *log);
 int dn_runlog_epoch(dn_runlog *log, const dn_epoch_stats *st, dn_err *err);
+/* One row of steps.csv: the training loss and accuracy (dropout on) averaged
+ * over the steps since the previous row of the same epoch. */
+typedef struct {
+    int epoch;              /* 1-based */
+    size_t step;            /* last step of the interval, 1-based within the epoch */
+    size_t steps_per_epoch;
+    size_t examples;        /* training examples in the interval */
+    double train_loss;
+    double train_acc;
+} dn_step_point;
+int dn_runlog_step(dn_runlog *log, const dn_step_point *p, dn_err *err);
 void dn_runlog_close(dn_runlog *log);
 /* Reopens the run directory dir of an interrupted run: metrics.csv and
  * metrics.jsonl are rewritten (atomically) to hold exactly rows[0..n), the
- * epochs its checkpoint has, and further epochs are appended. */
-dn_runlog *dn_runlog_resume(const char *dir, const dn_epoch_stats *rows, int n, dn_err *err);
+ * epochs its checkpoint has, steps.csv to hold its rows up to step `step` of
+ * epoch n + 1, and further rows are appended. */
+dn_runlog *dn_runlog_resume(const char *dir, const dn_epoch_stats *rows, int n, size_t step,
+                            dn_err *err);
 
 /* ------------------------------------------------------------ model files */
 /*
@@ -462,6 +481,105 @@ int dn_checkpoint_save(const char *path, const dn_net *net, const dn_model_info 
 int dn_checkpoint_load(const char *path, dn_net *net, dn_model_info *info, dn_checkpoint *ck,
                        dn_err *err);
 void dn_checkpoint_free(dn_checkpoint *ck);
+
+/* ----------------------------------------------------------- metrics files */
+/*
+ * Strict readers of what dn_runlog writes. Any defect (a wrong header, a row
+ * with the wrong number of fields, a field that is not a number or out of
+ * range, epochs or steps that do not increase, a last row without its end of
+ * line: a truncated file) is DN_EFORMAT with "PATH:LINE: problem".
+ */
+typedef enum {
+    DN_METRIC_TRAIN_LOSS,
+    DN_METRIC_TRAIN_ACC,
+    DN_METRIC_TEST_LOSS,
+    DN_METRIC_TEST_ACC,
+    DN_METRIC_GAP,
+    DN_METRIC_SECONDS,
+    DN_METRIC_COUNT
+} dn_metric;
+
+/* "train_loss", ... as in the header of metrics.csv. */
+const char *dn_metric_name(dn_metric m);
+int dn_metric_parse(const char *name, dn_metric *m, dn_err *err);
+
+/* metrics.csv: one row per epoch. col[m][i] is metric m of row i. */
+typedef struct {
+    size_t n;
+    int *epoch;
+    double *col[DN_METRIC_COUNT];
+} dn_metrics;
+int dn_metrics_read(const char *path, dn_metrics *out, dn_err *err);
+void dn_metrics_free(dn_metrics *m);
+
+/* steps.csv: the rows written by dn_runlog_step. */
+typedef struct {
+    size_t n;
+    dn_step_point *rows;
+} dn_steps;
+int dn_steps_read(const char *path, dn_steps *out, dn_err *err);
+void dn_steps_free(dn_steps *s);
+/* Where a row lies on the epoch axis: epoch - 1 + step / steps_per_epoch. */
+double dn_step_progress(const dn_step_point *p);
+
+/* A run directory read back from its files alone. */
+typedef struct {
+    char dir[1024];
+    dn_run_config cfg;
+    dn_metrics metrics;
+    dn_steps steps; /* n = 0 when the run has no steps.csv */
+} dn_run;
+/* Reads dir/config.json, dir/metrics.csv and, when present, dir/steps.csv. */
+int dn_run_load(const char *dir, dn_run *run, dn_err *err);
+void dn_run_free(dn_run *run);
+
+#define DN_LABEL_MAX 128
+/* labels[i]: the settings in which run i differs from the others, e.g.
+ * "dropout 0.2,0.5" (threads, data and versions do not count); the run
+ * directory's last component when nothing differs. common (may be NULL):
+ * the settings all runs share, e.g. "MLP 784-256-256-10 | lr 0.5 | ...". */
+void dn_run_labels(const dn_run *runs, int n, char (*labels)[DN_LABEL_MAX], char *common,
+                   size_t common_size);
+
+/* ---------------------------------------------------------------- figures */
+/*
+ * Figures are drawn with PLplot's cairo driver: PNG (pngcairo) or SVG
+ * (svgcairo), chosen by the file name's extension. Size 640x480 pixels times
+ * scale (1 to 4; 2 for high-density screens). Files are written to a
+ * temporary file in the same directory and renamed into place. A missing
+ * driver is DN_EUNAVAILABLE. PLplot keeps global state: figures are drawn
+ * one at a time (calls from several threads wait for each other).
+ */
+
+/* DN_OK when both cairo devices are installed. */
+int dn_plot_available(dn_err *err);
+
+/*
+ * Metrics of one or more runs against epochs; metrics NULL (n_metrics 0):
+ * training and test loss and accuracy. Losses, accuracies, the gap and the
+ * seconds get a panel each (stacked, sharing the epoch axis). Training
+ * metrics are drawn at the resolution of steps.csv when the run has one.
+ * One run: training solid, test dashed with markers, titled with the run's
+ * settings. Several runs: a colour and a marker shape per run, legend entries
+ * from dn_run_labels, title from the settings they share. Markers stay at
+ * least 12 pixels apart (every k-th epoch of long runs). A series is one
+ * path in the SVG up to 250 points; PLplot draws longer ones in pieces that
+ * share their end points.
+ */
+int dn_plot_curves(const char *path, const dn_run *runs, int n_runs, const dn_metric *metrics,
+                   int n_metrics, double scale, dn_err *err);
+
+/* Examples 0..n-1 of ds (n <= 18) in a grid of 6 columns with their true and
+ * predicted class names; misclassified ones get a red caption and a red
+ * frame. class_names has ds->classes entries (NULL: dn_fmnist_classes). */
+#define DN_PLOT_GRID_MAX 18
+int dn_plot_predictions(const char *path, const dn_dataset *ds, const uint8_t *pred, int n,
+                        const char *const *class_names, const char *title, double scale,
+                        dn_err *err);
+/* The pixel rectangle {x0, y0, x1, y1} (origin top left, x1 and y1
+ * exclusive) of example i's image in that figure; the frame surrounds it. */
+void dn_plot_predictions_cell(int i, int n, double scale, int rect[4]);
+
 
 #ifdef __cplusplus
 }

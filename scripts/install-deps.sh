@@ -14,7 +14,11 @@ PACKAGES=(
   zlib1g-dev             # gzip-compressed IDX files
   nettle-dev             # SHA-256 for 'dropnet data check'
   libcjson-dev           # config.json / metrics.jsonl
+  libplplot-dev          # figures: curves.png/.svg, predictions.png
+  plplot-driver-cairo    # PLplot's PNG and SVG devices (pngcairo, svgcairo)
   libcriterion-dev       # unit tests
+  libpng-dev             # tests: decode figures to check sizes and pixel colours
+  libxml2-dev            # tests: parse SVG figures as XML
   dataset-fashion-mnist  # the official Fashion-MNIST files
 )
 if [ "${DROPNET_SKIP_DEPS:-0}" = 1 ]; then

@@ -30,6 +30,7 @@ const char *dn_status_name(dn_status code)
     case DN_ENUMERIC: return "numeric error";
     case DN_ESTOPPED: return "stopped";
     case DN_EWRITE: return "write error";
+    case DN_EUNAVAILABLE: return "unavailable";
     }
     return "unknown error";
 }

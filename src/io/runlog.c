@@ -1,5 +1,6 @@
-/* The run directory: config.json and per-epoch metrics, flushed as they come
- * so an interrupted run keeps every finished epoch. */
+/* The run directory: config.json, per-epoch metrics and the training metrics
+ * of steps.csv, flushed as they come so an interrupted run keeps every
+ * finished epoch. */
 #include "core/internal.h"
 
 #include <errno.h>
@@ -13,7 +14,7 @@
 
 struct dn_runlog {
     char dir[4096];
-    FILE *csv, *jsonl;
+    FILE *csv, *jsonl, *steps;
 };
 
 static int mkdir_p(const char *path, dn_err *err)
@@ -119,6 +120,14 @@ dn_runlog *dn_runlog_open(const char *dir, const dn_run_config *cfg, const char 
         dn_fail(err, DN_EWRITE, "%s/metrics.csv: write failed: %s", log->dir, strerror(errno));
         goto fail;
     }
+    snprintf(path, sizeof path, "%s/steps.csv", log->dir);
+    log->steps = fopen(path, "w");
+    if (!log->steps || fprintf(log->steps, "epoch,step,steps_per_epoch,examples,train_loss,"
+                                           "train_acc\n") < 0 ||
+        fflush(log->steps) != 0) {
+        dn_fail(err, DN_EWRITE, "%s: cannot write: %s", path, strerror(errno));
+        goto fail;
+    }
     return log;
 fail:
     dn_runlog_close(log);
@@ -150,6 +159,17 @@ int dn_runlog_epoch(dn_runlog *log, const dn_epoch_stats *s, dn_err *err)
     return DN_OK;
 }
 
+int dn_runlog_step(dn_runlog *log, const dn_step_point *p, dn_err *err)
+{
+    int bad = fprintf(log->steps, "%d,%zu,%zu,%zu,%.17g,%.17g\n", p->epoch, p->step,
+                      p->steps_per_epoch, p->examples, p->train_loss, p->train_acc) < 0;
+    bad |= fflush(log->steps) != 0;
+    if (bad)
+        return dn_fail(err, DN_EWRITE, "%s/steps.csv: write failed: %s", log->dir,
+                       strerror(errno));
+    return DN_OK;
+}
+
 void dn_runlog_close(dn_runlog *log)
 {
     if (!log)
@@ -158,13 +178,58 @@ void dn_runlog_close(dn_runlog *log)
         fclose(log->csv);
     if (log->jsonl)
         fclose(log->jsonl);
+    if (log->steps)
+        fclose(log->steps);
     free(log);
+}
+
+/* steps.csv of a resumed run: the header and the complete rows up to the
+ * checkpoint (epochs 1..n, then steps 1..step of epoch n + 1), into a
+ * temporary file renamed into place; a crash may have left rows beyond the
+ * checkpoint, or half a row. */
+static int rewind_steps(const char *dir, int n, size_t step, dn_err *err)
+{
+    char path[4200], tmp[4300], line[512];
+    snprintf(path, sizeof path, "%s/steps.csv", dir);
+    snprintf(tmp, sizeof tmp, "%s.resume", path);
+    FILE *in = fopen(path, "r"), *out = fopen(tmp, "w");
+    if (!out) {
+        if (in)
+            fclose(in);
+        return dn_fail(err, DN_EWRITE, "%s: cannot write: %s", tmp, strerror(errno));
+    }
+    int bad = fprintf(out, "epoch,step,steps_per_epoch,examples,train_loss,train_acc\n") < 0;
+    if (in) {
+        int first = 1;
+        while (fgets(line, sizeof line, in)) {
+            size_t len = strlen(line);
+            if (len == 0 || line[len - 1] != '\n')
+                break; /* half a row: the crash point */
+            if (first) { /* the header */
+                first = 0;
+                continue;
+            }
+            int e;
+            size_t st;
+            if (sscanf(line, "%d,%zu,", &e, &st) != 2)
+                break;
+            if (e <= n || (e == n + 1 && st <= step))
+                bad |= fputs(line, out) == EOF;
+        }
+        fclose(in);
+    }
+    bad |= fflush(out) != 0 || fsync(fileno(out)) != 0;
+    bad |= fclose(out) != 0;
+    if (bad || rename(tmp, path) != 0)
+        return dn_fail(err, DN_EWRITE, "%s: cannot rewrite: %s", path, strerror(errno));
+    return DN_OK;
 }
 
 /* Resuming: the metrics files are rebuilt from the checkpoint's rows (a
  * crash may have left one epoch more in them than the checkpoint holds), in
  * temporary files renamed into place, then opened for appending. */
-dn_runlog *dn_runlog_resume(const char *dir, const dn_epoch_stats *rows, int n, dn_err *err)
+dn_runlog *dn_runlog_resume(const char *dir, const dn_epoch_stats *rows, int n, size_t step,
+                            dn_err *err)
 {
     dn_runlog *log = calloc(1, sizeof *log);
     if (!log) {
@@ -202,9 +267,14 @@ dn_runlog *dn_runlog_resume(const char *dir, const dn_epoch_stats *rows, int n, 
         dn_fail(err, DN_EWRITE, "%s: cannot rewrite the metrics files: %s", dir, strerror(errno));
         goto fail;
     }
+    if (rewind_steps(dir, n, step, err))
+        goto fail;
+    char steps[4200];
+    snprintf(steps, sizeof steps, "%s/steps.csv", dir);
     log->csv = fopen(csv, "a");
     log->jsonl = fopen(jsonl, "a");
-    if (!log->csv || !log->jsonl) {
+    log->steps = fopen(steps, "a");
+    if (!log->csv || !log->jsonl || !log->steps) {
         dn_fail(err, DN_EWRITE, "%s: cannot append to the metrics files: %s", dir,
                 strerror(errno));
         goto fail;

@@ -96,6 +96,42 @@ int dn_evaluate_confusion(dn_net *net, const dn_dataset *ds, double *loss, doubl
     return rc;
 }
 
+int dn_predict(dn_net *net, const dn_dataset *ds, size_t n, uint8_t *pred, dn_err *err)
+{
+    if (!net->built)
+        return dn_fail(err, DN_EINVAL, "network not built");
+    int rc = check_data(net, ds, "prediction", err);
+    if (rc)
+        return rc;
+    if (n > ds->n)
+        return dn_fail(err, DN_EINVAL, "%zu predictions asked of a set of %zu examples", n,
+                       ds->n);
+    if (net->width > 256)
+        return dn_fail(err, DN_EINVAL, "%d classes do not fit in a byte", net->width);
+    float *x = dn_alloc((size_t)net->max_batch * (size_t)net->input_width, sizeof(float));
+    uint32_t *idx = dn_alloc((size_t)net->max_batch, sizeof(uint32_t));
+    if (!x || !idx) {
+        rc = dn_fail(err, DN_ENOMEM, "cannot allocate a prediction batch");
+        goto out;
+    }
+    bool was_training = net->training;
+    net->training = false;
+    for (size_t start = 0; start < n; start += (size_t)net->max_batch) {
+        int b = (int)(n - start < (size_t)net->max_batch ? n - start : (size_t)net->max_batch);
+        for (int i = 0; i < b; i++)
+            idx[i] = (uint32_t)(start + (size_t)i);
+        dn_batch_images(x, ds, idx, (size_t)b);
+        const float *logits = dn_net_forward(net, x, b);
+        for (int r = 0; r < b; r++)
+            pred[start + (size_t)r] = (uint8_t)dn_argmax(logits + (size_t)r * net->width, net->width);
+    }
+    net->training = was_training;
+out:
+    dn_free(x);
+    dn_free(idx);
+    return rc;
+}
+
 int dn_fit(dn_net *net, const dn_dataset *train, const dn_dataset *test, const dn_fit_opts *o,
            const dn_fit_hooks *hooks, dn_err *err)
 {
