@@ -44,6 +44,15 @@ same_run() { # DIR_A DIR_B WHAT
   else
     fail "$3: metrics differ"; paste "$1/metrics.csv" "$2/metrics.csv"
   fi
+  # steps.csv was rewound to the checkpoint: every (epoch, step) once, in
+  # order (the strict reader behind dropnet plot checks it), and the same
+  # steps logged as in the uninterrupted run.
+  if "$DN" plot "$2" -o "$2/replot.png" > /dev/null 2>&1 &&
+     cmp -s <(cut -d, -f1-2 "$1/steps.csv") <(cut -d, -f1-2 "$2/steps.csv"); then
+    echo "ok: $3: steps.csv rewound and continued"
+  else
+    fail "$3: steps.csv after resume: $(cut -d, -f1-2 "$2/steps.csv" | tr '\n' ' ')"
+  fi
 }
 
 # Starts a training in the background; waits until its first checkpoint
