@@ -149,7 +149,13 @@ static int run(const dn_dataset *train, const dn_dataset *test, int H, int B, in
         res->gflop += 2.0 * sh[i].M * sh[i].N * sh[i].K * sh[i].calls * 1e-9;
     res->sgemm = 0.0;
     if (with_sgemm) {
-        size_t big = (size_t)(B > 1024 ? B : 1024) * (size_t)(H > 784 ? H : 784);
+        size_t big = 0; /* the largest operand of any shape */
+        for (int i = 0; i < ns; i++) {
+            size_t m = (size_t)sh[i].M, n = (size_t)sh[i].N, k = (size_t)sh[i].K;
+            size_t a = m * k > k * n ? m * k : k * n;
+            a = a > m * n ? a : m * n;
+            big = a > big ? a : big;
+        }
         float *A = dn_alloc(big, sizeof(float)), *Bm = dn_alloc(big, sizeof(float));
         float *C = dn_alloc(big, sizeof(float));
         if (!A || !Bm || !C) {
