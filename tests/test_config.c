@@ -94,3 +94,44 @@ Test(config, init_parse_and_format)
     for (size_t k = 0; k < sizeof bad / sizeof *bad; k++)
         cr_assert_eq(dn_init_parse(bad[k], &i, NULL), DN_EINVAL, "%s", bad[k]);
 }
+
+/* A sigma with more than six significant digits survives config.json: the
+ * text holds the shortest decimal that reads back as the same float (it
+ * was "%g" once, and a run read back from its config.json had another
+ * sigma). Found by the config fuzz target's round-trip check. */
+Test(config, init_sigma_round_trip)
+{
+    dn_run_config a, b;
+    dn_preset("d2l-2020", &a, NULL);
+    cr_assert_eq(dn_init_parse("normal:0.0123456789", &a.init, NULL), DN_OK);
+    char text[64];
+    dn_init_format(a.init, text, sizeof text);
+    dn_init back;
+    cr_assert_eq(dn_init_parse(text, &back, NULL), DN_OK, "%s", text);
+    cr_assert_eq(back.sigma, a.init.sigma, "%s reads back as %.9g, not %.9g", text,
+                 (double)back.sigma, (double)a.init.sigma);
+    dn_init_format((dn_init){DN_INIT_NORMAL, 0.01f}, text, sizeof text);
+    cr_assert_str_eq(text, "normal:0.01");
+    dn_err err = {0};
+    char *json = dn_config_json(&a, NULL, &err);
+    cr_assert_not_null(json, "%s", err.msg);
+    cr_assert_eq(dn_config_parse(json, "config.json", &b, NULL, 0, &err), DN_OK, "%s", err.msg);
+    cr_assert_eq(b.init.sigma, a.init.sigma);
+    cr_assert_null(dn_config_differs(&a, &b));
+    free(json);
+}
+
+/* The sigma kept is a float: one that rounds to 0 or to 1e6 is refused, as
+ * its text in config.json would be (found by the config fuzz target:
+ * normal:1.3e-91 was accepted as a zero sigma that config.json could not
+ * hold). */
+Test(config, init_sigma_range_is_the_floats)
+{
+    dn_init init;
+    dn_err err = {0};
+    cr_assert_eq(dn_init_parse("normal:1e-50", &init, &err), DN_EINVAL);
+    cr_assert(strstr(err.msg, "normal:1e-50"), "%s", err.msg);
+    cr_assert_eq(dn_init_parse("normal:999999.99", &init, &err), DN_EINVAL);
+    cr_assert_eq(dn_init_parse("normal:1e-40", &init, &err), DN_OK, "a subnormal float is > 0");
+    cr_assert_gt(init.sigma, 0.0f);
+}

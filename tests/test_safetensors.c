@@ -181,3 +181,13 @@ Test(safetensors, non_finite_values_are_refused)
     cr_assert(strstr(err.msg, "NaN at element 1"), "%s", err.msg);
     dn_st_close(&st);
 }
+
+/* A message quoting the file (here a tensor name with a newline, written
+ * as a JSON escape) stays on one line: control characters become '?'. */
+Test(safetensors, messages_stay_on_one_line)
+{
+    static const char header[] =
+        "{\"a\\nb\\r\\u001b[31m\":{\"dtype\":\"F16\",\"shape\":[1],\"data_offsets\":[0,2]}}";
+    const char *path = write_st("newline.safetensors", -1, header, "\0\0", 2);
+    expect_error(path, "tensor 'a?b??[31m' has dtype F16");
+}

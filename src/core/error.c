@@ -14,6 +14,11 @@ int dn_fail(dn_err *err, dn_status code, const char *fmt, ...)
         va_start(ap, fmt);
         vsnprintf(err->msg, sizeof err->msg, fmt, ap);
         va_end(ap);
+        /* One line, whatever a message quotes from a file (a name or a value
+         * may hold a newline, a carriage return or a terminal escape). */
+        for (char *p = err->msg; *p; p++)
+            if ((unsigned char)*p < 0x20 || *p == 0x7f)
+                *p = '?';
         err->code = code;
     }
     return (int)code;

@@ -49,9 +49,12 @@ int dn_init_parse(const char *text, dn_init *init, dn_err *err)
         char *end;
         const char *num = text + 7;
         double v = strtod(num, &end);
-        if (end != num && *end == '\0' && isfinite(v) && v > 0.0 && v < 1e6) {
+        /* The range is checked on the float that is kept: 1e-50 is a
+         * positive double but a zero sigma. */
+        float sigma = (float)v;
+        if (end != num && *end == '\0' && isfinite(v) && sigma > 0.0f && sigma < 1e6f) {
             init->kind = DN_INIT_NORMAL;
-            init->sigma = (float)v;
+            init->sigma = sigma;
             return DN_OK;
         }
     }
@@ -59,24 +62,34 @@ int dn_init_parse(const char *text, dn_init *init, dn_err *err)
                    "init '%s' is not 'normal:SIGMA' (SIGMA > 0) or 'pytorch'", text);
 }
 
-void dn_init_format(dn_init init, char *out, size_t outsz)
+/* Floats are written as the shortest decimal that reads back as the same
+ * float, so 0.2f is 0.2 and not 0.20000000298023224, and nothing is lost. */
+static void shortest(char *buf, size_t n, float v)
 {
-    if (init.kind == DN_INIT_PYTORCH)
-        snprintf(out, outsz, "pytorch");
-    else
-        snprintf(out, outsz, "normal:%g", (double)init.sigma);
+    for (int prec = 6; prec <= 9; prec++) {
+        snprintf(buf, n, "%.*g", prec, (double)v);
+        if (strtof(buf, NULL) == v)
+            return;
+    }
 }
 
-/* Floats are written as the shortest decimal that reads back as the same
- * float, so 0.2f is 0.2 and not 0.20000000298023224. */
+void dn_init_format(dn_init init, char *out, size_t outsz)
+{
+    char sigma[32];
+    if (init.kind == DN_INIT_PYTORCH) {
+        snprintf(out, outsz, "pytorch");
+    } else {
+        /* Not %g: config.json holds this text, and six digits would change
+         * the sigma of a run read back from it. */
+        shortest(sigma, sizeof sigma, init.sigma);
+        snprintf(out, outsz, "normal:%s", sigma);
+    }
+}
+
 static cJSON *num(float v)
 {
     char buf[32];
-    for (int prec = 6; prec <= 9; prec++) {
-        snprintf(buf, sizeof buf, "%.*g", prec, (double)v);
-        if (strtof(buf, NULL) == v)
-            break;
-    }
+    shortest(buf, sizeof buf, v);
     return cJSON_CreateRaw(buf);
 }
 

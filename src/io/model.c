@@ -597,19 +597,37 @@ int dn_model_save(const char *path, const dn_net *net, const dn_model_info *info
 
 /* ---- checkpoints ---- */
 
+/* A double as JSON that reads back as the same double: %.17g. (cJSON's own
+ * printing tries 15 digits first and keeps them when they read back within
+ * an epsilon, which changes the last bits.) Not finite: null. */
+static int add_exact(cJSON *o, const char *key, double v)
+{
+    char buf[40];
+    if (isfinite(v))
+        snprintf(buf, sizeof buf, "%.17g", v);
+    else
+        snprintf(buf, sizeof buf, "null");
+    return cJSON_AddRawToObject(o, key, buf) ? 0 : -1;
+}
+
+/* The metrics rows as a JSON array; NULL when memory runs out. */
 static cJSON *metrics_json(const dn_checkpoint *ck)
 {
     cJSON *a = cJSON_CreateArray();
     for (int i = 0; a && i < ck->n_metrics; i++) {
         const dn_epoch_stats *s = &ck->metrics[i];
         cJSON *o = cJSON_CreateObject();
-        cJSON_AddNumberToObject(o, "epoch", s->epoch);
-        cJSON_AddNumberToObject(o, "train_loss", s->train_loss);
-        cJSON_AddNumberToObject(o, "train_acc", s->train_acc);
-        cJSON_AddNumberToObject(o, "test_loss", s->test_loss);
-        cJSON_AddNumberToObject(o, "test_acc", s->test_acc);
-        cJSON_AddNumberToObject(o, "seconds", s->seconds);
-        cJSON_AddItemToArray(a, o);
+        if (!o || !cJSON_AddItemToArray(a, o)) {
+            cJSON_Delete(o);
+            cJSON_Delete(a);
+            return NULL;
+        }
+        if (add_exact(o, "epoch", s->epoch) || add_exact(o, "train_loss", s->train_loss) ||
+            add_exact(o, "train_acc", s->train_acc) || add_exact(o, "test_loss", s->test_loss) ||
+            add_exact(o, "test_acc", s->test_acc) || add_exact(o, "seconds", s->seconds)) {
+            cJSON_Delete(a);
+            return NULL;
+        }
     }
     return a;
 }

@@ -302,6 +302,20 @@ int dn_st_read(dn_st_file *st, const dn_st_tensor *t, float *dst, dn_err *err)
     return DN_OK;
 }
 
+/* Appends an integer to a JSON array, every digit written (cJSON prints
+ * doubles above 2^31 with 15 significant digits). 0 on success. */
+static int add_integer(cJSON *array, uint64_t v)
+{
+    char buf[24];
+    snprintf(buf, sizeof buf, "%llu", (unsigned long long)v);
+    cJSON *item = cJSON_CreateRaw(buf);
+    if (!item || !cJSON_AddItemToArray(array, item)) {
+        cJSON_Delete(item);
+        return -1;
+    }
+    return 0;
+}
+
 int dn_st_write(const char *path, const dn_st_out *t, int n, const char *const *meta, int n_meta,
                 dn_err *err)
 {
@@ -309,31 +323,35 @@ int dn_st_write(const char *path, const dn_st_out *t, int n, const char *const *
     int rc = DN_OK;
     dn_chunk *chunks = calloc((size_t)n + 2, sizeof *chunks);
     char *text = NULL;
-    if (!root || !chunks) {
-        rc = dn_fail(err, DN_ENOMEM, "%s: out of memory", path);
-        goto out;
-    }
-    if (n_meta > 0) {
+    /* Every piece of the header is checked: a header missing a piece for
+     * want of memory would be a wrong file, not an error. */
+    int bad = !root || !chunks;
+    if (!bad && n_meta > 0) {
         cJSON *m = cJSON_AddObjectToObject(root, "__metadata__");
-        for (int i = 0; i < n_meta; i++)
-            cJSON_AddStringToObject(m, meta[2 * i], meta[2 * i + 1]);
+        bad = !m;
+        for (int i = 0; i < n_meta && !bad; i++)
+            bad = !cJSON_AddStringToObject(m, meta[2 * i], meta[2 * i + 1]);
     }
     uint64_t off = 0;
-    for (int i = 0; i < n; i++) {
+    for (int i = 0; i < n && !bad; i++) {
         cJSON *o = cJSON_AddObjectToObject(root, t[i].name);
-        cJSON_AddStringToObject(o, "dtype", "F32");
-        cJSON *shape = cJSON_AddArrayToObject(o, "shape");
+        cJSON *shape = NULL, *offs = NULL;
+        bad = !o || !cJSON_AddStringToObject(o, "dtype", "F32") ||
+              !(shape = cJSON_AddArrayToObject(o, "shape"));
         uint64_t count = 1;
-        for (int d = 0; d < t[i].rank; d++) {
-            cJSON_AddItemToArray(shape, cJSON_CreateNumber((double)t[i].shape[d]));
+        for (int d = 0; d < t[i].rank && !bad; d++) {
+            bad = add_integer(shape, t[i].shape[d]) != 0;
             count *= t[i].shape[d];
         }
-        cJSON *offs = cJSON_AddArrayToObject(o, "data_offsets");
-        cJSON_AddItemToArray(offs, cJSON_CreateNumber((double)off));
-        cJSON_AddItemToArray(offs, cJSON_CreateNumber((double)(off + 4 * count)));
+        bad = bad || !(offs = cJSON_AddArrayToObject(o, "data_offsets")) ||
+              add_integer(offs, off) || add_integer(offs, off + 4 * count);
         chunks[2 + i].data = t[i].data;
         chunks[2 + i].size = (size_t)(4 * count);
         off += 4 * count;
+    }
+    if (bad) {
+        rc = dn_fail(err, DN_ENOMEM, "%s: out of memory", path);
+        goto out;
     }
     char *json = cJSON_PrintUnformatted(root);
     if (!json) {
