@@ -1,11 +1,16 @@
 # Thin wrapper over CMake. The two commands that matter: `make run`, `make test`.
 BUILD     ?= build
+# The same suite under AddressSanitizer + UndefinedBehaviorSanitizer.
+ASAN_BUILD ?= build-asan
+# libFuzzer targets (clang); seconds per target for `make fuzz`.
+FUZZ_BUILD ?= build-fuzz
+FUZZ_SECONDS ?= 60
 BLAS      ?= openblas
 JOBS      ?= $(shell nproc 2>/dev/null || echo 2)
 RUN_ARGS  ?=
 CMAKE_OPTS ?=
 
-.PHONY: all deps configure build run test bench bench-compare bench-scaling clean
+.PHONY: all deps configure build run test test-asan fuzz bench bench-compare bench-scaling clean
 
 all: build
 
@@ -23,8 +28,28 @@ run: build
 	$(BUILD)/dropnet train $(RUN_ARGS)
 
 # Serial: the tests use every core themselves (BLIS busy-waits when oversubscribed).
+# Then the whole suite again under the sanitizers.
 test: build
 	cd $(BUILD) && ctest --output-on-failure
+	@$(MAKE) --no-print-directory test-asan
+
+# The suite built with -fsanitize=address,undefined (leaks included), in a
+# build directory of its own; the 10-epoch end-to-end runs are left to the
+# plain build (they check accuracy, not memory, and take minutes there).
+test-asan: deps
+	@cmake -S . -B $(ASAN_BUILD) -DCMAKE_BUILD_TYPE=RelWithDebInfo -DDN_BLAS=$(BLAS) \
+	  -DDN_SANITIZE=ON $(CMAKE_OPTS) >/dev/null
+	@cmake --build $(ASAN_BUILD) -j $(JOBS)
+	cd $(ASAN_BUILD) && ctest --output-on-failure
+
+# Each fuzz target for FUZZ_SECONDS (one after another); findings land in
+# fuzz/regressions/<target>/ and make the command fail.
+fuzz:
+	@scripts/install-deps.sh fuzz
+	@CC=$${CLANG:-$$(command -v clang-14 || command -v clang)} cmake -S . -B $(FUZZ_BUILD) -DCMAKE_BUILD_TYPE=RelWithDebInfo -DDN_BLAS=$(BLAS) \
+	  -DDN_FUZZ=ON $(CMAKE_OPTS) >/dev/null
+	@cmake --build $(FUZZ_BUILD) -j $(JOBS) --target fuzz-targets
+	fuzz/run.sh $(FUZZ_BUILD) $(FUZZ_SECONDS)
 
 # Seconds per epoch next to the SGEMM rate of the same shapes (not a test).
 bench: build
@@ -39,4 +64,4 @@ bench-scaling: build
 	$(BUILD)/dropnet-bench --scaling
 
 clean:
-	rm -rf $(BUILD)
+	rm -rf $(BUILD) $(ASAN_BUILD) $(FUZZ_BUILD)

@@ -1,5 +1,6 @@
 #!/usr/bin/env bash
-# Installs the Debian packages dropnet needs to build, test and run.
+# Installs the Debian packages dropnet needs to build, test and run;
+# `install-deps.sh fuzz` also those of `make fuzz` (clang and libFuzzer).
 # Does nothing when everything is present; never upgrades what is installed.
 set -euo pipefail
 
@@ -19,8 +20,16 @@ PACKAGES=(
   libcriterion-dev       # unit tests
   libpng-dev             # tests: decode figures to check sizes and pixel colours
   libxml2-dev            # tests: parse SVG figures as XML
+  valgrind               # tests: memcheck of a short training run
   dataset-fashion-mnist  # the official Fashion-MNIST files
 )
+if [ "${1:-}" = fuzz ]; then
+  PACKAGES+=(
+    clang-14             # make fuzz: the compiler of the libFuzzer targets
+    libclang-rt-14-dev   # make fuzz: libFuzzer and the sanitizer runtimes for clang
+    libomp-14-dev        # make fuzz: OpenMP for clang
+  )
+fi
 if [ "${DROPNET_SKIP_DEPS:-0}" = 1 ]; then
   exit 0
 fi
