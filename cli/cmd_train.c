@@ -180,11 +180,17 @@ static int on_epoch(void *user, const dn_epoch_stats *s)
     if (c->progress)
         fprintf(stderr, "\r%80s\r", "");
     print_row(s);
+    /* The checkpoint before the row: metrics.csv never holds an epoch that
+     * no checkpoint has, so a run killed in between can always be resumed
+     * (its rows are rebuilt from the checkpoint). */
+    int stop = c->state && train_state_epoch(c->state, s);
+    if (c->state && c->state->failed)
+        return 1;
     if (c->log && dn_runlog_epoch(c->log, s, &c->err)) {
         c->failed = 1;
         return 1;
     }
-    if (c->state && train_state_epoch(c->state, s))
+    if (stop)
         return 1;
     c->test_acc = s->test_acc;
     if (c->figures && c->log)
@@ -508,16 +514,17 @@ int cmd_train(int argc, char **argv)
         status = cli_fail(&err);
         goto out;
     }
-    int max_batch = cfg.fit.batch_size > 1024 ? cfg.fit.batch_size : 1024;
-    if (!(net = dn_net_mlp(&cfg.arch, max_batch, &err)) ||
-        dn_net_reset(net, cfg.init, cfg.fit.seed, &err)) {
-        status = cli_fail(&err);
-        goto out;
-    }
+    /* Before anything is allocated for batches of that size. */
     if ((size_t)cfg.fit.batch_size > train.n) {
         cli_error("--batch-size: %d is larger than the training set (%zu)", cfg.fit.batch_size,
                   train.n);
         status = EXIT_USAGE;
+        goto out;
+    }
+    int max_batch = cfg.fit.batch_size > 1024 ? cfg.fit.batch_size : 1024;
+    if (!(net = dn_net_mlp(&cfg.arch, max_batch, &err)) ||
+        dn_net_reset(net, cfg.init, cfg.fit.seed, &err)) {
+        status = cli_fail(&err);
         goto out;
     }
     if (!resume_dir)

@@ -10,6 +10,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/stat.h>
 
 static volatile sig_atomic_t stop_requested;
 
@@ -161,10 +162,39 @@ int train_state_epoch(train_state *s, const dn_epoch_stats *st)
     return 0;
 }
 
+/* A run stopped before its first checkpoint: no checkpoint, and a
+ * metrics.csv (if any) without a row. Nothing of it needs keeping. */
+static int never_checkpointed(const char *dir, const char *ckpath)
+{
+    struct stat st;
+    if (stat(ckpath, &st) == 0 || errno != ENOENT)
+        return 0;
+    char path[4200];
+    snprintf(path, sizeof path, "%s/metrics.csv", dir);
+    if (stat(path, &st) != 0)
+        return errno == ENOENT;
+    dn_metrics m;
+    if (dn_metrics_read(path, &m, NULL) != DN_OK)
+        return 0;
+    size_t rows = m.n;
+    dn_metrics_free(&m);
+    return rows == 0;
+}
+
 int train_state_resume(train_state *s, const dn_run_config *cfg, dn_fit_opts *fit, dn_err *err)
 {
     char path[4200];
     snprintf(path, sizeof path, "%s/checkpoint.safetensors", s->dir);
+    if (never_checkpointed(s->dir, path)) {
+        /* Killed before its first checkpoint: it starts again from the seed,
+         * which gives the bits of a run never stopped. */
+        s->n_metrics = 0;
+        fit->start_epoch = 0;
+        fit->start_step = 0;
+        fit->start_loss_sum = 0.0;
+        fit->start_correct = 0;
+        return DN_OK;
+    }
     dn_checkpoint ck;
     dn_model_info info;
     int rc = dn_checkpoint_load(path, s->net, &info, &ck, err);

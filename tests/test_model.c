@@ -340,3 +340,36 @@ Test(model, checkpoint_fields_are_checked)
     edited_checkpoint("metrics", "[{\"epoch\":1}]", "not an array of 0 epochs");
     edited_checkpoint("input_scale", "0", "\"input_scale\"");
 }
+
+/* The rows of a checkpoint are the rows a resumed run writes into
+ * metrics.csv again: they must be in its ranges (found by the checkpoint
+ * fuzz target: an accuracy of 0.3e3083, an infinity, was accepted). */
+Test(model, checkpoint_metrics_in_range)
+{
+    dn_net *a = mlp(6, 5, 4, 3, 0.5f, 0.5f, 0.0f, 1);
+    const dn_epoch_stats bad[] = {{1, 0.5, 1.5, 0.5, 0.5, 1},  {1, -0.5, 0.5, 0.5, 0.5, 1},
+                                  {1, 0.5, 0.5, 0.5, 2.0, 1},  {1, 0.5, 0.5, -1, 0.5, 1},
+                                  {1, NAN, 0.5, 0.5, 0.5, 1},  {1, 0.5, 0.5, 0.5, 0.5, -2},
+                                  {1, 0.5, INFINITY, 0.5, 0.5, 1}};
+    const char *path = tmp_path("range.safetensors");
+    dn_err err = {0};
+    for (size_t i = 0; i < sizeof bad / sizeof *bad; i++) {
+        dn_checkpoint ck = {.epoch = 1, .steps_per_epoch = 4, .train_examples = 10, .seed = 3,
+                            .n_metrics = 1, .metrics = (dn_epoch_stats *)&bad[i], .config = "{}"};
+        cr_assert_eq(dn_checkpoint_save(path, a, NULL, &ck, &err), DN_OK, "%s", err.msg);
+        dn_checkpoint back;
+        cr_assert_eq(dn_checkpoint_load(path, a, NULL, &back, &err), DN_EFORMAT, "row %zu loaded",
+                     i);
+        cr_assert(strstr(err.msg, "\"metrics\": epoch 1 is malformed"), "%s", err.msg);
+    }
+    /* NaN test columns: a run without a test set. */
+    dn_epoch_stats ok = {1, 0.5, 0.5, NAN, NAN, 0};
+    dn_checkpoint ck = {.epoch = 1, .steps_per_epoch = 4, .train_examples = 10, .seed = 3,
+                        .n_metrics = 1, .metrics = &ok, .config = "{}"};
+    cr_assert_eq(dn_checkpoint_save(path, a, NULL, &ck, &err), DN_OK, "%s", err.msg);
+    dn_checkpoint back;
+    cr_assert_eq(dn_checkpoint_load(path, a, NULL, &back, &err), DN_OK, "%s", err.msg);
+    cr_assert(isnan(back.metrics[0].test_loss) && isnan(back.metrics[0].test_acc));
+    dn_checkpoint_free(&back);
+    dn_net_free(a);
+}

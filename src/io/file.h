@@ -1,17 +1,41 @@
-/* Writing files so that nobody ever sees half of one. */
+/* Writing files so that nobody ever sees half of one, and a way to test what
+ * happens when writing fails. */
 #ifndef DN_IO_FILE_H
 #define DN_IO_FILE_H
 
 #include "core/internal.h"
+
+#include <stdio.h>
 
 typedef struct {
     const void *data;
     size_t size;
 } dn_chunk;
 
-/* Writes the chunks, in order, to a temporary file in path's directory,
- * flushes and fsyncs it, renames it over path and fsyncs the directory: a
- * crash at any instant leaves either the old file or the new one. */
+/* Writes the chunks, in order, to a temporary file in path's directory
+ * (path + ".tmp" + the process id), flushes and fsyncs it, renames it over
+ * path and fsyncs the directory: a crash at any instant leaves either the
+ * old file or the new one. On failure the temporary file is removed and the
+ * old file is left as it was. */
 int dn_write_atomic(const char *path, const dn_chunk *chunks, int n, dn_err *err);
+
+/*
+ * Fault injection, for tests of what a failed write leaves behind: with the
+ * environment variable DROPNET_FAULT_WRITE set to a comma-separated list of
+ * file names (e.g. "checkpoint.safetensors,metrics.csv", or "*" for all),
+ * every write of a file with one of those names fails as on a full disk
+ * (ENOSPC): an atomic write after half of its bytes, an appended row before
+ * it is written. Read at each write (no state is kept); unset, it costs one
+ * getenv per file written.
+ *
+ * Returns the errno to simulate for path (ENOSPC), or 0.
+ */
+int dn_write_fault(const char *path);
+
+/* fprintf to a file opened for appending rows, checked: DN_EWRITE naming path
+ * when the row cannot be written and flushed (or the fault switch names
+ * path). A row is flushed whole or reported. */
+int dn_append_row(FILE *f, const char *path, dn_err *err, const char *fmt, ...)
+    DN_PRINTF(4, 5);
 
 #endif

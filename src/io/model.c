@@ -6,6 +6,7 @@
 
 #include <cJSON.h>
 #include <errno.h>
+#include <float.h>
 #include <limits.h>
 #include <math.h>
 #include <stdio.h>
@@ -677,14 +678,18 @@ void dn_checkpoint_free(dn_checkpoint *ck)
     memset(ck, 0, sizeof *ck);
 }
 
-static int metric(const cJSON *o, const char *key, double *out)
+/* A metric of the checkpoint's rows, in the ranges metrics.csv holds
+ * (dn_metrics_read's): a loss >= 0, an accuracy in [0, 1], seconds >= 0,
+ * all finite; null (NaN) only for the test columns of a run without a test
+ * set. A resumed run writes these rows into metrics.csv again. */
+static int metric(const cJSON *o, const char *key, int allow_null, double hi, double *out)
 {
     const cJSON *v = cJSON_GetObjectItemCaseSensitive(o, key);
-    if (cJSON_IsNull(v)) {
+    if (cJSON_IsNull(v) && allow_null) {
         *out = NAN;
         return 0;
     }
-    if (!cJSON_IsNumber(v))
+    if (!cJSON_IsNumber(v) || !(v->valuedouble >= 0.0 && v->valuedouble <= hi))
         return -1;
     *out = v->valuedouble;
     return 0;
@@ -743,10 +748,12 @@ static int read_state(const dn_st_file *st, dn_checkpoint *ck, dn_err *err)
         const cJSON *o = cJSON_GetArrayItem(a, i);
         dn_epoch_stats *s = &ck->metrics[i];
         double e;
-        if (!cJSON_IsObject(o) || metric(o, "epoch", &e) || e != i + 1 ||
-            metric(o, "train_loss", &s->train_loss) || metric(o, "train_acc", &s->train_acc) ||
-            metric(o, "test_loss", &s->test_loss) || metric(o, "test_acc", &s->test_acc) ||
-            metric(o, "seconds", &s->seconds))
+        if (!cJSON_IsObject(o) || metric(o, "epoch", 0, DBL_MAX, &e) || e != i + 1 ||
+            metric(o, "train_loss", 0, DBL_MAX, &s->train_loss) ||
+            metric(o, "train_acc", 0, 1.0, &s->train_acc) ||
+            metric(o, "test_loss", 1, DBL_MAX, &s->test_loss) ||
+            metric(o, "test_acc", 1, 1.0, &s->test_acc) ||
+            metric(o, "seconds", 0, DBL_MAX, &s->seconds))
             rc = dn_fail(err, DN_EFORMAT, "%s: metadata \"metrics\": epoch %d is malformed", P,
                          i + 1);
         s->epoch = i + 1;

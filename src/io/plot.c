@@ -20,6 +20,7 @@
  *     temporary file and renamed into place.
  */
 #include "core/internal.h"
+#include "io/file.h"
 
 #include <errno.h>
 #include <math.h>
@@ -234,43 +235,12 @@ int dn_plot_available(dn_err *err)
     return render_in_memory(&j, 1, &buf, &len, err);
 }
 
-/* Writes bytes to a temporary file next to path and renames it into place. */
+/* Writes bytes to a temporary file next to path and renames it into place
+ * (dn_write_atomic: the one writer of files for users). */
 static int write_atomic(const char *path, const char *data, size_t len, dn_err *err)
 {
-    char tmp[4200];
-    const char *slash = strrchr(path, '/');
-    if (slash)
-        snprintf(tmp, sizeof tmp, "%.*s/.%s.XXXXXX", (int)(slash - path), path, slash + 1);
-    else
-        snprintf(tmp, sizeof tmp, ".%s.XXXXXX", path);
-    int fd = mkstemp(tmp);
-    if (fd < 0)
-        return dn_fail(err, DN_EWRITE, "%s: cannot write: %s", path, strerror(errno));
-    size_t done = 0;
-    while (done < len) {
-        ssize_t w = write(fd, data + done, len - done);
-        if (w < 0 && errno == EINTR)
-            continue;
-        if (w <= 0) {
-            int e = errno;
-            close(fd);
-            unlink(tmp);
-            return dn_fail(err, DN_EWRITE, "%s: write failed: %s", path, strerror(e));
-        }
-        done += (size_t)w;
-    }
-    /* mkstemp makes 0600; a figure is for everyone who may read the run. */
-    if (fchmod(fd, 0644) != 0 || close(fd) != 0) {
-        int e = errno;
-        unlink(tmp);
-        return dn_fail(err, DN_EWRITE, "%s: write failed: %s", path, strerror(e));
-    }
-    if (rename(tmp, path) != 0) {
-        int e = errno;
-        unlink(tmp);
-        return dn_fail(err, DN_EWRITE, "%s: cannot rename into place: %s", path, strerror(e));
-    }
-    return DN_OK;
+    dn_chunk c = {data, len};
+    return dn_write_atomic(path, &c, 1, err);
 }
 
 static int format_of(const char *path, int *png, dn_err *err)

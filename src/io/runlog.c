@@ -1,21 +1,30 @@
 /* The run directory: config.json, per-epoch metrics and the training metrics
  * of steps.csv, flushed as they come so an interrupted run keeps every
- * finished epoch. */
-#include "core/internal.h"
+ * finished epoch. One training at a time: the run log holds a lock on the
+ * directory. */
+#include "io/file.h"
 
+#include <dirent.h>
 #include <errno.h>
+#include <fcntl.h>
 #include <math.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/file.h>
 #include <sys/stat.h>
 #include <time.h>
 #include <unistd.h>
 
 struct dn_runlog {
     char dir[4096];
+    char csv_path[4200], jsonl_path[4200], steps_path[4200];
     FILE *csv, *jsonl, *steps;
+    int lock; /* descriptor of DIR/.lock, -1 when not held */
 };
+
+static const char metrics_header[] = "epoch,train_loss,train_acc,test_loss,test_acc,gap,seconds\n";
+static const char steps_header[] = "epoch,step,steps_per_epoch,examples,train_loss,train_acc\n";
 
 static int mkdir_p(const char *path, dn_err *err)
 {
@@ -39,30 +48,72 @@ static int mkdir_p(const char *path, dn_err *err)
     return DN_OK;
 }
 
-static int write_file(const char *path, const char *text, dn_err *err)
+/* One training per run directory: an exclusive flock on DIR/.lock, held
+ * while the run log is open. The kernel drops it when the process ends,
+ * however it ends, so a killed run leaves no stale lock behind. The file
+ * stays (removing it would race with a process that has just opened it). */
+static int lock_dir(dn_runlog *log, const char *dir, dn_err *err)
 {
-    FILE *f = fopen(path, "w");
-    if (!f)
-        return dn_fail(err, DN_EWRITE, "%s: cannot write: %s", path, strerror(errno));
-    size_t n = strlen(text);
-    int bad = fwrite(text, 1, n, f) != n || fputc('\n', f) == EOF;
-    bad |= fclose(f) != 0;
-    if (bad)
-        return dn_fail(err, DN_EWRITE, "%s: write failed: %s", path, strerror(errno));
+    char path[4200];
+    snprintf(path, sizeof path, "%s/.lock", dir);
+    /* Read-only is enough for flock, and works in a directory that has
+     * become read-only, so the error there names the file actually written. */
+    int fd = open(path, O_RDONLY | O_CREAT | O_CLOEXEC, 0666);
+    if (fd < 0)
+        return dn_fail(err, DN_EWRITE, "%s: cannot create the lock file: %s", path,
+                       strerror(errno));
+    if (flock(fd, LOCK_EX | LOCK_NB) != 0) {
+        int e = errno;
+        close(fd);
+        if (e == EWOULDBLOCK)
+            return dn_fail(err, DN_EINVAL, "%s: in use by another dropnet train (it holds the "
+                           "lock %s); wait for it to end, or choose another directory", dir,
+                           path);
+        return dn_fail(err, DN_EWRITE, "%s: cannot lock: %s", path, strerror(e));
+    }
+    log->lock = fd;
+    return DN_OK;
+}
+
+static dn_runlog *new_log(dn_err *err)
+{
+    dn_runlog *log = calloc(1, sizeof *log);
+    if (!log)
+        dn_fail(err, DN_ENOMEM, "cannot allocate a run log");
+    else
+        log->lock = -1;
+    return log;
+}
+
+/* Names of the files and opens them for appending rows ("w": new files). */
+static int open_files(dn_runlog *log, const char *mode, dn_err *err)
+{
+    snprintf(log->csv_path, sizeof log->csv_path, "%s/metrics.csv", log->dir);
+    snprintf(log->jsonl_path, sizeof log->jsonl_path, "%s/metrics.jsonl", log->dir);
+    snprintf(log->steps_path, sizeof log->steps_path, "%s/steps.csv", log->dir);
+    const char *paths[3] = {log->csv_path, log->jsonl_path, log->steps_path};
+    FILE **files[3] = {&log->csv, &log->jsonl, &log->steps};
+    for (int i = 0; i < 3; i++) {
+        *files[i] = fopen(paths[i], mode);
+        if (!*files[i])
+            return dn_fail(err, DN_EWRITE, "%s: cannot write: %s", paths[i], strerror(errno));
+    }
     return DN_OK;
 }
 
 dn_runlog *dn_runlog_open(const char *dir, const dn_run_config *cfg, const char *data_dir,
                           dn_err *err)
 {
-    dn_runlog *log = calloc(1, sizeof *log);
-    if (!log) {
-        dn_fail(err, DN_ENOMEM, "cannot allocate a run log");
+    dn_runlog *log = new_log(err);
+    if (!log)
         return NULL;
-    }
     char path[4200];
     if (dir) {
-        if (mkdir_p(dir, err))
+        if (snprintf(log->dir, sizeof log->dir, "%s", dir) >= (int)sizeof log->dir) {
+            dn_fail(err, DN_EINVAL, "%s: path too long", dir);
+            goto fail;
+        }
+        if (mkdir_p(dir, err) || lock_dir(log, dir, err))
             goto fail;
         snprintf(path, sizeof path, "%s/metrics.csv", dir);
         struct stat st;
@@ -71,7 +122,6 @@ dn_runlog *dn_runlog_open(const char *dir, const dn_run_config *cfg, const char 
                     dir);
             goto fail;
         }
-        snprintf(log->dir, sizeof log->dir, "%s", dir);
     } else {
         if (mkdir_p("runs", err))
             goto fail;
@@ -94,40 +144,20 @@ dn_runlog *dn_runlog_open(const char *dir, const dn_run_config *cfg, const char 
                 goto fail;
             }
         }
+        if (lock_dir(log, log->dir, err))
+            goto fail;
     }
     char *json = dn_config_json(cfg, data_dir, err);
     if (!json)
         goto fail;
     snprintf(path, sizeof path, "%s/config.json", log->dir);
-    int rc = write_file(path, json, err);
+    dn_chunk text[2] = {{json, strlen(json)}, {"\n", 1}};
+    int rc = dn_write_atomic(path, text, 2, err);
     free(json);
-    if (rc)
+    if (rc || open_files(log, "w", err) ||
+        dn_append_row(log->csv, log->csv_path, err, "%s", metrics_header) ||
+        dn_append_row(log->steps, log->steps_path, err, "%s", steps_header))
         goto fail;
-    snprintf(path, sizeof path, "%s/metrics.csv", log->dir);
-    log->csv = fopen(path, "w");
-    if (!log->csv) {
-        dn_fail(err, DN_EWRITE, "%s: cannot write: %s", path, strerror(errno));
-        goto fail;
-    }
-    snprintf(path, sizeof path, "%s/metrics.jsonl", log->dir);
-    log->jsonl = fopen(path, "w");
-    if (!log->jsonl) {
-        dn_fail(err, DN_EWRITE, "%s: cannot write: %s", path, strerror(errno));
-        goto fail;
-    }
-    if (fprintf(log->csv, "epoch,train_loss,train_acc,test_loss,test_acc,gap,seconds\n") < 0 ||
-        fflush(log->csv) != 0) {
-        dn_fail(err, DN_EWRITE, "%s/metrics.csv: write failed: %s", log->dir, strerror(errno));
-        goto fail;
-    }
-    snprintf(path, sizeof path, "%s/steps.csv", log->dir);
-    log->steps = fopen(path, "w");
-    if (!log->steps || fprintf(log->steps, "epoch,step,steps_per_epoch,examples,train_loss,"
-                                           "train_acc\n") < 0 ||
-        fflush(log->steps) != 0) {
-        dn_fail(err, DN_EWRITE, "%s: cannot write: %s", path, strerror(errno));
-        goto fail;
-    }
     return log;
 fail:
     dn_runlog_close(log);
@@ -136,38 +166,43 @@ fail:
 
 const char *dn_runlog_dir(const dn_runlog *log) { return log->dir; }
 
+/* A row is at most 7 numbers and the names; the length of a row cut to the
+ * buffer is what is returned (only absurd seconds could be that long). */
+#define ROW_MAX 1024
+static size_t cut(int k, size_t n) { return k < 0 ? 0 : (size_t)k < n ? (size_t)k : n - 1; }
+
+/* %.17g: the numbers read back exactly; metrics are for machines too. */
+static size_t csv_row(char *buf, size_t n, const dn_epoch_stats *s)
+{
+    return cut(snprintf(buf, n, "%d,%.17g,%.17g,%.17g,%.17g,%.17g,%.6f\n", s->epoch, s->train_loss,
+                    s->train_acc, s->test_loss, s->test_acc, s->train_acc - s->test_acc,
+                    s->seconds), n);
+}
+
+static size_t jsonl_row(char *buf, size_t n, const dn_epoch_stats *s)
+{
+    return cut(snprintf(buf, n,
+                    "{\"epoch\":%d,\"train_loss\":%.17g,\"train_acc\":%.17g,\"test_loss\":%.17g,"
+                    "\"test_acc\":%.17g,\"gap\":%.17g,\"seconds\":%.6f}\n",
+                    s->epoch, s->train_loss, s->train_acc, s->test_loss, s->test_acc,
+                    s->train_acc - s->test_acc, s->seconds), n);
+}
+
 int dn_runlog_epoch(dn_runlog *log, const dn_epoch_stats *s, dn_err *err)
 {
-    double gap = s->train_acc - s->test_acc;
-    /* %.17g: the numbers read back exactly; metrics are for machines too. */
-    int bad = fprintf(log->csv, "%d,%.17g,%.17g,%.17g,%.17g,%.17g,%.6f\n", s->epoch,
-                      s->train_loss, s->train_acc, s->test_loss, s->test_acc, gap,
-                      s->seconds) < 0;
-    bad |= fflush(log->csv) != 0;
-    if (bad)
-        return dn_fail(err, DN_EWRITE, "%s/metrics.csv: write failed: %s", log->dir,
-                       strerror(errno));
-    bad = fprintf(log->jsonl,
-                  "{\"epoch\":%d,\"train_loss\":%.17g,\"train_acc\":%.17g,\"test_loss\":%.17g,"
-                  "\"test_acc\":%.17g,\"gap\":%.17g,\"seconds\":%.6f}\n",
-                  s->epoch, s->train_loss, s->train_acc, s->test_loss, s->test_acc, gap,
-                  s->seconds) < 0;
-    bad |= fflush(log->jsonl) != 0;
-    if (bad)
-        return dn_fail(err, DN_EWRITE, "%s/metrics.jsonl: write failed: %s", log->dir,
-                       strerror(errno));
-    return DN_OK;
+    char row[ROW_MAX];
+    csv_row(row, sizeof row, s);
+    if (dn_append_row(log->csv, log->csv_path, err, "%s", row))
+        return DN_EWRITE;
+    jsonl_row(row, sizeof row, s);
+    return dn_append_row(log->jsonl, log->jsonl_path, err, "%s", row);
 }
 
 int dn_runlog_step(dn_runlog *log, const dn_step_point *p, dn_err *err)
 {
-    int bad = fprintf(log->steps, "%d,%zu,%zu,%zu,%.17g,%.17g\n", p->epoch, p->step,
-                      p->steps_per_epoch, p->examples, p->train_loss, p->train_acc) < 0;
-    bad |= fflush(log->steps) != 0;
-    if (bad)
-        return dn_fail(err, DN_EWRITE, "%s/steps.csv: write failed: %s", log->dir,
-                       strerror(errno));
-    return DN_OK;
+    return dn_append_row(log->steps, log->steps_path, err, "%d,%zu,%zu,%zu,%.17g,%.17g\n",
+                         p->epoch, p->step, p->steps_per_epoch, p->examples, p->train_loss,
+                         p->train_acc);
 }
 
 void dn_runlog_close(dn_runlog *log)
@@ -180,105 +215,149 @@ void dn_runlog_close(dn_runlog *log)
         fclose(log->jsonl);
     if (log->steps)
         fclose(log->steps);
+    if (log->lock >= 0)
+        close(log->lock); /* releases the lock */
     free(log);
 }
 
-/* steps.csv of a resumed run: the header and the complete rows up to the
- * checkpoint (epochs 1..n, then steps 1..step of epoch n + 1), into a
- * temporary file renamed into place; a crash may have left rows beyond the
- * checkpoint, or half a row. */
-static int rewind_steps(const char *dir, int n, size_t step, dn_err *err)
+/* ---- resuming ---- */
+
+/* A growing text buffer; NULL text after a failed allocation. */
+typedef struct {
+    char *text;
+    size_t len, cap;
+} text_buf;
+
+static void put(text_buf *b, const char *s, size_t n)
 {
-    char path[4200], tmp[4300], line[512];
-    snprintf(path, sizeof path, "%s/steps.csv", dir);
-    snprintf(tmp, sizeof tmp, "%s.resume", path);
-    FILE *in = fopen(path, "r"), *out = fopen(tmp, "w");
-    if (!out) {
-        if (in)
-            fclose(in);
-        return dn_fail(err, DN_EWRITE, "%s: cannot write: %s", tmp, strerror(errno));
-    }
-    int bad = fprintf(out, "epoch,step,steps_per_epoch,examples,train_loss,train_acc\n") < 0;
-    if (in) {
-        int first = 1;
-        while (fgets(line, sizeof line, in)) {
-            size_t len = strlen(line);
-            if (len == 0 || line[len - 1] != '\n')
-                break; /* half a row: the crash point */
-            if (first) { /* the header */
-                first = 0;
-                continue;
-            }
-            int e;
-            size_t st;
-            if (sscanf(line, "%d,%zu,", &e, &st) != 2)
-                break;
-            if (e <= n || (e == n + 1 && st <= step))
-                bad |= fputs(line, out) == EOF;
+    if (!b->text && b->cap)
+        return; /* failed before */
+    if (b->len + n + 1 > b->cap) {
+        size_t cap = b->cap ? b->cap : 4096;
+        while (b->len + n + 1 > cap)
+            cap *= 2;
+        char *t = realloc(b->text, cap);
+        if (!t) {
+            free(b->text);
+            b->text = NULL;
+            b->cap = 1;
+            return;
         }
-        fclose(in);
+        b->text = t;
+        b->cap = cap;
     }
-    bad |= fflush(out) != 0 || fsync(fileno(out)) != 0;
-    bad |= fclose(out) != 0;
-    if (bad || rename(tmp, path) != 0)
-        return dn_fail(err, DN_EWRITE, "%s: cannot rewrite: %s", path, strerror(errno));
-    return DN_OK;
+    memcpy(b->text + b->len, s, n);
+    b->len += n;
+    b->text[b->len] = '\0';
+}
+
+/* Temporary files of writes a killed process left (NAME.tmpPID of the files
+ * dropnet train writes): the run log holds the lock, so no live process
+ * owns them. */
+static void remove_stale(const char *dir)
+{
+    static const char *const names[] = {"config.json",  "metrics.csv",    "metrics.jsonl",
+                                        "steps.csv",    "checkpoint.safetensors",
+                                        "model.safetensors", "curves.png", "curves.svg",
+                                        "predictions.png", NULL};
+    DIR *d = opendir(dir);
+    if (!d)
+        return;
+    struct dirent *e;
+    while ((e = readdir(d)) != NULL) {
+        for (int i = 0; names[i]; i++) {
+            size_t n = strlen(names[i]);
+            const char *rest = e->d_name + n;
+            if (strncmp(e->d_name, names[i], n) != 0 || strncmp(rest, ".tmp", 4) != 0 ||
+                !rest[4] || strspn(rest + 4, "0123456789") != strlen(rest + 4))
+                continue;
+            char path[4400];
+            snprintf(path, sizeof path, "%s/%s", dir, e->d_name);
+            if (unlink(path) != 0) {
+                /* not ours to worry about: a later write replaces it anyway */
+            }
+        }
+    }
+    closedir(d);
+}
+
+/* steps.csv of a resumed run: the header and the complete rows up to the
+ * checkpoint (epochs 1..n, then steps 1..step of epoch n + 1); a crash may
+ * have left rows beyond the checkpoint, or half a row. */
+static int rewind_steps(const char *dir, int n, size_t step, text_buf *b)
+{
+    char path[4200];
+    snprintf(path, sizeof path, "%s/steps.csv", dir);
+    put(b, steps_header, strlen(steps_header));
+    FILE *in = fopen(path, "r");
+    if (!in)
+        return 0; /* killed before it was created: nothing to keep */
+    char *line = NULL;
+    size_t cap = 0;
+    ssize_t len;
+    int first = 1;
+    while ((len = getline(&line, &cap, in)) > 0) {
+        if (line[len - 1] != '\n')
+            break; /* half a row: the crash point */
+        if (first) { /* the header */
+            first = 0;
+            continue;
+        }
+        int e;
+        size_t st;
+        if (sscanf(line, "%d,%zu,", &e, &st) != 2)
+            break;
+        if (e <= n || (e == n + 1 && st <= step))
+            put(b, line, (size_t)len);
+    }
+    free(line);
+    fclose(in);
+    return 0;
 }
 
 /* Resuming: the metrics files are rebuilt from the checkpoint's rows (a
- * crash may have left one epoch more in them than the checkpoint holds), in
- * temporary files renamed into place, then opened for appending. */
+ * crash may have left one epoch more in them than the checkpoint holds) and
+ * steps.csv is cut back to the checkpoint, each written atomically, then
+ * all three are opened for appending. */
 dn_runlog *dn_runlog_resume(const char *dir, const dn_epoch_stats *rows, int n, size_t step,
                             dn_err *err)
 {
-    dn_runlog *log = calloc(1, sizeof *log);
-    if (!log) {
-        dn_fail(err, DN_ENOMEM, "cannot allocate a run log");
+    dn_runlog *log = new_log(err);
+    if (!log)
         return NULL;
-    }
     if (snprintf(log->dir, sizeof log->dir, "%s", dir) >= (int)sizeof log->dir) {
         dn_fail(err, DN_EINVAL, "%s: path too long", dir);
         goto fail;
     }
-    char csv[4200], jsonl[4200], tcsv[4300], tjsonl[4300];
-    snprintf(csv, sizeof csv, "%s/metrics.csv", dir);
-    snprintf(jsonl, sizeof jsonl, "%s/metrics.jsonl", dir);
-    snprintf(tcsv, sizeof tcsv, "%s.resume", csv);
-    snprintf(tjsonl, sizeof tjsonl, "%s.resume", jsonl);
-    log->csv = fopen(tcsv, "w");
-    log->jsonl = fopen(tjsonl, "w");
-    if (!log->csv || !log->jsonl) {
-        dn_fail(err, DN_EWRITE, "%s: cannot write: %s", log->csv ? tjsonl : tcsv,
-                strerror(errno));
+    if (lock_dir(log, dir, err))
         goto fail;
+    remove_stale(dir);
+    text_buf csv = {0}, jsonl = {0}, steps = {0};
+    put(&csv, metrics_header, strlen(metrics_header));
+    for (int i = 0; i < n; i++) {
+        char row[ROW_MAX];
+        put(&csv, row, csv_row(row, sizeof row, &rows[i]));
+        put(&jsonl, row, jsonl_row(row, sizeof row, &rows[i]));
     }
-    if (fprintf(log->csv, "epoch,train_loss,train_acc,test_loss,test_acc,gap,seconds\n") < 0) {
-        dn_fail(err, DN_EWRITE, "%s: write failed: %s", tcsv, strerror(errno));
-        goto fail;
+    if (n == 0)
+        put(&jsonl, "", 0);
+    rewind_steps(dir, n, step, &steps);
+    char path[4200];
+    int rc = DN_OK;
+    if (!csv.text || !jsonl.text || !steps.text)
+        rc = dn_fail(err, DN_ENOMEM, "%s: out of memory rewriting the metrics files", dir);
+    const char *names[3] = {"metrics.csv", "metrics.jsonl", "steps.csv"};
+    text_buf *bufs[3] = {&csv, &jsonl, &steps};
+    for (int i = 0; i < 3 && !rc; i++) {
+        snprintf(path, sizeof path, "%s/%s", dir, names[i]);
+        dn_chunk c = {bufs[i]->text, bufs[i]->len};
+        rc = dn_write_atomic(path, &c, 1, err);
     }
-    for (int i = 0; i < n; i++)
-        if (dn_runlog_epoch(log, &rows[i], err))
-            goto fail;
-    int bad = fsync(fileno(log->csv)) != 0 || fsync(fileno(log->jsonl)) != 0;
-    bad |= fclose(log->csv) != 0;
-    bad |= fclose(log->jsonl) != 0;
-    log->csv = log->jsonl = NULL;
-    if (bad || rename(tcsv, csv) != 0 || rename(tjsonl, jsonl) != 0) {
-        dn_fail(err, DN_EWRITE, "%s: cannot rewrite the metrics files: %s", dir, strerror(errno));
+    free(csv.text);
+    free(jsonl.text);
+    free(steps.text);
+    if (rc || open_files(log, "a", err))
         goto fail;
-    }
-    if (rewind_steps(dir, n, step, err))
-        goto fail;
-    char steps[4200];
-    snprintf(steps, sizeof steps, "%s/steps.csv", dir);
-    log->csv = fopen(csv, "a");
-    log->jsonl = fopen(jsonl, "a");
-    log->steps = fopen(steps, "a");
-    if (!log->csv || !log->jsonl || !log->steps) {
-        dn_fail(err, DN_EWRITE, "%s: cannot append to the metrics files: %s", dir,
-                strerror(errno));
-        goto fail;
-    }
     return log;
 fail:
     dn_runlog_close(log);

@@ -10,6 +10,7 @@
 #include <omp.h>
 #include <stdlib.h>
 #include <string.h>
+#include <unistd.h>
 
 /* Caps that turn absurd sizes into errors instead of out-of-memory kills. */
 #define DN_MAX_WIDTH (1 << 24)
@@ -116,10 +117,16 @@ int dn_net_build(dn_net *net, int max_batch, dn_err *err)
     if (net->n_linear == 0)
         return dn_fail(err, DN_EINVAL, "a network needs at least one linear layer");
     size_t np = 0, nact = 0, nmask = 0;
-    size_t maxw = (size_t)net->input_width;
+    /* The backward pass stops at the first Linear layer (no gradient of the
+     * input), so its buffers are as wide as the widest layer from there on,
+     * not as the input (which may be 2^24 CSV features). */
+    size_t maxw = 0;
+    int first = 0;
+    while (net->layers[first].kind != DN_LAYER_LINEAR)
+        first++;
     for (int i = 0; i < net->n_layers; i++) {
         dn_layer *L = &net->layers[i];
-        if ((size_t)L->out > maxw)
+        if (i >= first && (size_t)L->out > maxw)
             maxw = (size_t)L->out;
         if (L->kind == DN_LAYER_LINEAR) {
             size_t nw = (size_t)L->in * (size_t)L->out;
@@ -142,6 +149,20 @@ int dn_net_build(dn_net *net, int max_batch, dn_err *err)
         if (L->kind == DN_LAYER_DROPOUT)
             nmask += pad64((size_t)max_batch * (size_t)L->out);
     }
+    /* Everything at once against the machine's memory: buffers that each
+     * pass the caps may still not fit together, and allocations beyond
+     * memory succeed (overcommit) only to end in an out-of-memory kill when
+     * they are zeroed. */
+    double need = 4.0 * (2.0 * (double)np + (double)nact + 2.0 * (double)max_batch * (double)maxw +
+                         (double)max_batch) +
+                  (double)nmask;
+    long pages = sysconf(_SC_PHYS_PAGES), page = sysconf(_SC_PAGESIZE);
+    double have = pages > 0 && page > 0 ? (double)pages * (double)page : 0.0;
+    if (have > 0.0 && need > have)
+        return dn_fail(err, DN_ENOMEM,
+                       "the network needs %.1f GiB for batches of %d, more than the %.1f GiB of "
+                       "memory of this machine",
+                       need / 1073741824.0, max_batch, have / 1073741824.0);
     net->n_params = np;
     net->params = dn_alloc(np, sizeof(float));
     net->grads = dn_alloc(np, sizeof(float));
