@@ -106,8 +106,13 @@ int cmd_eval(int argc, char **argv)
     int C = m.classes;
     conf = calloc((size_t)C * (size_t)C, sizeof *conf);
     double loss, acc;
-    if (!conf || dn_evaluate_confusion(m.net, &ds, &loss, &acc, conf, &err)) {
-        status = conf ? cli_fail(&err) : EXIT_RUNTIME;
+    if (!conf) {
+        cli_error("eval: cannot allocate a confusion matrix of %d x %d classes", C, C);
+        status = EXIT_RUNTIME;
+        goto out;
+    }
+    if (dn_evaluate_confusion(m.net, &ds, &loss, &acc, conf, &err)) {
+        status = cli_fail(&err);
         goto out;
     }
     char layers[2048];

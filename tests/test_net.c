@@ -6,6 +6,7 @@
 #include <math.h>
 #include <stdlib.h>
 #include <string.h>
+#include <unistd.h>
 
 static dn_mlp_spec d2l_spec(float p1, float p2)
 {
@@ -320,6 +321,34 @@ Test(net, rejects_bad_layers)
     cr_assert_null(dn_net_mlp(&s, 256, &err));
     cr_assert_eq(err.code, DN_EINVAL);
     cr_assert(strstr(err.msg, "parameters"), "%s", err.msg);
+}
+
+/* Buffers that each pass the caps but do not fit in the machine's memory
+ * together are refused (DN_ENOMEM) before anything is allocated: zeroing
+ * them would end in an out-of-memory kill. 2000-2^20-10 with batches of 640:
+ * 2.1e9 parameters (and as many gradients), 2.0e9 activation floats, 1.3e9
+ * floats of backward buffers, about 31 GiB. On a machine with more memory
+ * than that there is nothing to refuse, and the test says so. */
+Test(net, refuses_more_than_the_machines_memory)
+{
+    double have = (double)sysconf(_SC_PHYS_PAGES) * (double)sysconf(_SC_PAGESIZE);
+    if (have > 31.0 * 1073741824.0)
+        cr_skip_test("this machine has %.0f GiB of memory, more than the network needs",
+                     have / 1073741824.0);
+    dn_mlp_spec s = {.inputs = 2000, .outputs = 10, .n_hidden = 1, .hidden = {1 << 20},
+                     .dropout = {0.5f}};
+    dn_err err = {0};
+    cr_assert_null(dn_net_mlp(&s, 640, &err));
+    cr_assert_eq(err.code, DN_ENOMEM, "%s", err.msg);
+    cr_assert(strstr(err.msg, "GiB for batches of 640, more than the"), "%s", err.msg);
+    cr_assert(strstr(err.msg, "memory of this machine"), "%s", err.msg);
+    /* The widest input a CSV file may have (2^24 features) no longer sizes
+     * the backward buffers: batches of 1024 fit easily. */
+    dn_mlp_spec wide = {.inputs = 1 << 24, .outputs = 2, .n_hidden = 1, .hidden = {1},
+                        .dropout = {0.0f}};
+    dn_net *net = dn_net_mlp(&wide, 1024, &err);
+    cr_assert_not_null(net, "%s", err.msg);
+    dn_net_free(net);
 }
 
 /* Resuming (dn_fit_opts.start_*): stop a run after a given step, save where

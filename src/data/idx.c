@@ -17,32 +17,64 @@
 /* deflate never expands better than 1032:1 */
 #define GZIP_MAX_RATIO 1032u
 
+/* Reads up to n bytes into buf (at least one, or an error): *got counts
+ * the bytes of the whole read of `total` so far. */
+static int read_exact_some(gzFile f, const char *path, uint8_t *buf, size_t n, size_t total,
+                           size_t *got, const char *what, dn_err *err)
+{
+    size_t chunk = n > (1u << 30) ? (1u << 30) : n;
+    int r = gzread(f, buf, (unsigned)chunk);
+    int zerr;
+    const char *msg = gzerror(f, &zerr);
+    if (r < 0 || (r == 0 && zerr != Z_OK && zerr != Z_STREAM_END && zerr != Z_BUF_ERROR))
+        return dn_fail(err, DN_EFORMAT, "%s: corrupt gzip stream while reading %s (%s)", path,
+                       what, msg);
+    if (r == 0)
+        return dn_fail(err, DN_EFORMAT, "%s: truncated: %s needs %zu bytes, file ends after %zu",
+                       path, what, total, *got);
+    *got += (size_t)r;
+    return DN_OK;
+}
+
 static int read_exact(gzFile f, const char *path, void *buf, size_t n, const char *what,
                       dn_err *err)
 {
     size_t got = 0;
-    while (got < n) {
-        size_t chunk = n - got > (1u << 30) ? (1u << 30) : n - got;
-        int r = gzread(f, (char *)buf + got, (unsigned)chunk);
-        if (r < 0) {
-            int zerr;
-            const char *msg = gzerror(f, &zerr);
-            return dn_fail(err, DN_EFORMAT, "%s: corrupt gzip stream while reading %s (%s)",
-                           path, what, msg);
+    int rc = DN_OK;
+    while (!rc && got < n)
+        rc = read_exact_some(f, path, (uint8_t *)buf + got, n - got, n, &got, what, err);
+    return rc;
+}
+
+/* A pipe or a device tells nothing of its size: the buffer grows with what
+ * arrives, so a header that claims more than comes costs no more memory than
+ * what came (allocating the claim at once would be an out-of-memory kill for
+ * a claim of some GB). */
+static int read_growing(gzFile f, const char *path, size_t total, uint8_t **out,
+                        const char *what, dn_err *err)
+{
+    size_t cap = total < ((size_t)1 << 20) ? total : (size_t)1 << 20;
+    uint8_t *buf = malloc(cap ? cap : 1);
+    size_t got = 0;
+    int rc = buf ? DN_OK : dn_fail(err, DN_ENOMEM, "%s: out of memory", path);
+    while (!rc && got < total) {
+        if (got == cap) {
+            size_t next = cap > total / 2 ? total : 2 * cap;
+            uint8_t *nb = realloc(buf, next);
+            if (!nb) {
+                rc = dn_fail(err, DN_ENOMEM, "%s: cannot allocate %zu bytes", path, next);
+                break;
+            }
+            buf = nb;
+            cap = next;
         }
-        if (r == 0) {
-            int zerr;
-            const char *msg = gzerror(f, &zerr);
-            if (zerr != Z_OK && zerr != Z_STREAM_END && zerr != Z_BUF_ERROR)
-                return dn_fail(err, DN_EFORMAT, "%s: corrupt gzip stream while reading %s (%s)",
-                               path, what, msg);
-            (void)msg;
-            return dn_fail(err, DN_EFORMAT,
-                           "%s: truncated: %s needs %zu bytes, file ends after %zu", path,
-                           what, n, got);
-        }
-        got += (size_t)r;
+        rc = read_exact_some(f, path, buf + got, cap - got, total, &got, what, err);
     }
+    if (rc) {
+        free(buf);
+        return rc;
+    }
+    *out = buf;
     return DN_OK;
 }
 
@@ -115,13 +147,19 @@ int dn_idx_read(const char *path, int ndims, uint8_t **data, size_t dims[3], dn_
                      path, dims[0], total, (unsigned long long)on_disk);
         goto out;
     }
-    uint8_t *buf = dn_alloc(total ? total : 1, 1);
-    if (!buf) {
-        rc = dn_fail(err, DN_ENOMEM, "%s: cannot allocate %zu bytes", path, total);
-        goto out;
-    }
-    if ((rc = read_exact(f, path, buf, total, dims[0] == 1 ? "the item" : "the items", err))) {
-        dn_free(buf);
+    const char *what = dims[0] == 1 ? "the item" : "the items";
+    uint8_t *buf;
+    if (S_ISREG(st.st_mode)) {
+        buf = dn_alloc(total ? total : 1, 1);
+        if (!buf) {
+            rc = dn_fail(err, DN_ENOMEM, "%s: cannot allocate %zu bytes", path, total);
+            goto out;
+        }
+        if ((rc = read_exact(f, path, buf, total, what, err))) {
+            dn_free(buf);
+            goto out;
+        }
+    } else if ((rc = read_growing(f, path, total, &buf, what, err))) {
         goto out;
     }
     /* Read on to the end: this is where gzip checks its CRC and length, and
