@@ -61,7 +61,7 @@ static char *read_text(const char *path, dn_err *err)
             break;
     }
     if (ferror(f)) {
-        dn_fail(err, DN_EIO, "%s: read error", path);
+        dn_fail(err, DN_EIO, "%s: read error: %s", path, strerror(errno));
         goto fail;
     }
     fclose(f);
@@ -198,10 +198,14 @@ int train_state_resume(train_state *s, const dn_run_config *cfg, dn_fit_opts *fi
     dn_checkpoint ck;
     dn_model_info info;
     int rc = dn_checkpoint_load(path, s->net, &info, &ck, err);
+    if (rc && rc == DN_EIO) {
+        /* The message is quoted from a copy: dn_fail writes into err->msg. */
+        char why[sizeof err->msg];
+        snprintf(why, sizeof why, "%s", err->msg);
+        return dn_fail(err, DN_EIO, "%s: no checkpoint to resume from (%s)", s->dir, why);
+    }
     if (rc)
-        return rc == DN_EIO ? dn_fail(err, DN_EIO, "%s: no checkpoint to resume from (%s)", s->dir,
-                                      err->msg)
-                            : rc;
+        return rc;
     dn_model_info_free(&info);
     dn_run_config theirs;
     const char *field = NULL;

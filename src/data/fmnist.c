@@ -8,6 +8,7 @@
 #include <stdlib.h>
 #include <string.h>
 #include <sys/stat.h>
+#include <unistd.h>
 #include <zlib.h>
 
 const char *const dn_fmnist_classes[10] = {"t-shirt", "trouser", "pullover", "dress", "coat",
@@ -142,8 +143,14 @@ int dn_fmnist_file(const char *dir, const char *name, char *out, size_t outsz, d
 int dn_fmnist_find(const char *dir, char *out, size_t outsz, dn_err *err)
 {
     if (dir && *dir) {
+        struct stat st;
+        if (stat(dir, &st) != 0 && errno != ENOENT)
+            return dn_fail(err, DN_EIO, "%s: cannot open the data directory: %s", dir,
+                           strerror(errno));
         if (!is_dir(dir))
-            return dn_fail(err, DN_EIO, "%s: no such data directory; " DN_GET_DATA_HINT, dir);
+            return dn_fail(err, DN_EIO, "%s: %s; " DN_GET_DATA_HINT, dir,
+                           access(dir, F_OK) == 0 ? "not a directory (expected the data directory)"
+                                                  : "no such data directory");
         char tmp[4096];
         for (int i = 0; i < 4; i++) {
             if (dn_fmnist_file(dir, dn_fmnist_names[i], tmp, sizeof tmp, NULL))

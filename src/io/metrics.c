@@ -67,11 +67,11 @@ static char *slurp(const char *path, size_t *len, dn_err *err)
         dn_fail(err, DN_ENOMEM, "%s: cannot allocate a read buffer", path);
         return NULL;
     }
-    int bad = ferror(f);
+    int bad = ferror(f), e = errno;
     fclose(f);
     if (bad) {
         free(buf);
-        dn_fail(err, DN_EIO, "%s: read error", path);
+        dn_fail(err, DN_EIO, "%s: read error: %s", path, strerror(e));
         return NULL;
     }
     buf[n] = '\0';

@@ -24,12 +24,13 @@ static char *read_text(const char *path, dn_err *err)
         return NULL;
     }
     size_t n = fread(buf, 1, cap, f);
-    int bad = ferror(f), more = !bad && fgetc(f) != EOF;
+    int bad = ferror(f), e = errno, more = !bad && fgetc(f) != EOF;
     fclose(f);
     if (bad || more) {
         free(buf);
-        dn_fail(err, bad ? DN_EIO : DN_EFORMAT, "%s: %s", path,
-                bad ? "read error" : "larger than 1 MiB, not a config.json");
+        dn_fail(err, bad ? DN_EIO : DN_EFORMAT, "%s: %s%s", path,
+                bad ? "read error: " : "larger than 1 MiB, not a config.json",
+                bad ? strerror(e) : "");
         return NULL;
     }
     buf[n] = '\0';
@@ -56,7 +57,8 @@ int dn_run_load(const char *dir, dn_run *run, dn_err *err)
         return dn_fail(err, DN_EINVAL, "%s: path too long", dir);
     struct stat st;
     if (stat(dir, &st) != 0)
-        return dn_fail(err, DN_EIO, "%s: no such run directory", dir);
+        return errno == ENOENT ? dn_fail(err, DN_EIO, "%s: no such run directory", dir)
+                               : dn_fail(err, DN_EIO, "%s: cannot open: %s", dir, strerror(errno));
     if (!S_ISDIR(st.st_mode))
         return dn_fail(err, DN_EIO, "%s: not a directory (expected a run directory)", dir);
     char path[1100];

@@ -26,25 +26,38 @@ struct dn_runlog {
 static const char metrics_header[] = "epoch,train_loss,train_acc,test_loss,test_acc,gap,seconds\n";
 static const char steps_header[] = "epoch,step,steps_per_epoch,examples,train_loss,train_acc\n";
 
+/* A path that cannot be a directory is bad input (DN_EINVAL: a file in the
+ * way, a symlink loop, a name too long); a directory that cannot be made
+ * where it could be is a write error (no permission, a read-only or full
+ * file system). */
+static int mkdir_fail(const char *path, int e, dn_err *err)
+{
+    int bad_path = e == ENOTDIR || e == ELOOP || e == ENAMETOOLONG || e == EEXIST;
+    return dn_fail(err, bad_path ? DN_EINVAL : DN_EWRITE, "%s: cannot create directory: %s", path,
+                   e == EEXIST ? "exists and is not a directory" : strerror(e));
+}
+
 static int mkdir_p(const char *path, dn_err *err)
 {
     char tmp[4096];
     if (snprintf(tmp, sizeof tmp, "%s", path) >= (int)sizeof tmp)
         return dn_fail(err, DN_EINVAL, "%s: path too long", path);
-    for (char *p = tmp + 1; *p; p++) {
-        if (*p != '/')
+    struct stat st;
+    for (char *p = tmp + 1;; p++) {
+        if (*p != '/' && *p != '\0')
             continue;
+        char c = *p;
         *p = '\0';
         if (mkdir(tmp, 0777) != 0 && errno != EEXIST)
-            return dn_fail(err, DN_EWRITE, "%s: cannot create directory: %s", tmp,
-                           strerror(errno));
-        *p = '/';
+            return mkdir_fail(tmp, errno, err);
+        if (stat(tmp, &st) != 0)
+            return mkdir_fail(tmp, errno, err);
+        if (!S_ISDIR(st.st_mode))
+            return mkdir_fail(tmp, EEXIST, err);
+        *p = c;
+        if (!c)
+            break;
     }
-    if (mkdir(tmp, 0777) != 0 && errno != EEXIST)
-        return dn_fail(err, DN_EWRITE, "%s: cannot create directory: %s", tmp, strerror(errno));
-    struct stat st;
-    if (stat(tmp, &st) != 0 || !S_ISDIR(st.st_mode))
-        return dn_fail(err, DN_EWRITE, "%s: exists and is not a directory", tmp);
     return DN_OK;
 }
 

@@ -1,0 +1,58 @@
+#!/usr/bin/env bash
+# Runs the bad-input corpus (cases.tsv, files/): every case's exit status and
+# words, one-line errors, no crash.
+# usage: tests/bad-input/run.sh DROPNET
+set -u
+DN=$(realpath "$1")
+HERE=$(cd "$(dirname "$0")" && pwd)
+F=$HERE/files
+T=$(mktemp -d)
+trap 'chmod -R u+w "$T"; rm -rf "$T"' EXIT
+# The scratch directory's fixtures.
+ln -s loop "$T/loop"
+mkdir "$T/dir" "$T/config-dir"
+cp "$F/resume-ok/metrics.csv" "$T/config-dir/"
+mkdir "$T/config-dir/config.json"
+echo text > "$T/file"
+for d in truncated:resume-truncated-checkpoint nock:resume-no-checkpoint otherseed:resume-other-seed \
+         notck:resume-not-a-checkpoint; do
+  cp -r "$F/${d#*:}" "$T/${d%%:*}"
+done
+mkdir "$T/taken"
+printf 'epoch,train_loss,train_acc,test_loss,test_acc,gap,seconds\n' > "$T/taken/metrics.csv"
+
+fails=0 n=0
+while IFS=$'\t' read -r name want words args; do
+  [ -z "$name" ] || [ "${name:0:1}" = '#' ] && continue
+  # A case's arguments may run over several lines (a value with a newline).
+  while [ "$(printf '%s' "$args" | tr -cd "'" | wc -c)" -eq 1 ] && IFS= read -r more; do
+    args+=$'\n'"$more"
+  done
+  n=$((n+1))
+  args=${args//@F/$F}
+  args=${args//@T/$T}
+  words=${words//@F/$F}
+  words=${words//@T/$T}
+  eval "set -- $args"
+  "$DN" "$@" > "$T/out" 2> "$T/err"
+  rc=$?
+  problem=
+  if [ $rc -ge 128 ]; then
+    problem="crashed (exit $rc)"
+  elif [ $rc != "$want" ]; then
+    problem="exit $rc, expected $want"
+  elif ! grep -qF -- "$words" "$T/err" "$T/out"; then
+    problem="the output lacks '$words'"
+  elif [ "$want" != 0 ] && { [ "$(wc -l < "$T/err")" -ne 1 ] || ! grep -q '^dropnet: ' "$T/err"; }; then
+    problem="the error is not one line starting 'dropnet: '"
+  fi
+  if [ -n "$problem" ]; then
+    echo "FAIL: $name: $problem: $(head -c 600 "$T/err")"
+    fails=$((fails+1))
+  else
+    echo "ok: $name ($rc): $(head -1 "$T/err" | head -c 200)"
+  fi
+done < "$HERE/cases.tsv"
+echo "$n cases, $fails failure(s)"
+[ $n -ge 40 ] || { echo "FAIL: only $n cases"; exit 1; }
+[ $fails -eq 0 ]
