@@ -16,7 +16,7 @@
  * hidden widths 256, 1024, 4096 by batch sizes 64, 256, 1024 (one epoch each,
  * the first step of the start-up excluded). */
 #include "core/internal.h"
-#include "../cli/blas_kernels.h"
+#include "../cli/runtime_env.h"
 
 #include <stdio.h>
 #include <stdlib.h>
@@ -188,7 +188,7 @@ static int first_step(void *user, const dn_step_stats *s)
 
 int main(int argc, char **argv)
 {
-    fit_blas_kernels(argv);
+    fit_runtime_env(argv);
     t_start = dn_now();
     int epochs = 3, threads = 0, H = 256, B = 256, with_sgemm = 1, scaling = 0;
     const char *data = NULL;
@@ -225,8 +225,9 @@ int main(int argc, char **argv)
         dn_fit(net, &train, &test, &cfg.fit, &h, &err);
         dn_net_free(net);
     }
-    printf("dropnet-bench: %d thread%s, %s, dropnet %s\n", threads, threads == 1 ? "" : "s",
-           dn_blas_info(), dn_version());
+    const char *policy = getenv("OMP_WAIT_POLICY");
+    printf("dropnet-bench: %d thread%s (OMP_WAIT_POLICY=%s), %s, dropnet %s\n", threads,
+           threads == 1 ? "" : "s", policy ? policy : "unset", dn_blas_info(), dn_version());
     printf("start-up (process start to the end of the first step, gzip included): %.3f s\n",
            t_first_step);
     if (scaling) {
