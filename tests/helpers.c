@@ -1,5 +1,9 @@
 #include "helpers.h"
 
+#if defined(__SANITIZE_ADDRESS__)
+#include <sanitizer/lsan_interface.h>
+#endif
+
 #include <criterion/criterion.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -97,4 +101,13 @@ void synthetic_dataset(dn_dataset *ds, size_t n, uint64_t seed)
             ds->images[i * 784 + (size_t)p] = (uint8_t)v;
         }
     }
+}
+
+int leaks_now(void)
+{
+#if defined(__SANITIZE_ADDRESS__)
+    return __lsan_do_recoverable_leak_check();
+#else
+    return 0;
+#endif
 }

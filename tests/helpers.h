@@ -19,4 +19,9 @@ void write_idx(const char *path, int ndims, const uint32_t *dims, const uint8_t 
 /* Fills a small synthetic dataset: n 28x28 images whose class is learnable. */
 void synthetic_dataset(dn_dataset *ds, size_t n, uint64_t seed);
 
+/* The count of leaked blocks LeakSanitizer finds now (it prints them), in
+ * the sanitizer build; 0 elsewhere. Criterion's test processes end without
+ * the leak check that runs at exit, so the tests of error paths call it. */
+int leaks_now(void);
+
 #endif

@@ -23,6 +23,7 @@ static void expect_error(const char *path, int width, int classes, const char *w
                  "%s loaded; expected '%s'", path, words);
     cr_assert(strstr(err.msg, words), "message '%s' lacks '%s'", err.msg, words);
     cr_assert(strstr(err.msg, path), "message '%s' does not name the file", err.msg);
+    cr_assert_eq(leaks_now(), 0, "the error path leaks (LeakSanitizer's report above)");
 }
 
 Test(csv, header_row_and_values)

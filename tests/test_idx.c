@@ -38,6 +38,7 @@ static void expect_error(const char *img, const char *lab, dn_status code, const
     cr_assert(strstr(err.msg, file), "message names %s: %s", file, err.msg);
     cr_assert(strstr(err.msg, words), "message says '%s': %s", words, err.msg);
     cr_assert_null(ds.images);
+    cr_assert_eq(leaks_now(), 0, "the error path leaks (LeakSanitizer's report above)");
 }
 
 Test(idx, reads_plain_and_gzip_identically)

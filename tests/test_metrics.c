@@ -33,6 +33,7 @@ static void expect_metrics_error(const char *name, const char *text, int line, c
     cr_assert(strstr(err.msg, words), "%s: message '%s' lacks '%s'", name, err.msg, words);
     cr_assert_eq(m.n, 0);
     cr_assert_null(m.epoch);
+    cr_assert_eq(leaks_now(), 0, "the error path leaks (LeakSanitizer's report above)");
 }
 
 static void expect_steps_error(const char *name, const char *text, int line, const char *words)
@@ -48,6 +49,7 @@ static void expect_steps_error(const char *name, const char *text, int line, con
     cr_assert(strstr(err.msg, words), "%s: message '%s' lacks '%s'", name, err.msg, words);
     cr_assert_eq(s.n, 0);
     cr_assert_null(s.rows);
+    cr_assert_eq(leaks_now(), 0, "the error path leaks (LeakSanitizer's report above)");
 }
 
 Test(metrics, names)

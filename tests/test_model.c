@@ -37,6 +37,7 @@ static void expect_load_error(const char *path, const char *words)
     cr_assert_eq(err.code, DN_EFORMAT, "%s: %s", path, err.msg);
     cr_assert(strstr(err.msg, words), "message '%s' lacks '%s'", err.msg, words);
     cr_assert(strstr(err.msg, path), "message '%s' does not name the file", err.msg);
+    cr_assert_eq(leaks_now(), 0, "the error path leaks (LeakSanitizer's report above)");
 }
 
 Test(model, names_and_shapes_are_pytorchs)

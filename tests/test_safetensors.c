@@ -38,6 +38,7 @@ static void expect_error(const char *path, const char *words)
     cr_assert(strstr(err.msg, words), "message '%s' lacks '%s'", err.msg, words);
     cr_assert(strstr(err.msg, path), "message '%s' does not name the file", err.msg);
     cr_assert(!strchr(err.msg, '\n'), "one line: %s", err.msg);
+    cr_assert_eq(leaks_now(), 0, "the error path leaks (LeakSanitizer's report above)");
 }
 
 static const float six[6] = {1, 2, 3, 4, 5, 6};

@@ -93,58 +93,78 @@ static cJSON *num(float v)
     return cJSON_CreateRaw(buf);
 }
 
+/* Adds item under key (to an array when key is NULL); an item that cannot
+ * be added is freed. 0 on success: a config.json with a field missing for
+ * want of memory would be a wrong file, not an error. */
+static int add(cJSON *to, const char *key, cJSON *item)
+{
+    if (item && (key ? cJSON_AddItemToObject(to, key, item) : cJSON_AddItemToArray(to, item)))
+        return 0;
+    cJSON_Delete(item);
+    return -1;
+}
+
 char *dn_config_json(const dn_run_config *c, const char *data_dir, dn_err *err)
 {
     cJSON *root = cJSON_CreateObject();
-    if (!root) {
+    cJSON *hid = cJSON_CreateArray(), *drop = cJSON_CreateArray(), *ver = cJSON_CreateObject();
+    cJSON *csv = c->csv.train[0] ? cJSON_CreateObject() : NULL;
+    int bad = !root || !hid || !drop || !ver || (c->csv.train[0] && !csv);
+    if (bad) {
+        cJSON_Delete(root);
+        cJSON_Delete(hid);
+        cJSON_Delete(drop);
+        cJSON_Delete(ver);
+        cJSON_Delete(csv);
         dn_fail(err, DN_ENOMEM, "cannot build config.json");
         return NULL;
     }
-    char init[64];
+    char init[64], seed[32], stamp[32];
     dn_init_format(c->init, init, sizeof init);
-    cJSON_AddStringToObject(root, "preset", c->preset);
-    cJSON_AddNumberToObject(root, "inputs", c->arch.inputs);
-    cJSON_AddNumberToObject(root, "outputs", c->arch.outputs);
-    cJSON *hid = cJSON_AddArrayToObject(root, "hidden");
-    cJSON *drop = cJSON_AddArrayToObject(root, "dropout");
-    for (int i = 0; i < c->arch.n_hidden; i++) {
-        cJSON_AddItemToArray(hid, cJSON_CreateNumber(c->arch.hidden[i]));
-        cJSON_AddItemToArray(drop, num(c->arch.dropout[i]));
-    }
-    cJSON_AddItemToObject(root, "input_dropout", num(c->arch.input_dropout));
-    cJSON_AddStringToObject(root, "init", init);
-    cJSON_AddItemToObject(root, "lr", num(c->fit.lr));
-    cJSON_AddNumberToObject(root, "batch_size", c->fit.batch_size);
-    cJSON_AddNumberToObject(root, "epochs", c->fit.epochs);
-    cJSON_AddItemToObject(root, "weight_decay", num(c->fit.weight_decay));
-    char seed[32];
     snprintf(seed, sizeof seed, "%llu", (unsigned long long)c->fit.seed);
-    cJSON_AddItemToObject(root, "seed", cJSON_CreateRaw(seed));
-    cJSON_AddNumberToObject(root, "threads", c->threads);
-    if (c->csv.train[0]) {
-        cJSON *csv = cJSON_AddObjectToObject(root, "csv");
-        cJSON_AddStringToObject(csv, "train", c->csv.train);
-        cJSON_AddStringToObject(csv, "test", c->csv.test);
-        cJSON_AddItemToObject(csv, "scale", num(c->csv.scale));
-        cJSON_AddBoolToObject(csv, "standardize", c->csv.standardize);
-    }
-    if (data_dir)
-        cJSON_AddStringToObject(root, "data", data_dir);
-    char stamp[32];
     time_t now = time(NULL);
     struct tm tm;
     gmtime_r(&now, &tm);
     strftime(stamp, sizeof stamp, "%Y-%m-%dT%H:%M:%SZ", &tm);
-    cJSON_AddStringToObject(root, "created", stamp);
-    cJSON *ver = cJSON_AddObjectToObject(root, "versions");
-    cJSON_AddStringToObject(ver, "dropnet", dn_version());
-    cJSON_AddStringToObject(ver, "blas", dn_blas_info());
-    cJSON_AddStringToObject(ver, "zlib", zlibVersion());
-    cJSON_AddStringToObject(ver, "cjson", cJSON_Version());
+    /* The containers are filled first and added last: one that cannot be
+     * added is freed at once. */
+    for (int i = 0; i < c->arch.n_hidden; i++) {
+        bad |= add(hid, NULL, cJSON_CreateNumber(c->arch.hidden[i]));
+        bad |= add(drop, NULL, num(c->arch.dropout[i]));
+    }
+    if (csv) {
+        bad |= add(csv, "train", cJSON_CreateString(c->csv.train));
+        bad |= add(csv, "test", cJSON_CreateString(c->csv.test));
+        bad |= add(csv, "scale", num(c->csv.scale));
+        bad |= add(csv, "standardize", cJSON_CreateBool(c->csv.standardize));
+    }
+    bad |= add(ver, "dropnet", cJSON_CreateString(dn_version()));
+    bad |= add(ver, "blas", cJSON_CreateString(dn_blas_info()));
+    bad |= add(ver, "zlib", cJSON_CreateString(zlibVersion()));
+    bad |= add(ver, "cjson", cJSON_CreateString(cJSON_Version()));
 #ifdef __VERSION__
-    cJSON_AddStringToObject(ver, "compiler", __VERSION__);
+    bad |= add(ver, "compiler", cJSON_CreateString(__VERSION__));
 #endif
-    char *text = cJSON_Print(root);
+    bad |= add(root, "preset", cJSON_CreateString(c->preset));
+    bad |= add(root, "inputs", cJSON_CreateNumber(c->arch.inputs));
+    bad |= add(root, "outputs", cJSON_CreateNumber(c->arch.outputs));
+    bad |= add(root, "hidden", hid);
+    bad |= add(root, "dropout", drop);
+    bad |= add(root, "input_dropout", num(c->arch.input_dropout));
+    bad |= add(root, "init", cJSON_CreateString(init));
+    bad |= add(root, "lr", num(c->fit.lr));
+    bad |= add(root, "batch_size", cJSON_CreateNumber(c->fit.batch_size));
+    bad |= add(root, "epochs", cJSON_CreateNumber(c->fit.epochs));
+    bad |= add(root, "weight_decay", num(c->fit.weight_decay));
+    bad |= add(root, "seed", cJSON_CreateRaw(seed));
+    bad |= add(root, "threads", cJSON_CreateNumber(c->threads));
+    if (csv)
+        bad |= add(root, "csv", csv);
+    if (data_dir)
+        bad |= add(root, "data", cJSON_CreateString(data_dir));
+    bad |= add(root, "created", cJSON_CreateString(stamp));
+    bad |= add(root, "versions", ver);
+    char *text = bad ? NULL : cJSON_Print(root);
     cJSON_Delete(root);
     if (!text)
         dn_fail(err, DN_ENOMEM, "cannot build config.json");

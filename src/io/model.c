@@ -539,7 +539,9 @@ static int write_model(const char *path, const dn_net *net, const dn_model_info 
     if (!net->built)
         return dn_fail(err, DN_EINVAL, "network not built");
     char *layers = malloc(16384), scale[32], shape[64];
-    if (!layers || dn_net_describe(net, layers, 16384)) {
+    if (!layers)
+        return dn_fail(err, DN_ENOMEM, "%s: out of memory", path);
+    if (dn_net_describe(net, layers, 16384)) {
         free(layers);
         return dn_fail(err, DN_EINVAL, "%s: the network's layer list is too long", path);
     }
@@ -734,9 +736,13 @@ static int read_state(const dn_st_file *st, dn_checkpoint *ck, dn_err *err)
     if (!config || !*config)
         return dn_fail(err, DN_EFORMAT, "%s: metadata \"config\" is missing", P);
     ck->config = strdup(config);
+    if (!ck->config)
+        return dn_fail(err, DN_ENOMEM, "%s: out of memory", P);
     const char *mt = dn_st_meta(st, "metrics");
     cJSON *a = mt ? cJSON_Parse(mt) : NULL;
-    if (!ck->config || !cJSON_IsArray(a) || cJSON_GetArraySize(a) != ck->epoch) {
+    if (mt && !a)
+        return dn_fail(err, DN_EFORMAT, "%s: metadata \"metrics\" is not valid JSON", P);
+    if (!cJSON_IsArray(a) || cJSON_GetArraySize(a) != ck->epoch) {
         cJSON_Delete(a);
         return dn_fail(err, DN_EFORMAT, "%s: metadata \"metrics\" is not an array of %d epochs",
                        P, ck->epoch);

@@ -121,11 +121,13 @@ static int parse_metadata(dn_st_file *st, const cJSON *meta, dn_err *err)
             if (strcmp(st->keys[i], kv->string) == 0)
                 return dn_fail(err, DN_EFORMAT, "%s: __metadata__ key '%s' appears twice",
                                st->path, kv->string);
-        st->keys[st->n_meta] = strdup(kv->string);
-        st->values[st->n_meta] = strdup(kv->valuestring);
-        if (!st->keys[st->n_meta] || !st->values[st->n_meta])
+        /* Counted before checking: dn_st_close frees both, or the one that
+         * was copied when the other could not be. */
+        int k = st->n_meta++;
+        st->keys[k] = strdup(kv->string);
+        st->values[k] = strdup(kv->valuestring);
+        if (!st->keys[k] || !st->values[k])
             return dn_fail(err, DN_ENOMEM, "%s: out of memory", st->path);
-        st->n_meta++;
     }
     return DN_OK;
 }
