@@ -1,5 +1,6 @@
 /* dropnet train: d2l's train_ch3 as a command. */
 #include "cli.h"
+#include "train_args.h"
 #include "train_data.h"
 #include "train_state.h"
 
@@ -321,8 +322,9 @@ static const char *long_name(int val)
     return "?";
 }
 
-int cmd_train(int argc, char **argv)
+int train_parse_args(int argc, char **argv, train_args *a)
 {
+    memset(a, 0, sizeof *a);
     /* The preset goes first, whatever its position, so explicit options
      * override it. */
     const char *preset = NULL;
@@ -345,7 +347,9 @@ int cmd_train(int argc, char **argv)
     int quiet = 0, hidden_set = 0, dropout_set = 0, n_drop = cfg.arch.n_hidden;
     float drop[DN_MAX_HIDDEN];
     memcpy(drop, cfg.arch.dropout, sizeof drop);
-    optind = 1;
+    /* 0, not 1: glibc's getopt then forgets all it kept from an earlier
+     * parse (this function may be called more than once in a process). */
+    optind = 0;
     opterr = 0;
     int c;
     long v;
@@ -455,7 +459,10 @@ int cmd_train(int argc, char **argv)
             if (parse_float("--figure-scale", optarg, 1.0, 4.0, &figure_scale))
                 return EXIT_USAGE;
             break;
-        case 'h': usage(stdout); return 0;
+        case 'h':
+            usage(stdout);
+            a->help = 1;
+            return 0;
         case ':': cli_error("train: option '%s' needs a value", argv[optind - 1]); return EXIT_USAGE;
         default:
             cli_error("train: unknown option '%s' (try dropnet train --help)", argv[optind - 1]);
@@ -475,21 +482,45 @@ int cmd_train(int argc, char **argv)
         return EXIT_USAGE;
     }
     memcpy(cfg.arch.dropout, drop, sizeof drop);
+    if (resume_dir && defining) {
+        cli_error("--resume: --%s cannot be given with it (%s/config.json defines the run)",
+                  defining, resume_dir);
+        return EXIT_USAGE;
+    }
+    if (!resume_dir && check_csv_options(&cfg, data_opt, scale_opt))
+        return EXIT_USAGE;
+    a->cfg = cfg;
+    a->data_opt = data_opt;
+    a->out_dir = out_dir;
+    a->resume_dir = resume_dir;
+    a->checkpoint_every = checkpoint_every;
+    a->log_every = log_every;
+    a->figures = figures;
+    a->figure_scale = figure_scale;
+    a->quiet = quiet;
+    return 0;
+}
+
+int cmd_train(int argc, char **argv)
+{
+    train_args a;
+    int status = train_parse_args(argc, argv, &a);
+    if (status || a.help)
+        return status;
+    dn_run_config cfg = a.cfg;
+    const char *data_opt = a.data_opt, *out_dir = a.out_dir, *resume_dir = a.resume_dir;
+    long checkpoint_every = a.checkpoint_every, log_every = a.log_every;
+    int figures = a.figures, quiet = a.quiet;
+    float figure_scale = a.figure_scale;
+    dn_err err = {0};
 
     char data_dir[4096] = "";
     if (resume_dir) {
-        if (defining) {
-            cli_error("--resume: --%s cannot be given with it (%s/config.json defines the run)",
-                      defining, resume_dir);
-            return EXIT_USAGE;
-        }
         int threads_opt = cfg.threads;
         if (train_state_config(resume_dir, &cfg, data_dir, sizeof data_dir, &err))
             return cli_fail(&err);
         cfg.threads = threads_opt;
         out_dir = resume_dir;
-    } else if (check_csv_options(&cfg, data_opt, scale_opt)) {
-        return EXIT_USAGE;
     }
     const char *csv = cfg.csv.train[0] ? cfg.csv.train : NULL;
     char data_from[4096];
@@ -503,7 +534,6 @@ int cmd_train(int argc, char **argv)
     dn_dataset train = {0}, test = {0};
     dn_model_info info = {0};
     train_state state = {0};
-    int status = 0;
     train_ctx ctx = {0};
     ctx.epochs = cfg.fit.epochs;
     ctx.progress = !quiet && isatty(STDERR_FILENO);

@@ -135,3 +135,26 @@ Test(config, init_sigma_range_is_the_floats)
     cr_assert_eq(dn_init_parse("normal:1e-40", &init, &err), DN_OK, "a subnormal float is > 0");
     cr_assert_gt(init.sigma, 0.0f);
 }
+
+/* Every learning rate --lr takes reads back from config.json, so a run
+ * started with it can be resumed (found by the option fuzz target:
+ * --lr 1e-31 was accepted, and config.json then refused it). */
+Test(config, tiny_learning_rate_reads_back)
+{
+    dn_run_config a, b;
+    dn_preset(NULL, &a, NULL);
+    a.fit.lr = 1e-31f;
+    dn_err err = {0};
+    char *json = dn_config_json(&a, NULL, &err);
+    cr_assert_not_null(json);
+    cr_assert_eq(dn_config_parse(json, "config.json", &b, NULL, 0, &err), DN_OK, "%s", err.msg);
+    cr_assert_eq(b.fit.lr, a.fit.lr);
+    free(json);
+    /* A zero (or one that is zero as a float) is still refused. */
+    cr_assert_eq(dn_config_parse("{\"inputs\":4,\"outputs\":2,\"hidden\":[],\"dropout\":[],"
+                                 "\"input_dropout\":0,\"init\":\"pytorch\",\"lr\":1e-50,"
+                                 "\"batch_size\":1,\"epochs\":1,\"weight_decay\":0,\"seed\":0}",
+                                 "c", &b, NULL, 0, &err),
+                 DN_EFORMAT);
+    cr_assert(strstr(err.msg, "\"lr\" must be a positive number"), "%s", err.msg);
+}

@@ -256,9 +256,14 @@ int dn_config_parse(const char *json, const char *what, dn_run_config *c, char *
         rc = dn_fail(err, DN_EFORMAT, "%s: field \"init\" is not normal:SIGMA or pytorch", what);
         goto out;
     }
-    if ((rc = get_num(root, "lr", what, 1e-30, 1e6, &d, err)))
+    /* Any positive float, as --lr takes (1e-31 is a learning rate too). */
+    if ((rc = get_num(root, "lr", what, 0, 1e6, &d, err)))
         goto out;
     c->fit.lr = (float)d;
+    if (!(c->fit.lr > 0.0f)) {
+        rc = dn_fail(err, DN_EFORMAT, "%s: field \"lr\" must be a positive number", what);
+        goto out;
+    }
     if ((rc = get_int(root, "batch_size", what, 1, 1 << 20, &c->fit.batch_size, err)) ||
         (rc = get_int(root, "epochs", what, 1, 1000000, &c->fit.epochs, err)))
         goto out;
