@@ -393,7 +393,10 @@ const char *dn_config_differs(const dn_run_config *a, const dn_run_config *b);
  * train_acc). */
 typedef struct dn_runlog dn_runlog;
 /* dir NULL: runs/<date-time> (made unique). An existing directory that
- * already holds a run is refused, so nothing is overwritten. */
+ * already holds a run is refused, so nothing is overwritten. The log holds an
+ * exclusive flock on dir/.lock until dn_runlog_close (or the process ends):
+ * a directory another process has open is refused too (DN_EINVAL).
+ * config.json is written atomically. */
 dn_runlog *dn_runlog_open(const char *dir, const dn_run_config *cfg, const char *data_dir,
                           dn_err *err);
 const char *dn_runlog_dir(const dn_runlog *log);
@@ -410,10 +413,11 @@ typedef struct {
 } dn_step_point;
 int dn_runlog_step(dn_runlog *log, const dn_step_point *p, dn_err *err);
 void dn_runlog_close(dn_runlog *log);
-/* Reopens the run directory dir of an interrupted run: metrics.csv and
- * metrics.jsonl are rewritten (atomically) to hold exactly rows[0..n), the
- * epochs its checkpoint has, steps.csv to hold its rows up to step `step` of
- * epoch n + 1, and further rows are appended. */
+/* Reopens the run directory dir of an interrupted run (taking its lock, as
+ * dn_runlog_open): temporary files a killed process left are removed,
+ * metrics.csv and metrics.jsonl are rewritten (atomically) to hold exactly
+ * rows[0..n), the epochs its checkpoint has, steps.csv to hold its rows up to
+ * step `step` of epoch n + 1, and further rows are appended. */
 dn_runlog *dn_runlog_resume(const char *dir, const dn_epoch_stats *rows, int n, size_t step,
                             dn_err *err);
 
@@ -445,7 +449,10 @@ typedef struct {
 
 void dn_model_info_free(dn_model_info *info);
 /* Writes the network's parameters and info to path (temporary file, fsync,
- * rename, fsync of the directory). */
+ * rename, fsync of the directory; on failure path is left as it was). Every
+ * file the library writes for users goes this way; for tests, the
+ * environment variable DROPNET_FAULT_WRITE=NAME[,NAME...] makes writes of
+ * files so named fail as on a full disk (see src/io/file.h). */
 int dn_model_save(const char *path, const dn_net *net, const dn_model_info *info, dn_err *err);
 /* Reads a model file and builds its network for batches of up to max_batch
  * rows (eval mode). Every malformed file is DN_EFORMAT with one line naming
