@@ -541,6 +541,74 @@ void dn_run_free(dn_run *run);
 void dn_run_labels(const dn_run *runs, int n, char (*labels)[DN_LABEL_MAX], char *common,
                    size_t common_size);
 
+/* ------------------------------------------------------------- statistics */
+/*
+ * What experiments over several seeds need: intervals of means, paired and
+ * unpaired comparisons. Distributions come from GSL. Values must be finite
+ * (DN_EINVAL otherwise); level is the confidence level, e.g. 0.95.
+ */
+
+/* Quantile p of Student's t distribution with df degrees of freedom; NaN
+ * unless 0 < p < 1 and df > 0. */
+double dn_t_quantile(double p, double df);
+/* Two-sided p-value of a t statistic: P(|T| >= |t|), T ~ t(df). */
+double dn_t_pvalue(double t, double df);
+
+typedef struct {
+    int n;
+    double mean;
+    double sd;     /* sample standard deviation (divisor n - 1); NaN for n = 1 */
+    double lo, hi; /* mean -+ t((1 + level) / 2, n - 1) sd / sqrt(n); NaN for n = 1 */
+} dn_interval;
+int dn_mean_interval(const double *x, int n, double level, dn_interval *out, dn_err *err);
+
+/*
+ * Wilcoxon's signed-rank test of differences d. Zero differences are
+ * dropped (Wilcoxon's rule); tied magnitudes get their mean rank. Magnitudes
+ * within 1e-9 of the largest one of each other count as equal (and as zero
+ * near 0), so differences of rounded numbers such as accuracies are not told
+ * apart by rounding noise. The p-values come from the exact distribution of
+ * the statistic when fewer than 50 differences remain and none are tied;
+ * otherwise from the normal approximation with the tie correction of the
+ * variance and a continuity correction of 1/2. No difference left: p = 1.
+ */
+typedef struct {
+    int n;          /* nonzero differences */
+    double w_plus;  /* sum of the ranks of the positive differences */
+    int exact;      /* 1: exact distribution; 0: normal approximation */
+    double p;       /* two-sided */
+    double p_greater; /* one-sided, against differences tending to be positive */
+    double p_less;    /* one-sided, against differences tending to be negative */
+} dn_wilcoxon;
+int dn_wilcoxon_signed_rank(const double *d, int n, dn_wilcoxon *out, dn_err *err);
+
+/*
+ * Paired comparison of b against a (b[i] - a[i]): the interval of the mean
+ * difference, the paired t-test (two-sided; t = mean / (sd / sqrt(n)), n - 1
+ * degrees of freedom) and the Wilcoxon signed-rank test. Differences that
+ * are all equal: t = 0 and p = 1 when they are 0, t = +-inf and p = 0
+ * otherwise. n = 1: t, p_t and the interval are NaN.
+ */
+typedef struct {
+    int n;
+    dn_interval diff;
+    double t, p_t;
+    dn_wilcoxon wilcoxon;
+} dn_paired;
+int dn_paired_compare(const double *a, const double *b, int n, double level, dn_paired *out,
+                      dn_err *err);
+
+/* Unpaired comparison of b against a: mean(b) - mean(a), its interval and
+ * Welch's t-test (two-sided; Welch-Satterthwaite degrees of freedom). Needs
+ * at least 2 values on each side. */
+typedef struct {
+    double diff;
+    double lo, hi;
+    double t, df, p;
+} dn_welch;
+int dn_welch_compare(const double *a, int na, const double *b, int nb, double level,
+                     dn_welch *out, dn_err *err);
+
 /* ---------------------------------------------------------------- figures */
 /*
  * Figures are drawn with PLplot's cairo driver: PNG (pngcairo) or SVG
