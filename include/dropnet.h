@@ -648,6 +648,65 @@ int dn_plot_predictions(const char *path, const dn_dataset *ds, const uint8_t *p
  * exclusive) of example i's image in that figure; the frame surrounds it. */
 void dn_plot_predictions_cell(int i, int n, double scale, int rect[4]);
 
+/* ------------------------------------------------- figures of experiments */
+
+/* A curve with its confidence band: y[i], within [lo[i], hi[i]], at x[i].
+ * lo and hi may be NULL (no band) or hold NaN (no band at that point). */
+typedef struct {
+    const char *label;
+    int n;
+    const double *x, *y, *lo, *hi;
+} dn_band;
+
+typedef struct {
+    const char *ylabel;
+    const dn_band *bands; /* 1 to 4; band k has the same colour, marker and line in
+                           * every panel, and the legend names the first panel's */
+    int n_bands;
+    bool zero_line;       /* a dashed line at y = 0 */
+} dn_band_panel;
+
+/* Panels of curves with shaded bands against x: 1 or 2 panels stacked, 3 or
+ * 4 in two columns. title: one line, or two separated by a newline. */
+int dn_plot_bands(const char *path, const dn_band_panel *panels, int n_panels, const char *title,
+                  const char *xlabel, double scale, dn_err *err);
+
+/* Pairs (a[i], b[i]), e.g. one configuration against another per seed. Left:
+ * a line from a[i] to b[i] per pair, blue where b is higher, vermillion where
+ * lower, grey where equal. Right: the differences b[i] - a[i] at x[i], their
+ * mean and its 95 % interval (shaded), and 0 (dashed). */
+typedef struct {
+    int n;                     /* 1 to 1000 */
+    const double *a, *b;
+    const double *x;           /* NULL: 1..n */
+    const char *label_a, *label_b;
+    const char *ylabel;        /* of a and b */
+    const char *dlabel;        /* of the differences (NULL: "B - A") */
+    const char *xlabel;        /* of x, e.g. "seed" */
+    const char *title;         /* one line, or two separated by a newline */
+} dn_paired_fig;
+int dn_plot_paired(const char *path, const dn_paired_fig *fig, double scale, dn_err *err);
+
+/* A grid of nx x ny cells coloured by value (viridis: dark is low, yellow
+ * high), each with its value written in it, and a colour bar. */
+typedef struct {
+    int nx, ny;                 /* 1 to 32 each */
+    const double *z;            /* ny rows of nx, row 0 at the bottom; NaN: no value (grey) */
+    const char *const *xticks;  /* nx labels of the columns */
+    const char *const *yticks;  /* ny labels of the rows */
+    const char *xlabel, *ylabel, *zlabel;
+    const char *title;
+    const char *note;           /* a smaller line under the title (may be NULL) */
+    int best;                   /* cell y * nx + x framed thick; -1: none */
+    const unsigned char *marked; /* nx * ny flags: cells framed thin (may be NULL) */
+    int decimals;               /* of the values written in the cells, 0 to 6 */
+} dn_heatmap;
+int dn_plot_heatmap(const char *path, const dn_heatmap *h, double scale, dn_err *err);
+/* The pixel rectangle {x0, y0, x1, y1} (origin top left, x1 and y1
+ * exclusive) of cell (x, y) in that figure. */
+void dn_plot_heatmap_cell(const dn_heatmap *h, int x, int y, double scale, int rect[4]);
+
+
 
 #ifdef __cplusplus
 }
