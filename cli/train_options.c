@@ -228,16 +228,17 @@ int train_options_parse(int argc, char **argv, train_options *o)
             break;
         case 'h': o->help = 1; return 0;
         case ':':
-            cli_error("%s: option '%s' needs a value", argv[0], argv[optind - 1]);
+            cli_error("%s%soption '%s' needs a value", argv[0], *argv[0] ? ": " : "",
+                      argv[optind - 1]);
             return EXIT_USAGE;
         default:
-            cli_error("%s: unknown option '%s' (try dropnet train --help)", argv[0],
-                      argv[optind - 1]);
+            cli_error("%s%sunknown option '%s' (try dropnet train --help)", argv[0],
+                      *argv[0] ? ": " : "", argv[optind - 1]);
             return EXIT_USAGE;
         }
     }
     if (optind < argc) {
-        cli_error("%s: unexpected argument '%s'", argv[0], argv[optind]);
+        cli_error("%s%sunexpected argument '%s'", argv[0], *argv[0] ? ": " : "", argv[optind]);
         return EXIT_USAGE;
     }
     if (n_drop != cfg->arch.n_hidden) {

@@ -44,8 +44,9 @@ typedef struct {
     unsigned char given[OPT_END - OPT_PRESET]; /* which options appeared */
 } train_options;
 
-/* Parses train options; argv[0] names the command in messages. The preset
- * applies first wherever it appears, explicit options override it. Checks
+/* Parses train options; argv[0] names the command in messages (may be
+ * ""). The preset applies first wherever it appears, explicit options
+ * override it. Checks
  * the dropout list against the hidden layers and (without --resume) the CSV
  * options; CSV paths become absolute. Returns 0, or EXIT_USAGE after a
  * one-line error. */

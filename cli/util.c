@@ -7,11 +7,17 @@
 #include <stdlib.h>
 #include <string.h>
 
+static const char *error_context;
+
+void cli_error_context(const char *context) { error_context = context; }
+
 void cli_error(const char *fmt, ...)
 {
     va_list ap;
     va_start(ap, fmt);
     fputs("dropnet: ", stderr);
+    if (error_context)
+        fprintf(stderr, "%s: ", error_context);
     vfprintf(stderr, fmt, ap);
     fputc('\n', stderr);
     va_end(ap);

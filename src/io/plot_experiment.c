@@ -551,11 +551,13 @@ static void draw_heatmap(void *ctx, const void *page)
     dn_pl_page(page, &W, &H, &s);
     pladv(0);
     grow_palette();
-    char lines[2][400];
-    memcpy(lines, st->title, sizeof lines);
-    if (h->note && !lines[1][0])
-        snprintf(lines[1], sizeof lines[1], "%s", h->note);
-    draw_title(page, lines);
+    double y = draw_title(page, st->title);
+    if (h->note) {
+        plschr(0, 0.8);
+        plcol0(DN_PL_KEY);
+        dn_pl_ptex(W / 2.0, H - (y + 0.7 * dn_pl_char_px(page)), 0.5, h->note);
+        plschr(0, 1.0);
+    }
     heat_layout L;
     layout(h, s, &L);
     /* world = pixels, y up */
@@ -601,7 +603,7 @@ static void draw_heatmap(void *ctx, const void *page)
                 continue;
             int rect[4];
             dn_plot_heatmap_cell(h, i % h->nx, i / h->nx, s, rect);
-            double w = best ? 3.0 * s : 1.4 * s;
+            double w = best ? 5.0 * s : 1.4 * s;
             frame_cell(H, rect[0], rect[1], rect[2], rect[3], w / 2, w, DN_PL_BLACK);
             frame_cell(H, rect[0], rect[1], rect[2], rect[3], w + 0.6 * s, 1.0 * s,
                        DN_PL_WHITE);
