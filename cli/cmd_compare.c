@@ -219,6 +219,8 @@ static int side_config(const compare_opts *o, const char *side, const char *text
         dn_err err = {0};
         if (!cfg->csv.train[0] && dn_fmnist_find(t.data_opt, data_dir, dsize, &err))
             rc = cli_fail(&err);
+        else
+            rc = experiment_csv_widths(cfg);
     }
     cli_error_context(NULL);
     free(argv);
@@ -284,7 +286,7 @@ static int side_load(const char *dir, const char *prefix, const compare_opts *o,
         }
         fclose(f);
         if (dn_run_load(path, &s->runs[i], &err) ||
-            dn_config_differs(&s->runs[i].cfg, &want) ||
+            experiment_differs(&s->runs[i].cfg, &want) ||
             s->runs[i].metrics.n != (size_t)cfg->fit.epochs) {
             if (!quiet)
                 cli_error("%s: %s", path, err.msg[0] ? err.msg : "not the expected run");

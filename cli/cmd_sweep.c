@@ -434,7 +434,7 @@ static int cell_config(const sweep_opts *o, int c, cell *ce)
     if (!ce->cfg.csv.train[0] &&
         dn_fmnist_find(t.data_opt, ce->data_dir, sizeof ce->data_dir, &err))
         return cli_fail(&err);
-    return 0;
+    return experiment_csv_widths(&ce->cfg);
 }
 
 static int load_finals(const experiment *x, cell *cells, int n_cells, int seeds)

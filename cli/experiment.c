@@ -185,6 +185,37 @@ void experiment_run_dir(const experiment *x, int i, char *out, size_t size)
     snprintf(out, size, "%s/runs/%s", x->dir, x->t[i].name);
 }
 
+const char *experiment_differs(const dn_run_config *have, const dn_run_config *want)
+{
+    dn_run_config w = *want;
+    if (w.csv.train[0]) {
+        w.arch.inputs = have->arch.inputs;
+        w.arch.outputs = have->arch.outputs;
+    }
+    return dn_config_differs(have, &w);
+}
+
+int experiment_csv_widths(dn_run_config *cfg)
+{
+    static char last[sizeof cfg->csv.train];
+    static int inputs, outputs;
+    if (!cfg->csv.train[0])
+        return 0;
+    if (strcmp(last, cfg->csv.train) != 0) {
+        dn_dataset ds;
+        dn_err err = {0};
+        if (dn_csv_load(&ds, cfg->csv.train, 0, 0, &err))
+            return cli_fail(&err);
+        inputs = ds.cols;
+        outputs = ds.classes;
+        dn_dataset_free(&ds);
+        snprintf(last, sizeof last, "%s", cfg->csv.train);
+    }
+    cfg->arch.inputs = inputs;
+    cfg->arch.outputs = outputs;
+    return 0;
+}
+
 static int exists(const char *dir, const char *file)
 {
     char path[4700];
@@ -249,7 +280,7 @@ int experiment_scan(experiment *x)
                     return EXIT_USAGE;
                 continue;
             }
-            const char *field = dn_config_differs(&run.cfg, &t->cfg);
+            const char *field = experiment_differs(&run.cfg, &t->cfg);
             size_t rows = run.metrics.n;
             dn_run_free(&run);
             if (field) {

@@ -54,6 +54,17 @@ int experiment_run(experiment *x);
 void experiment_run_dir(const experiment *x, int i, char *out, size_t size);
 void experiment_close(experiment *x);
 
+/* NULL when a run directory's configuration (have) is the training asked
+ * for (want), else the first field that differs. With CSV data the input
+ * and output widths come from the files, not from the options, so they are
+ * not compared. */
+const char *experiment_differs(const dn_run_config *have, const dn_run_config *want);
+
+/* With CSV data, sets cfg's input and output widths from the training
+ * file, as train will (the last file read is remembered). 0, or an exit
+ * status after a one-line error. */
+int experiment_csv_widths(dn_run_config *cfg);
+
 /* "1:05" or "1:02:03". */
 void format_duration(double seconds, char *out, size_t size);
 
