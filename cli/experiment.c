@@ -22,6 +22,7 @@
 #include <dirent.h>
 #include <errno.h>
 #include <fcntl.h>
+#include <math.h>
 #include <signal.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -419,7 +420,26 @@ static pid_t launch(const experiment *x, int i, int oversubscribed)
     return pid;
 }
 
-static void progress(const experiment *x, int done, double t0, int tty, int final)
+/* ETA: the trainings not started and what the running ones still need,
+ * at the mean duration of those finished so far, shared by the jobs. */
+static double eta(const experiment *x, double now, double mean, int waiting,
+                  const double *started, int running_max)
+{
+    double work = waiting * mean, longest = 0;
+    int running = 0;
+    for (int k = 0; k < running_max; k++)
+        if (started[k] > 0) {
+            double rest = fmax(0.0, mean - (now - started[k]));
+            work += rest;
+            longest = fmax(longest, rest);
+            running++;
+        }
+    int lanes = waiting + running < x->jobs ? waiting + running : x->jobs;
+    return lanes > 0 ? fmax(work / lanes, longest) : 0.0;
+}
+
+static void progress(const experiment *x, int done, double t0, int tty, int final,
+                     double eta_s)
 {
     if (x->quiet)
         return;
@@ -429,7 +449,7 @@ static void progress(const experiment *x, int done, double t0, int tty, int fina
     int left = x->n - done;
     if (x->ran > 0 && left > 0) {
         char d[32];
-        format_duration(elapsed / x->ran * left, d, sizeof d);
+        format_duration(eta_s, d, sizeof d);
         snprintf(eta, sizeof eta, "ETA %s", d);
     } else {
         snprintf(eta, sizeof eta, left ? "ETA after the first training" : "done");
@@ -457,6 +477,7 @@ int experiment_run(experiment *x)
     x->ran = 0;
     int done = x->done_before, next = 0, running = 0, stopping = 0, failed = 0;
     int slot_of[MAX_JOBS];
+    double started[MAX_JOBS] = {0}, busy = 0.0; /* start times; summed durations */
     char fail_msg[1100] = "";
     int fail_status = 0;
     double t0 = dn_now();
@@ -478,7 +499,7 @@ int experiment_run(experiment *x)
     sigaddset(&block, SIGINT);
     sigaddset(&block, SIGTERM);
 
-    progress(x, done, t0, tty, n_todo == 0);
+    progress(x, done, t0, tty, n_todo == 0, 0.0);
     for (;;) {
         while (!stopping && !stop_signal && running < x->jobs && next < n_todo) {
             int k = 0;
@@ -489,6 +510,7 @@ int experiment_run(experiment *x)
             if (pid > 0) {
                 children[k] = pid;
                 slot_of[k] = todo[next];
+                started[k] = dn_now();
             }
             sigprocmask(SIG_SETMASK, &prev, NULL);
             if (pid < 0) {
@@ -522,12 +544,16 @@ int experiment_run(experiment *x)
         sigprocmask(SIG_SETMASK, &prev, NULL);
         running--;
         int i = slot_of[k];
+        double now = dn_now(), took = now - started[k];
+        started[k] = 0;
         int code = WIFEXITED(status) ? WEXITSTATUS(status) : -1;
         if (code == 0) {
             x->t[i].state = TRAINING_DONE;
             x->ran++;
             done++;
-            progress(x, done, t0, tty, done == x->n);
+            busy += took;
+            progress(x, done, t0, tty, done == x->n,
+                     eta(x, now, busy / x->ran, n_todo - next, started, MAX_JOBS));
             continue;
         }
         int stopped = code == EXIT_INTERRUPTED ||
