@@ -585,7 +585,8 @@ int experiment_run(experiment *x)
     if (tty && !x->quiet && done != x->n)
         fputc('\n', stderr);
     if (failed) {
-        cli_error("%s: %s", x->command, fail_msg);
+        if (fail_msg[0]) /* else the launch said what went wrong */
+            cli_error("%s: %s", x->command, fail_msg);
         return fail_status;
     }
     if (stop_signal || done != x->n) {
