@@ -34,6 +34,16 @@ expect() {
   echo "ok: dropnet $* -> $rc ($words)"
 }
 
+# ---- cblas_sgemm is the BLAS's, not GSL's reference cblas (loaded with libgsl) ----
+bind=$(LD_DEBUG=bindings LD_BIND_NOW=1 "$DN" --version 2>&1 >/dev/null | grep "binding file [^ ]*dropnet .*symbol .cblas_sgemm'")
+if [ -z "$bind" ]; then
+  fail "the loader did not report where cblas_sgemm binds (LD_DEBUG=bindings, glibc)"
+elif printf '%s' "$bind" | grep -q gslcblas || ! printf '%s' "$bind" | grep -qE 'openblas|blis'; then
+  fail "cblas_sgemm binds to the wrong library: $bind"
+else
+  echo "ok: cblas_sgemm binds to $(printf '%s' "$bind" | sed 's/.* to \([^ ]*\) .*/\1/')"
+fi
+
 # ---- bad options: one line, exit 2, nothing trained ----
 A=(--a "--dropout 0.2,0.5")
 expect 0 'usage: dropnet compare' -- compare --help
