@@ -189,7 +189,11 @@ int main(int argc, char **argv)
         fprintf(stderr, "bench-jobs: %s\n", err.msg);
         return 2;
     }
-    char tmp[] = "/tmp/dropnet-bench-jobs-XXXXXX";
+    /* run directories of the process way, in $TMPDIR or the system's
+     * temporary directory */
+    char tmp[4096];
+    const char *base = getenv("TMPDIR");
+    snprintf(tmp, sizeof tmp, "%s/dropnet-bench-jobs-XXXXXX", base && *base ? base : P_tmpdir);
     if (!mkdtemp(tmp)) {
         fprintf(stderr, "bench-jobs: cannot make a temporary directory\n");
         return 1;
