@@ -16,7 +16,7 @@
  * hidden widths 256, 1024, 4096 by batch sizes 64, 256, 1024 (one epoch each,
  * the first step of the start-up excluded). */
 #include "core/internal.h"
-#include "../cli/blas_kernels.h"
+#include "../cli/runtime_env.h"
 
 #include <stdio.h>
 #include <stdlib.h>
@@ -149,7 +149,13 @@ static int run(const dn_dataset *train, const dn_dataset *test, int H, int B, in
         res->gflop += 2.0 * sh[i].M * sh[i].N * sh[i].K * sh[i].calls * 1e-9;
     res->sgemm = 0.0;
     if (with_sgemm) {
-        size_t big = (size_t)(B > 1024 ? B : 1024) * (size_t)(H > 784 ? H : 784);
+        size_t big = 0; /* the largest operand of any shape */
+        for (int i = 0; i < ns; i++) {
+            size_t m = (size_t)sh[i].M, n = (size_t)sh[i].N, k = (size_t)sh[i].K;
+            size_t a = m * k > k * n ? m * k : k * n;
+            a = a > m * n ? a : m * n;
+            big = a > big ? a : big;
+        }
         float *A = dn_alloc(big, sizeof(float)), *Bm = dn_alloc(big, sizeof(float));
         float *C = dn_alloc(big, sizeof(float));
         if (!A || !Bm || !C) {
@@ -182,7 +188,7 @@ static int first_step(void *user, const dn_step_stats *s)
 
 int main(int argc, char **argv)
 {
-    fit_blas_kernels(argv);
+    fit_runtime_env(argv);
     t_start = dn_now();
     int epochs = 3, threads = 0, H = 256, B = 256, with_sgemm = 1, scaling = 0;
     const char *data = NULL;
@@ -219,8 +225,9 @@ int main(int argc, char **argv)
         dn_fit(net, &train, &test, &cfg.fit, &h, &err);
         dn_net_free(net);
     }
-    printf("dropnet-bench: %d thread%s, %s, dropnet %s\n", threads, threads == 1 ? "" : "s",
-           dn_blas_info(), dn_version());
+    const char *policy = getenv("OMP_WAIT_POLICY");
+    printf("dropnet-bench: %d thread%s (OMP_WAIT_POLICY=%s), %s, dropnet %s\n", threads,
+           threads == 1 ? "" : "s", policy ? policy : "unset", dn_blas_info(), dn_version());
     printf("start-up (process start to the end of the first step, gzip included): %.3f s\n",
            t_first_step);
     if (scaling) {

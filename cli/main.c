@@ -1,6 +1,6 @@
 /* dropnet: train multilayer perceptrons with dropout, reproducibly. */
 #include "cli.h"
-#include "blas_kernels.h"
+#include "runtime_env.h"
 
 #include <stdio.h>
 #include <stdlib.h>
@@ -28,7 +28,7 @@ static void usage(FILE *f)
 
 int main(int argc, char **argv)
 {
-    fit_blas_kernels(argv);
+    fit_runtime_env(argv);
     if (argc < 2) {
         usage(stderr);
         return EXIT_USAGE;

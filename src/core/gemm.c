@@ -87,9 +87,11 @@ void dn_gemm(int trans_a, int trans_b, int M, int N, int K, float alpha, const f
         return;
     }
     /* Cut the longer side of C: the tiles stay square-ish and the operand
-     * that every tile reads in full is the smaller one. */
+     * that every tile reads in full is the smaller one. Called from inside a
+     * parallel region (two products side by side), this thread computes the
+     * same tiles in turn. */
     int split_m = M >= N;
-    #pragma omp parallel for schedule(static)
+    #pragma omp parallel for schedule(static) if (!omp_in_parallel())
     for (int i = 0; i < t; i++) {
         if (split_m)
             gemm_block(trans_a, trans_b, K, alpha, A, lda, B, ldb, beta, C, ldc, cut(M, t, i),

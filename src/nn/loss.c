@@ -21,6 +21,18 @@ static float row_max(const float *z, int C)
     return m;
 }
 
+/* q[j] = exp(z[j] - max z); returns their sum. */
+static float exp_row(float *q, const float *z, int C)
+{
+    float m = row_max(z, C);
+    float s = 0.0f;
+    for (int j = 0; j < C; j++) {
+        q[j] = expf(z[j] - m);
+        s += q[j];
+    }
+    return s;
+}
+
 void dn_softmax_xent_forward(float *losses, const float *logits, const uint8_t *labels, int B,
                              int C)
 {
@@ -40,15 +52,8 @@ void dn_softmax_xent_backward(float *dlogits, const float *logits, const uint8_t
 {
     #pragma omp parallel for schedule(static) if ((size_t)B * (size_t)C >= DN_PAR_MIN)
     for (int r = 0; r < B; r++) {
-        const float *z = logits + (size_t)r * C;
         float *d = dlogits + (size_t)r * C;
-        float m = row_max(z, C);
-        float s = 0.0f;
-        for (int j = 0; j < C; j++) {
-            d[j] = expf(z[j] - m);
-            s += d[j];
-        }
-        float inv = 1.0f / s;
+        float inv = 1.0f / exp_row(d, logits + (size_t)r * C, C);
         for (int j = 0; j < C; j++)
             d[j] = (d[j] * inv - (j == labels[r] ? 1.0f : 0.0f)) * scale;
     }
@@ -57,14 +62,8 @@ void dn_softmax_xent_backward(float *dlogits, const float *logits, const uint8_t
 void dn_softmax_forward(float *probs, const float *logits, int B, int C)
 {
     for (int r = 0; r < B; r++) {
-        const float *z = logits + (size_t)r * C;
         float *q = probs + (size_t)r * C;
-        float m = row_max(z, C);
-        float s = 0.0f;
-        for (int j = 0; j < C; j++) {
-            q[j] = expf(z[j] - m);
-            s += q[j];
-        }
+        float s = exp_row(q, logits + (size_t)r * C, C);
         for (int j = 0; j < C; j++)
             q[j] /= s;
     }
