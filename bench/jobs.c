@@ -21,7 +21,7 @@
  * minutes). */
 #define _DEFAULT_SOURCE
 #include "dropnet.h"
-#include "../cli/blas_kernels.h"
+#include "../cli/runtime_env.h"
 
 #include <errno.h>
 #include <pthread.h>
@@ -160,7 +160,7 @@ static double run_processes(const char *exe, const char *tmp, int jobs, int thre
 
 int main(int argc, char **argv)
 {
-    fit_blas_kernels(argv);
+    fit_runtime_env(argv);
     int rounds = 2, spin = 0;
     if (argc < 2) {
         fprintf(stderr, "usage: dropnet-bench-jobs DROPNET [--trainings K] [--epochs E] "

@@ -7,9 +7,10 @@
  * `dropnet train --out DIR/runs/NAME ...` (or `--resume DIR/runs/NAME`).
  * Processes rather than threads in this process because the train command
  * already writes run directories, checkpoints and stops cleanly on a
- * signal, and a training that fails cannot take the others down; measured
- * on 2 cores they train as many models per minute as threads sharing one
- * copy of the data (see the README).
+ * signal, and a training that fails cannot take the others down. Measured
+ * on 2 cores (make bench-jobs), they train some 10 % fewer models per
+ * minute than threads sharing one copy of the data: each process loads the
+ * data and writes its run directory (see the README).
  *
  * The lock on DIR/.lock is an flock held through a descriptor the children
  * inherit: if this process is killed, the lock lasts until its last
@@ -317,8 +318,8 @@ void experiment_set_jobs(experiment *x, int jobs, int threads)
     x->jobs = jobs > 0 ? jobs : cores;
     if (x->jobs > MAX_JOBS)
         x->jobs = MAX_JOBS;
-    /* OpenMP threads spin while they wait: more threads than cores, and
-     * every training crawls. */
+    /* More threads than cores only makes the trainings wait for each
+     * other (and crawl if OpenMP threads spin, OMP_WAIT_POLICY=ACTIVE). */
     x->threads = threads > 0 ? threads : cores / x->jobs > 1 ? cores / x->jobs : 1;
 }
 
@@ -354,7 +355,7 @@ static void last_error(const char *log, char *out, size_t size)
     fclose(f);
 }
 
-static pid_t launch(const experiment *x, int i, int oversubscribed)
+static pid_t launch(const experiment *x, int i)
 {
     const exp_training *t = &x->t[i];
     char dir[4400], log[4500], threads[16];
@@ -408,8 +409,6 @@ static pid_t launch(const experiment *x, int i, int oversubscribed)
             dup2(null, STDIN_FILENO);
         dup2(fd, STDOUT_FILENO);
         dup2(fd, STDERR_FILENO);
-        if (oversubscribed)
-            setenv("OMP_WAIT_POLICY", "PASSIVE", 0);
         execv(x->exe, argv);
         fprintf(stderr, "dropnet: cannot start %s: %s\n", x->exe, strerror(errno));
         _exit(EXIT_RUNTIME);
@@ -471,8 +470,6 @@ int experiment_run(experiment *x)
     for (int i = 0; i < x->n; i++)
         if (x->t[i].state != TRAINING_DONE)
             todo[n_todo++] = i;
-    int cores = dn_set_threads(0);
-    int oversubscribed = x->jobs * x->threads > cores;
     int tty = isatty(STDERR_FILENO);
     x->ran = 0;
     int done = x->done_before, next = 0, running = 0, stopping = 0, failed = 0;
@@ -506,7 +503,7 @@ int experiment_run(experiment *x)
             while (children[k] > 0)
                 k++;
             sigprocmask(SIG_BLOCK, &block, &prev);
-            pid_t pid = launch(x, todo[next], oversubscribed);
+            pid_t pid = launch(x, todo[next]);
             if (pid > 0) {
                 children[k] = pid;
                 slot_of[k] = todo[next];
