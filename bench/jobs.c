@@ -6,7 +6,8 @@
  *   threads    J threads of this process, each training with dn_fit on one
  *              copy of the data, T OpenMP threads each.
  *
- *   dropnet-bench-jobs DROPNET [--trainings K] [--epochs E] [--rounds R] [--spin 0|1]
+ *   dropnet-bench-jobs DROPNET [--trainings K] [--epochs E] [--rounds R]
+ *                      [--oversubscribe 0|1]
  *
  * The model is d2l-2020 (784-256-256-10, batch 256) for E epochs (default
  * 2) on Fashion-MNIST, seeds 1..K (default 6). Each (way, J, T) is timed R
@@ -15,10 +16,10 @@
  * must give the same final test loss for each seed, bit for bit; the
  * program checks it.
  *
- * More threads than cores (2 jobs x 2 threads on 2 cores) and 2 threads
- * on a machine whose other core is busy are slow because idle OpenMP
- * threads spin: those settings run only with --spin 1 (they can take many
- * minutes). */
+ * More threads than cores (2 jobs x 2 threads on 2 cores) only measures
+ * trainings waiting for each other, and with OMP_WAIT_POLICY=ACTIVE
+ * (spinning threads) it can take many minutes: it runs only with
+ * --oversubscribe 1. */
 #define _DEFAULT_SOURCE
 #include "dropnet.h"
 #include "../cli/runtime_env.h"
@@ -161,10 +162,10 @@ static double run_processes(const char *exe, const char *tmp, int jobs, int thre
 int main(int argc, char **argv)
 {
     fit_runtime_env(argv);
-    int rounds = 2, spin = 0;
+    int rounds = 2, oversubscribe = 0;
     if (argc < 2) {
         fprintf(stderr, "usage: dropnet-bench-jobs DROPNET [--trainings K] [--epochs E] "
-                        "[--rounds R]\n");
+                        "[--rounds R] [--oversubscribe 0|1]\n");
         return 2;
     }
     const char *exe = argv[1];
@@ -176,8 +177,8 @@ int main(int argc, char **argv)
             epochs = v;
         else if (strcmp(argv[i], "--rounds") == 0 && v >= 1)
             rounds = v;
-        else if (strcmp(argv[i], "--spin") == 0 && (v == 0 || v == 1))
-            spin = v;
+        else if (strcmp(argv[i], "--oversubscribe") == 0 && (v == 0 || v == 1))
+            oversubscribe = v;
         else {
             fprintf(stderr, "bench-jobs: bad option %s %s\n", argv[i], argv[i + 1]);
             return 2;
@@ -211,7 +212,7 @@ int main(int argc, char **argv)
      * machine's other load does not favour one of them. */
     for (size_t k = 0; k < sizeof setups / sizeof *setups; k++) {
         int jobs = setups[k][0], threads = setups[k][1];
-        if (jobs * threads > cores && !spin)
+        if (jobs * threads > cores && !oversubscribe)
             continue;
         double best[2] = {1e30, 1e30}, loss[16];
         for (int r = 0; r < rounds; r++)
