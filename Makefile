@@ -10,7 +10,7 @@ JOBS      ?= $(shell nproc 2>/dev/null || echo 2)
 RUN_ARGS  ?=
 CMAKE_OPTS ?=
 
-.PHONY: all deps configure build run test test-asan fuzz bench bench-compare bench-scaling clean
+.PHONY: all deps configure build run test test-asan fuzz bench bench-compare bench-scaling bench-jobs clean
 
 all: build
 
@@ -62,6 +62,11 @@ bench-compare: build
 # Hidden widths 256, 1024, 4096 by batch sizes 64, 256, 1024 (several minutes).
 bench-scaling: build
 	$(BUILD)/dropnet-bench --scaling
+
+# Trainings per minute side by side, as compare and sweep run them:
+# processes against threads of one process (about two minutes).
+bench-jobs: build
+	$(BUILD)/dropnet-bench-jobs $(BUILD)/dropnet
 
 clean:
 	rm -rf $(BUILD) $(ASAN_BUILD) $(FUZZ_BUILD)

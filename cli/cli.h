@@ -12,9 +12,14 @@ int cmd_data(int argc, char **argv);
 int cmd_eval(int argc, char **argv);
 int cmd_predict(int argc, char **argv);
 int cmd_plot(int argc, char **argv);
+int cmd_compare(int argc, char **argv);
+int cmd_sweep(int argc, char **argv);
 
 /* One-line error on stderr: "dropnet: <what>". */
 void cli_error(const char *fmt, ...) __attribute__((format(printf, 1, 2)));
+/* While set (not NULL), cli_error puts "<context>: " before its message,
+ * e.g. "--b" while compare parses the options of configuration B. */
+void cli_error_context(const char *context);
 /* Exit status for a library error (2 for bad input, 1 otherwise), after
  * printing its message. */
 int cli_fail(const dn_err *err);

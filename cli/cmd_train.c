@@ -1,10 +1,9 @@
 /* dropnet train: d2l's train_ch3 as a command. */
 #include "cli.h"
-#include "train_args.h"
 #include "train_data.h"
+#include "train_options.h"
 #include "train_state.h"
 
-#include <getopt.h>
 #include <math.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -229,293 +228,37 @@ static void draw_predictions(train_ctx *c, dn_net *net, const dn_dataset *test,
         figures_off(c, &e);
 }
 
-enum {
-    OPT_PRESET = 256,
-    OPT_HIDDEN,
-    OPT_DROPOUT,
-    OPT_INPUT_DROPOUT,
-    OPT_LR,
-    OPT_BATCH,
-    OPT_EPOCHS,
-    OPT_WD,
-    OPT_INIT,
-    OPT_SEED,
-    OPT_THREADS,
-    OPT_DATA,
-    OPT_OUT,
-    OPT_QUIET,
-    OPT_TRAIN_CSV,
-    OPT_TEST_CSV,
-    OPT_SCALE,
-    OPT_STANDARDIZE,
-    OPT_CHECKPOINT_EVERY,
-    OPT_RESUME,
-    OPT_LOG_EVERY,
-    OPT_NO_FIGURES,
-    OPT_FIGURE_SCALE
-};
-
-static const struct option options[] = {
-    {"preset", required_argument, 0, OPT_PRESET},
-    {"hidden", required_argument, 0, OPT_HIDDEN},
-    {"dropout", required_argument, 0, OPT_DROPOUT},
-    {"input-dropout", required_argument, 0, OPT_INPUT_DROPOUT},
-    {"lr", required_argument, 0, OPT_LR},
-    {"batch-size", required_argument, 0, OPT_BATCH},
-    {"epochs", required_argument, 0, OPT_EPOCHS},
-    {"weight-decay", required_argument, 0, OPT_WD},
-    {"init", required_argument, 0, OPT_INIT},
-    {"seed", required_argument, 0, OPT_SEED},
-    {"threads", required_argument, 0, OPT_THREADS},
-    {"data", required_argument, 0, OPT_DATA},
-    {"out", required_argument, 0, OPT_OUT},
-    {"quiet", no_argument, 0, OPT_QUIET},
-    {"train", required_argument, 0, OPT_TRAIN_CSV},
-    {"test", required_argument, 0, OPT_TEST_CSV},
-    {"scale", required_argument, 0, OPT_SCALE},
-    {"standardize", no_argument, 0, OPT_STANDARDIZE},
-    {"checkpoint-every", required_argument, 0, OPT_CHECKPOINT_EVERY},
-    {"resume", required_argument, 0, OPT_RESUME},
-    {"log-every", required_argument, 0, OPT_LOG_EVERY},
-    {"no-figures", no_argument, 0, OPT_NO_FIGURES},
-    {"figure-scale", required_argument, 0, OPT_FIGURE_SCALE},
-    {"help", no_argument, 0, 'h'},
-    {0, 0, 0, 0}};
-
-/* CSV options go together and only with CSV data. */
-static int check_csv_options(dn_run_config *cfg, const char *data_opt, const char *scale_opt)
-{
-    int csv = cfg->csv.train[0] || cfg->csv.test[0];
-    if (csv && (!cfg->csv.train[0] || !cfg->csv.test[0])) {
-        cli_error("--%s: CSV data needs both --train and --test", cfg->csv.train[0] ? "train"
-                                                                                 : "test");
-        return -1;
-    }
-    if (!csv && (scale_opt || cfg->csv.standardize)) {
-        cli_error("--%s applies to CSV data (--train FILE.csv --test FILE.csv); Fashion-MNIST "
-                  "pixels are always / 255", scale_opt ? "scale" : "standardize");
-        return -1;
-    }
-    if (csv && data_opt) {
-        cli_error("--data: names a Fashion-MNIST directory; CSV data comes from --train/--test");
-        return -1;
-    }
-    if (scale_opt && cfg->csv.standardize) {
-        cli_error("--scale: cannot be combined with --standardize");
-        return -1;
-    }
-    if (csv && !scale_opt)
-        cfg->csv.scale = 1.0f;
-    /* Absolute paths in config.json, so --resume works from any directory. */
-    if (csv) {
-        make_absolute(cfg->csv.train, sizeof cfg->csv.train);
-        make_absolute(cfg->csv.test, sizeof cfg->csv.test);
-    }
-    return 0;
-}
-
-static const char *long_name(int val)
-{
-    for (const struct option *o = options; o->name; o++)
-        if (o->val == val)
-            return o->name;
-    return "?";
-}
-
-int train_parse_args(int argc, char **argv, train_args *a)
-{
-    memset(a, 0, sizeof *a);
-    /* The preset goes first, whatever its position, so explicit options
-     * override it. */
-    const char *preset = NULL;
-    for (int i = 1; i < argc; i++) {
-        if (strcmp(argv[i], "--preset") == 0 && i + 1 < argc)
-            preset = argv[i + 1];
-        else if (strncmp(argv[i], "--preset=", 9) == 0)
-            preset = argv[i] + 9;
-    }
-    dn_run_config cfg;
-    dn_err err = {0};
-    if (dn_preset(preset, &cfg, &err))
-        return cli_fail(&err);
-
-    const char *data_opt = NULL, *out_dir = NULL, *resume_dir = NULL, *defining = NULL;
-    const char *scale_opt = NULL;
-    long checkpoint_every = 0, log_every = 0;
-    int figures = 1;
-    float figure_scale = 1.0f;
-    int quiet = 0, hidden_set = 0, dropout_set = 0, n_drop = cfg.arch.n_hidden;
-    float drop[DN_MAX_HIDDEN];
-    memcpy(drop, cfg.arch.dropout, sizeof drop);
-    /* 0, not 1: glibc's getopt then forgets all it kept from an earlier
-     * parse (this function may be called more than once in a process). */
-    optind = 0;
-    opterr = 0;
-    int c;
-    long v;
-    while ((c = getopt_long(argc, argv, ":h", options, NULL)) != -1) {
-        /* With --resume, the run directory's config.json defines the run. */
-        if ((c >= OPT_PRESET && c <= OPT_DATA && c != OPT_THREADS) ||
-            (c >= OPT_TRAIN_CSV && c <= OPT_STANDARDIZE) || c == OPT_OUT)
-            defining = long_name(c);
-        switch (c) {
-        case OPT_PRESET: break;
-        case OPT_HIDDEN:
-            hidden_set = 1;
-            if (strcmp(optarg, "none") == 0) {
-                cfg.arch.n_hidden = 0;
-            } else {
-                int n = parse_int_list("--hidden", optarg, 1, 1 << 20, cfg.arch.hidden,
-                                       DN_MAX_HIDDEN);
-                if (n < 0)
-                    return EXIT_USAGE;
-                cfg.arch.n_hidden = n;
-            }
-            break;
-        case OPT_DROPOUT:
-            dropout_set = 1;
-            if (strcmp(optarg, "none") == 0) {
-                n_drop = 0;
-            } else if ((n_drop = parse_float_list("--dropout", optarg, 0.0, 1.0, drop,
-                                                  DN_MAX_HIDDEN)) < 0) {
-                return EXIT_USAGE;
-            }
-            break;
-        case OPT_INPUT_DROPOUT:
-            if (parse_float("--input-dropout", optarg, 0.0, 1.0, &cfg.arch.input_dropout))
-                return EXIT_USAGE;
-            break;
-        case OPT_LR:
-            if (parse_float("--lr", optarg, 0.0, 1e6, &cfg.fit.lr))
-                return EXIT_USAGE;
-            if (!(cfg.fit.lr > 0.0f)) {
-                cli_error("--lr: %s must be positive", optarg);
-                return EXIT_USAGE;
-            }
-            break;
-        case OPT_BATCH:
-            if (parse_int("--batch-size", optarg, 1, 1 << 20, &v))
-                return EXIT_USAGE;
-            cfg.fit.batch_size = (int)v;
-            break;
-        case OPT_EPOCHS:
-            if (parse_int("--epochs", optarg, 1, 1000000, &v))
-                return EXIT_USAGE;
-            cfg.fit.epochs = (int)v;
-            break;
-        case OPT_WD:
-            if (parse_float("--weight-decay", optarg, 0.0, 1e6, &cfg.fit.weight_decay))
-                return EXIT_USAGE;
-            break;
-        case OPT_INIT:
-            if (dn_init_parse(optarg, &cfg.init, &err))
-                return cli_fail(&err);
-            break;
-        case OPT_SEED: {
-            unsigned long long s;
-            if (parse_u64("--seed", optarg, &s))
-                return EXIT_USAGE;
-            if (s > DN_MAX_SEED) {
-                cli_error("--seed: %s is above 2^53 - 1", optarg);
-                return EXIT_USAGE;
-            }
-            cfg.fit.seed = s;
-            break;
-        }
-        case OPT_THREADS:
-            if (parse_int("--threads", optarg, 1, 1024, &v))
-                return EXIT_USAGE;
-            cfg.threads = (int)v;
-            break;
-        case OPT_DATA: data_opt = optarg; break;
-        case OPT_OUT: out_dir = optarg; break;
-        case OPT_QUIET: quiet = 1; break;
-        case OPT_TRAIN_CSV:
-        case OPT_TEST_CSV:
-            if (strlen(optarg) >= sizeof cfg.csv.train || !*optarg) {
-                cli_error("--%s: the path is empty or too long", long_name(c));
-                return EXIT_USAGE;
-            }
-            snprintf(c == OPT_TRAIN_CSV ? cfg.csv.train : cfg.csv.test, sizeof cfg.csv.train,
-                     "%s", optarg);
-            break;
-        case OPT_SCALE:
-            scale_opt = optarg;
-            if (parse_float("--scale", optarg, 1e-30, 1e30, &cfg.csv.scale))
-                return EXIT_USAGE;
-            break;
-        case OPT_STANDARDIZE: cfg.csv.standardize = true; break;
-        case OPT_CHECKPOINT_EVERY:
-            if (parse_int("--checkpoint-every", optarg, 1, 1L << 31, &checkpoint_every))
-                return EXIT_USAGE;
-            break;
-        case OPT_RESUME: resume_dir = optarg; break;
-        case OPT_LOG_EVERY:
-            if (parse_int("--log-every", optarg, 1, 1L << 30, &log_every))
-                return EXIT_USAGE;
-            break;
-        case OPT_NO_FIGURES: figures = 0; break;
-        case OPT_FIGURE_SCALE:
-            if (parse_float("--figure-scale", optarg, 1.0, 4.0, &figure_scale))
-                return EXIT_USAGE;
-            break;
-        case 'h':
-            usage(stdout);
-            a->help = 1;
-            return 0;
-        case ':': cli_error("train: option '%s' needs a value", argv[optind - 1]); return EXIT_USAGE;
-        default:
-            cli_error("train: unknown option '%s' (try dropnet train --help)", argv[optind - 1]);
-            return EXIT_USAGE;
-        }
-    }
-    if (optind < argc) {
-        cli_error("train: unexpected argument '%s'", argv[optind]);
-        return EXIT_USAGE;
-    }
-    if (n_drop != cfg.arch.n_hidden) {
-        cli_error("--dropout has %d value%s but there %s %d hidden layer%s%s", n_drop,
-                  n_drop == 1 ? "" : "s", cfg.arch.n_hidden == 1 ? "is" : "are",
-                  cfg.arch.n_hidden, cfg.arch.n_hidden == 1 ? "" : "s",
-                  hidden_set && !dropout_set ? " (give --dropout with one value per layer)"
-                                             : "");
-        return EXIT_USAGE;
-    }
-    memcpy(cfg.arch.dropout, drop, sizeof drop);
-    if (resume_dir && defining) {
-        cli_error("--resume: --%s cannot be given with it (%s/config.json defines the run)",
-                  defining, resume_dir);
-        return EXIT_USAGE;
-    }
-    if (!resume_dir && check_csv_options(&cfg, data_opt, scale_opt))
-        return EXIT_USAGE;
-    a->cfg = cfg;
-    a->data_opt = data_opt;
-    a->out_dir = out_dir;
-    a->resume_dir = resume_dir;
-    a->checkpoint_every = checkpoint_every;
-    a->log_every = log_every;
-    a->figures = figures;
-    a->figure_scale = figure_scale;
-    a->quiet = quiet;
-    return 0;
-}
-
 int cmd_train(int argc, char **argv)
 {
-    train_args a;
-    int status = train_parse_args(argc, argv, &a);
-    if (status || a.help)
-        return status;
-    dn_run_config cfg = a.cfg;
-    const char *data_opt = a.data_opt, *out_dir = a.out_dir, *resume_dir = a.resume_dir;
-    long checkpoint_every = a.checkpoint_every, log_every = a.log_every;
-    int figures = a.figures, quiet = a.quiet;
-    float figure_scale = a.figure_scale;
+    train_options opt;
+    int rc = train_options_parse(argc, argv, &opt);
+    if (rc)
+        return rc;
+    if (opt.help) {
+        usage(stdout);
+        return 0;
+    }
+    dn_run_config cfg = opt.cfg;
     dn_err err = {0};
+    const char *out_dir = opt.out_dir, *resume_dir = opt.resume_dir;
+    long checkpoint_every = opt.checkpoint_every, log_every = opt.log_every;
+    int figures = opt.figures, quiet = opt.quiet;
+    float figure_scale = opt.figure_scale;
+    /* With --resume, the run directory's config.json defines the run. */
+    const char *defining = NULL;
+    for (int c = OPT_PRESET; c < OPT_END; c++)
+        if (opt.given[c - OPT_PRESET] &&
+            ((c <= OPT_DATA && c != OPT_THREADS) || (c >= OPT_TRAIN_CSV && c <= OPT_STANDARDIZE) ||
+             c == OPT_OUT))
+            defining = train_option_name(c);
 
     char data_dir[4096] = "";
     if (resume_dir) {
+        if (defining) {
+            cli_error("--resume: --%s cannot be given with it (%s/config.json defines the run)",
+                      defining, resume_dir);
+            return EXIT_USAGE;
+        }
         int threads_opt = cfg.threads;
         if (train_state_config(resume_dir, &cfg, data_dir, sizeof data_dir, &err))
             return cli_fail(&err);
@@ -524,7 +267,8 @@ int cmd_train(int argc, char **argv)
     }
     const char *csv = cfg.csv.train[0] ? cfg.csv.train : NULL;
     char data_from[4096];
-    snprintf(data_from, sizeof data_from, "%s", resume_dir ? data_dir : data_opt ? data_opt : "");
+    snprintf(data_from, sizeof data_from, "%s",
+             resume_dir ? data_dir : opt.data_opt ? opt.data_opt : "");
     if (!csv && dn_fmnist_find(data_from, data_dir, sizeof data_dir, &err))
         return cli_fail(&err);
     int threads = dn_set_threads(cfg.threads);
@@ -534,6 +278,7 @@ int cmd_train(int argc, char **argv)
     dn_dataset train = {0}, test = {0};
     dn_model_info info = {0};
     train_state state = {0};
+    int status = 0;
     train_ctx ctx = {0};
     ctx.epochs = cfg.fit.epochs;
     ctx.progress = !quiet && isatty(STDERR_FILENO);

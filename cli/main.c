@@ -18,6 +18,9 @@ static void usage(FILE *f)
             "  eval          a model file's test loss, accuracy, per-class accuracy, confusion\n"
             "  predict       a model file's class and probability for images\n"
             "  plot          draw the curves of one or more run directories (PNG or SVG)\n"
+            "  compare       two configurations over several paired seeds: is B better than A?\n"
+            "  sweep         a grid of settings over several seeds: which is best, and which\n"
+            "                are indistinguishable from it\n"
             "\n"
             "  dropnet <command> --help   options of one command\n"
             "  dropnet --version          version and libraries\n");
@@ -49,6 +52,10 @@ int main(int argc, char **argv)
         return cmd_predict(argc - 1, argv + 1);
     if (strcmp(cmd, "plot") == 0)
         return cmd_plot(argc - 1, argv + 1);
+    if (strcmp(cmd, "compare") == 0)
+        return cmd_compare(argc - 1, argv + 1);
+    if (strcmp(cmd, "sweep") == 0)
+        return cmd_sweep(argc - 1, argv + 1);
     cli_error("unknown command '%s' (try dropnet --help)", cmd);
     return EXIT_USAGE;
 }

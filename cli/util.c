@@ -7,6 +7,10 @@
 #include <stdlib.h>
 #include <string.h>
 
+static const char *error_context;
+
+void cli_error_context(const char *context) { error_context = context; }
+
 void cli_error(const char *fmt, ...)
 {
     char msg[2048];
@@ -18,7 +22,10 @@ void cli_error(const char *fmt, ...)
     for (char *p = msg; *p; p++)
         if ((unsigned char)*p < 0x20 || *p == 0x7f)
             *p = '?';
-    fprintf(stderr, "dropnet: %s\n", msg);
+    if (error_context)
+        fprintf(stderr, "dropnet: %s: %s\n", error_context, msg);
+    else
+        fprintf(stderr, "dropnet: %s\n", msg);
 }
 
 int cli_fail(const dn_err *err)

@@ -1,4 +1,4 @@
-/* The options of `dropnet train` (cli/cmd_train.c, train_parse_args): the
+/* The options of `dropnet train` (cli/train_options.c, train_options_parse): the
  * input is the argument list, each argument ended by a NUL byte (at most 64
  * of them). Whatever is accepted must be a run dropnet can describe and
  * resume: the settings in their ranges, and config.json written from them
@@ -6,7 +6,7 @@
  * there). Messages go to stderr; make fuzz closes it for this target. */
 #include "fuzz_util.h"
 
-#include "../cli/train_args.h"
+#include "../cli/train_options.h"
 
 #include <math.h>
 #include <stdlib.h>
@@ -14,7 +14,7 @@
 
 #define MAX_ARGS 64
 
-static void check(const train_args *a)
+static void check(const train_options *a)
 {
     const dn_run_config *c = &a->cfg;
     if (a->resume_dir)
@@ -62,8 +62,8 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
         i += strlen(copy + i);
     }
     argv[argc] = NULL;
-    train_args a;
-    if (train_parse_args(argc, argv, &a) == 0 && !a.help)
+    train_options a;
+    if (train_options_parse(argc, argv, &a) == 0 && !a.help)
         check(&a);
     free(copy);
     return 0;

@@ -548,6 +548,74 @@ void dn_run_free(dn_run *run);
 void dn_run_labels(const dn_run *runs, int n, char (*labels)[DN_LABEL_MAX], char *common,
                    size_t common_size);
 
+/* ------------------------------------------------------------- statistics */
+/*
+ * What experiments over several seeds need: intervals of means, paired and
+ * unpaired comparisons. Distributions come from GSL. Values must be finite
+ * (DN_EINVAL otherwise); level is the confidence level, e.g. 0.95.
+ */
+
+/* Quantile p of Student's t distribution with df degrees of freedom; NaN
+ * unless 0 < p < 1 and df > 0. */
+double dn_t_quantile(double p, double df);
+/* Two-sided p-value of a t statistic: P(|T| >= |t|), T ~ t(df). */
+double dn_t_pvalue(double t, double df);
+
+typedef struct {
+    int n;
+    double mean;
+    double sd;     /* sample standard deviation (divisor n - 1); NaN for n = 1 */
+    double lo, hi; /* mean -+ t((1 + level) / 2, n - 1) sd / sqrt(n); NaN for n = 1 */
+} dn_interval;
+int dn_mean_interval(const double *x, int n, double level, dn_interval *out, dn_err *err);
+
+/*
+ * Wilcoxon's signed-rank test of differences d. Zero differences are
+ * dropped (Wilcoxon's rule); tied magnitudes get their mean rank. Magnitudes
+ * within 1e-9 of the largest one of each other count as equal (and as zero
+ * near 0), so differences of rounded numbers such as accuracies are not told
+ * apart by rounding noise. The p-values come from the exact distribution of
+ * the statistic when fewer than 50 differences remain and none are tied;
+ * otherwise from the normal approximation with the tie correction of the
+ * variance and a continuity correction of 1/2. No difference left: p = 1.
+ */
+typedef struct {
+    int n;          /* nonzero differences */
+    double w_plus;  /* sum of the ranks of the positive differences */
+    int exact;      /* 1: exact distribution; 0: normal approximation */
+    double p;       /* two-sided */
+    double p_greater; /* one-sided, against differences tending to be positive */
+    double p_less;    /* one-sided, against differences tending to be negative */
+} dn_wilcoxon;
+int dn_wilcoxon_signed_rank(const double *d, int n, dn_wilcoxon *out, dn_err *err);
+
+/*
+ * Paired comparison of b against a (b[i] - a[i]): the interval of the mean
+ * difference, the paired t-test (two-sided; t = mean / (sd / sqrt(n)), n - 1
+ * degrees of freedom) and the Wilcoxon signed-rank test. Differences that
+ * are all equal: t = 0 and p = 1 when they are 0, t = +-inf and p = 0
+ * otherwise. n = 1: t, p_t and the interval are NaN.
+ */
+typedef struct {
+    int n;
+    dn_interval diff;
+    double t, p_t;
+    dn_wilcoxon wilcoxon;
+} dn_paired;
+int dn_paired_compare(const double *a, const double *b, int n, double level, dn_paired *out,
+                      dn_err *err);
+
+/* Unpaired comparison of b against a: mean(b) - mean(a), its interval and
+ * Welch's t-test (two-sided; Welch-Satterthwaite degrees of freedom). Needs
+ * at least 2 values on each side. */
+typedef struct {
+    double diff;
+    double lo, hi;
+    double t, df, p;
+} dn_welch;
+int dn_welch_compare(const double *a, int na, const double *b, int nb, double level,
+                     dn_welch *out, dn_err *err);
+
 /* ---------------------------------------------------------------- figures */
 /*
  * Figures are drawn with PLplot's cairo driver: PNG (pngcairo) or SVG
@@ -586,6 +654,65 @@ int dn_plot_predictions(const char *path, const dn_dataset *ds, const uint8_t *p
 /* The pixel rectangle {x0, y0, x1, y1} (origin top left, x1 and y1
  * exclusive) of example i's image in that figure; the frame surrounds it. */
 void dn_plot_predictions_cell(int i, int n, double scale, int rect[4]);
+
+/* ------------------------------------------------- figures of experiments */
+
+/* A curve with its confidence band: y[i], within [lo[i], hi[i]], at x[i].
+ * lo and hi may be NULL (no band) or hold NaN (no band at that point). */
+typedef struct {
+    const char *label;
+    int n;
+    const double *x, *y, *lo, *hi;
+} dn_band;
+
+typedef struct {
+    const char *ylabel;
+    const dn_band *bands; /* 1 to 4; band k has the same colour, marker and line in
+                           * every panel, and the legend names the first panel's */
+    int n_bands;
+    bool zero_line;       /* a dashed line at y = 0 */
+} dn_band_panel;
+
+/* Panels of curves with shaded bands against x: 1 or 2 panels stacked, 3 or
+ * 4 in two columns. title: one line, or two separated by a newline. */
+int dn_plot_bands(const char *path, const dn_band_panel *panels, int n_panels, const char *title,
+                  const char *xlabel, double scale, dn_err *err);
+
+/* Pairs (a[i], b[i]), e.g. one configuration against another per seed. Left:
+ * a line from a[i] to b[i] per pair, blue where b is higher, vermillion where
+ * lower, grey where equal. Right: the differences b[i] - a[i] at x[i], their
+ * mean and its 95 % interval (shaded), and 0 (dashed). */
+typedef struct {
+    int n;                     /* 1 to 1000 */
+    const double *a, *b;
+    const double *x;           /* NULL: 1..n */
+    const char *label_a, *label_b;
+    const char *ylabel;        /* of a and b */
+    const char *dlabel;        /* of the differences (NULL: "B - A") */
+    const char *xlabel;        /* of x, e.g. "seed" */
+    const char *title;         /* one line, or two separated by a newline */
+} dn_paired_fig;
+int dn_plot_paired(const char *path, const dn_paired_fig *fig, double scale, dn_err *err);
+
+/* A grid of nx x ny cells coloured by value (viridis: dark is low, yellow
+ * high), each with its value written in it, and a colour bar. */
+typedef struct {
+    int nx, ny;                 /* 1 to 32 each */
+    const double *z;            /* ny rows of nx, row 0 at the bottom; NaN: no value (grey) */
+    const char *const *xticks;  /* nx labels of the columns */
+    const char *const *yticks;  /* ny labels of the rows */
+    const char *xlabel, *ylabel, *zlabel;
+    const char *title;
+    const char *note;           /* a smaller line under the title (may be NULL) */
+    int best;                   /* cell y * nx + x framed thick; -1: none */
+    const unsigned char *marked; /* nx * ny flags: cells framed thin (may be NULL) */
+    int decimals;               /* of the values written in the cells, 0 to 6 */
+} dn_heatmap;
+int dn_plot_heatmap(const char *path, const dn_heatmap *h, double scale, dn_err *err);
+/* The pixel rectangle {x0, y0, x1, y1} (origin top left, x1 and y1
+ * exclusive) of cell (x, y) in that figure. */
+void dn_plot_heatmap_cell(const dn_heatmap *h, int x, int y, double scale, int rect[4]);
+
 
 
 #ifdef __cplusplus

@@ -16,6 +16,7 @@ PACKAGES=(
   nettle-dev             # SHA-256 for 'dropnet data check'
   libcjson-dev           # config.json / metrics.jsonl
   libplplot-dev          # figures: curves.png/.svg, predictions.png
+  libgsl-dev             # t and normal distributions for compare and sweep (libgsl only, not gslcblas)
   plplot-driver-cairo    # PLplot's PNG and SVG devices (pngcairo, svgcairo)
   libcriterion-dev       # unit tests
   libpng-dev             # tests: decode figures to check sizes and pixel colours

@@ -431,3 +431,133 @@ Test(train, resume_gives_the_bits_of_an_uninterrupted_run)
     dn_dataset_free(&train);
     dn_dataset_free(&test);
 }
+
+/* Pairing, as compare relies on it: two configurations that differ only in
+ * their dropout rates, trained through dn_fit with one seed, start from the
+ * same weights, see the same examples in the same order, and draw their
+ * masks from the same uniforms, so that every unit dropped at the lower
+ * rate is dropped at the higher one too. A third run on another seed shows
+ * the checks can fail. */
+#define PAIR_N 600
+#define PAIR_W 64
+#define PAIR_EPOCHS 2
+#define PAIR_ROWS (PAIR_N * PAIR_EPOCHS)
+
+typedef struct {
+    dn_net *net;
+    int rows;                          /* rows seen so far */
+    uint32_t id[PAIR_ROWS];            /* example of each row, in order */
+    uint8_t mask[2][PAIR_ROWS * PAIR_W]; /* sites 1 and 2 (layers 3 and 6) */
+} pair_log;
+
+static int pair_step(void *user, const dn_step_stats *st)
+{
+    pair_log *p = user;
+    /* Flatten's output is the batch itself; pixels 0 and 1 spell the
+     * example's index. */
+    const float *x = dn_net_activation(p->net, 0);
+    for (int r = 0; r < st->batch; r++) {
+        long lo = lroundf(x[(size_t)r * 784] * 255.0f);
+        long hi = lroundf(x[(size_t)r * 784 + 1] * 255.0f);
+        p->id[p->rows + r] = (uint32_t)(hi * 256 + lo);
+    }
+    memcpy(p->mask[0] + (size_t)p->rows * PAIR_W, dn_net_mask(p->net, 3),
+           (size_t)st->batch * PAIR_W);
+    memcpy(p->mask[1] + (size_t)p->rows * PAIR_W, dn_net_mask(p->net, 6),
+           (size_t)st->batch * PAIR_W);
+    p->rows += st->batch;
+    return 0;
+}
+
+/* Returns a copy of the initial parameters (free it); *count their number. */
+static float *pair_fit(pair_log *p, float p1, float p2, uint64_t seed, const dn_dataset *train,
+                       size_t *count)
+{
+    dn_mlp_spec s = {.inputs = 784, .outputs = 10, .n_hidden = 2, .hidden = {PAIR_W, PAIR_W},
+                     .dropout = {p1, p2}};
+    dn_err err = {0};
+    p->net = dn_net_mlp(&s, 64, &err);
+    cr_assert(p->net, "%s", err.msg);
+    cr_assert_eq(dn_net_reset(p->net, (dn_init){DN_INIT_NORMAL, 0.01f}, seed, &err), DN_OK);
+    size_t n;
+    const float *w = dn_net_params(p->net, &n);
+    float *initial = malloc(n * sizeof *initial);
+    cr_assert(initial);
+    memcpy(initial, w, n * sizeof *initial);
+    *count = n;
+    dn_fit_opts o;
+    dn_fit_opts_default(&o);
+    o.epochs = PAIR_EPOCHS;
+    o.batch_size = 64; /* 10 steps per epoch, the last one of 24 rows */
+    o.seed = seed;
+    dn_fit_hooks h = {pair_step, NULL, p};
+    cr_assert_eq(dn_fit(p->net, train, NULL, &o, &h, &err), DN_OK, "%s", err.msg);
+    cr_assert_eq(p->rows, PAIR_ROWS);
+    return initial;
+}
+
+/* 1 when every unit dropped in lo (0) is dropped in hi; counts the drops. */
+static int nested(const uint8_t *lo, const uint8_t *hi, size_t n, size_t *drops_lo,
+                  size_t *drops_hi)
+{
+    int ok = 1;
+    *drops_lo = *drops_hi = 0;
+    for (size_t i = 0; i < n; i++) {
+        *drops_lo += !lo[i];
+        *drops_hi += !hi[i];
+        ok &= lo[i] || !hi[i];
+    }
+    return ok;
+}
+
+Test(pairing, same_seed_same_weights_batches_and_nested_masks)
+{
+    dn_dataset train;
+    synthetic_dataset(&train, PAIR_N, 1);
+    for (size_t i = 0; i < PAIR_N; i++) {
+        train.images[i * 784] = (uint8_t)(i & 255);
+        train.images[i * 784 + 1] = (uint8_t)(i >> 8);
+    }
+    static pair_log a, b, c;
+    memset(&a, 0, sizeof a);
+    memset(&b, 0, sizeof b);
+    memset(&c, 0, sizeof c);
+    size_t np, nb, nc;
+    float *wa = pair_fit(&a, 0.2f, 0.5f, 11, &train, &np);
+    float *wb = pair_fit(&b, 0.5f, 0.2f, 11, &train, &nb);
+    float *wc = pair_fit(&c, 0.2f, 0.5f, 12, &train, &nc);
+    cr_assert(np == nb && np == nc);
+
+    cr_assert_eq(memcmp(wa, wb, np * sizeof *wa), 0, "same seed: same initial weights");
+    cr_assert_neq(memcmp(wa, wc, np * sizeof *wa), 0, "another seed: other weights");
+
+    /* The same examples in the same order: the seed's shuffle of each epoch. */
+    uint32_t perm[PAIR_N];
+    for (int e = 0; e < PAIR_EPOCHS; e++) {
+        dn_shuffle(perm, PAIR_N, 11, (uint32_t)e);
+        for (int i = 0; i < PAIR_N; i++) {
+            cr_assert_eq(a.id[e * PAIR_N + i], perm[i], "epoch %d, row %d", e + 1, i);
+            cr_assert_eq(b.id[e * PAIR_N + i], perm[i], "epoch %d, row %d", e + 1, i);
+        }
+    }
+    cr_assert_neq(memcmp(a.id, c.id, sizeof a.id), 0, "another seed: another order");
+
+    /* Site 1: A drops at 0.2, B at 0.5; site 2 the other way round. */
+    size_t n = (size_t)PAIR_ROWS * PAIR_W, lo, hi;
+    cr_assert(nested(a.mask[0], b.mask[0], n, &lo, &hi), "site 1: A's drops within B's");
+    cr_assert(fabs((double)lo / n - 0.2) < 0.01 && fabs((double)hi / n - 0.5) < 0.01,
+              "site 1 drop rates %.4f, %.4f", (double)lo / n, (double)hi / n);
+    cr_assert(nested(b.mask[1], a.mask[1], n, &lo, &hi), "site 2: B's drops within A's");
+    cr_assert(fabs((double)lo / n - 0.2) < 0.01 && fabs((double)hi / n - 0.5) < 0.01,
+              "site 2 drop rates %.4f, %.4f", (double)lo / n, (double)hi / n);
+    /* Unpaired, the nesting fails at once. */
+    cr_assert(!nested(c.mask[0], b.mask[0], n, &lo, &hi), "another seed: masks not nested");
+
+    dn_net_free(a.net);
+    dn_net_free(b.net);
+    dn_net_free(c.net);
+    free(wa);
+    free(wb);
+    free(wc);
+    dn_dataset_free(&train);
+}

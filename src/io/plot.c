@@ -21,6 +21,7 @@
  */
 #include "core/internal.h"
 #include "io/file.h"
+#include "io/plot_internal.h"
 
 #include <errno.h>
 #include <math.h>
@@ -1038,3 +1039,52 @@ int dn_plot_predictions(const char *path, const dn_dataset *ds, const uint8_t *p
     free(g.img);
     return rc;
 }
+
+/* ------------------------------------------- for plot_experiment.c */
+
+_Static_assert((int)DN_PL_PALETTE == (int)N_PALETTE &&
+                   (int)DN_PL_VERMILLION == (int)C_VERMILLION &&
+                   (int)DN_PL_BLUE == (int)C_FIRST_DATA && (int)DN_PL_GRID == (int)C_GRID &&
+                   (int)DN_PL_RED == (int)C_FRAME_WRONG,
+               "plot_internal.h names plot.c's palette");
+_Static_assert((int)DN_PL_CIRCLE == (int)M_CIRCLE && (int)DN_PL_SQUARE == (int)M_SQUARE &&
+                   (int)DN_PL_TRIANGLE == (int)M_TRIANGLE && (int)DN_PL_DIAMOND == (int)M_DIAMOND,
+               "plot_internal.h names plot.c's markers");
+
+int dn_pl_render(const char *path, double scale, void (*draw)(void *ctx, const void *page),
+                 void *ctx, const char *title, const char *desc, dn_err *err)
+{
+    return render(path, scale, draw, ctx, title, desc, err);
+}
+
+void dn_pl_page(const void *page, double *width, double *height, double *scale)
+{
+    const job *j = page;
+    *width = j->width;
+    *height = j->height;
+    *scale = j->scale;
+}
+
+double dn_pl_char_px(const void *page) { return char_px(page); }
+double dn_pl_text_px(double ch, const char *text) { return text_px(ch, text); }
+
+void dn_pl_viewport_px(const void *page, double x0, double y0, double x1, double y1)
+{
+    viewport_px(page, x0, y0, x1, y1);
+}
+
+void dn_pl_mtex(const char *side, double disp, double pos, double just, const char *text)
+{
+    mtex(side, disp, pos, just, text);
+}
+
+void dn_pl_ptex(double x, double y, double just, const char *text) { ptex(x, y, just, text); }
+
+void dn_pl_marker(double px_per_wx, double px_per_wy, int shape, double x, double y, double r)
+{
+    frame f = {0, 0, px_per_wx, px_per_wy, 0, 1, 0, 1};
+    marker(&f, shape, x, y, r);
+}
+
+void dn_pl_dashed(int dashed) { line_style(dashed); }
+double dn_pl_nice_step(double range, int max_ticks) { return nice_step(range, max_ticks); }

@@ -1,0 +1,596 @@
+/* flock, which outlives a killed parent while its trainings run, is BSD. */
+#define _DEFAULT_SOURCE
+
+/* Running the trainings of an experiment (see experiment.h).
+ *
+ * Each training is a child process: this program itself, exec'd as
+ * `dropnet train --out DIR/runs/NAME ...` (or `--resume DIR/runs/NAME`).
+ * Processes rather than threads in this process because the train command
+ * already writes run directories, checkpoints and stops cleanly on a
+ * signal, and a training that fails cannot take the others down. Measured
+ * on 2 cores (make bench-jobs), they train some 10 % fewer models per
+ * minute than threads sharing one copy of the data: each process loads the
+ * data and writes its run directory (see the README).
+ *
+ * The lock on DIR/.lock is an flock held through a descriptor the children
+ * inherit: if this process is killed, the lock lasts until its last
+ * training has stopped, so a rerun never finds a run directory still being
+ * written. Children get SIGTERM when this process dies (PR_SET_PDEATHSIG)
+ * and then checkpoint and stop, as they do on Ctrl-C. */
+#include "experiment.h"
+#include "train_options.h"
+
+#include <dirent.h>
+#include <errno.h>
+#include <fcntl.h>
+#include <math.h>
+#include <signal.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/file.h>
+#include <sys/prctl.h>
+#include <sys/stat.h>
+#include <sys/wait.h>
+#include <time.h>
+#include <unistd.h>
+
+#define MAX_JOBS 64
+
+void format_duration(double seconds, char *out, size_t size)
+{
+    long s = seconds > 0 ? (long)(seconds + 0.5) : 0;
+    if (s >= 3600)
+        snprintf(out, size, "%ld:%02ld:%02ld", s / 3600, s / 60 % 60, s % 60);
+    else
+        snprintf(out, size, "%ld:%02ld", s / 60, s % 60);
+}
+
+static int mkdir_one(const char *path)
+{
+    if (mkdir(path, 0777) != 0 && errno != EEXIST) {
+        cli_error("%s: cannot create directory: %s", path, strerror(errno));
+        return EXIT_USAGE;
+    }
+    struct stat st;
+    if (stat(path, &st) != 0 || !S_ISDIR(st.st_mode)) {
+        cli_error("%s: exists and is not a directory", path);
+        return EXIT_USAGE;
+    }
+    return 0;
+}
+
+static int mkdir_parents(const char *path)
+{
+    char tmp[4096];
+    snprintf(tmp, sizeof tmp, "%s", path);
+    for (char *p = tmp + 1; *p; p++)
+        if (*p == '/') {
+            *p = '\0';
+            if (mkdir(tmp, 0777) != 0 && errno != EEXIST) {
+                cli_error("%s: cannot create directory: %s", tmp, strerror(errno));
+                return EXIT_USAGE;
+            }
+            *p = '/';
+        }
+    return mkdir_one(tmp);
+}
+
+int experiment_open(experiment *x, const char *command, const char *dir)
+{
+    memset(x, 0, sizeof *x);
+    x->lock_fd = -1;
+    x->command = command;
+    ssize_t len = readlink("/proc/self/exe", x->exe, sizeof x->exe - 1);
+    if (len <= 0) {
+        cli_error("%s: cannot find this program's own path to start trainings", command);
+        return EXIT_RUNTIME;
+    }
+    x->exe[len] = '\0';
+    if (dir) {
+        if (!dir[0] || strlen(dir) > 3000) {
+            cli_error("--out: the path is empty or too long");
+            return EXIT_USAGE;
+        }
+        snprintf(x->dir, sizeof x->dir, "%s", dir);
+        int rc = mkdir_parents(x->dir);
+        if (rc)
+            return rc;
+    } else {
+        int rc = mkdir_one("experiments");
+        if (rc)
+            return rc;
+        char stamp[32];
+        time_t now = time(NULL);
+        struct tm tm;
+        localtime_r(&now, &tm);
+        strftime(stamp, sizeof stamp, "%Y%m%d-%H%M%S", &tm);
+        /* mkdir is atomic: the first free name is ours. */
+        for (int k = 0;; k++) {
+            if (k == 0)
+                snprintf(x->dir, sizeof x->dir, "experiments/%s-%s", command, stamp);
+            else
+                snprintf(x->dir, sizeof x->dir, "experiments/%s-%s-%d", command, stamp, k);
+            if (mkdir(x->dir, 0777) == 0)
+                break;
+            if (errno != EEXIST || k > 1000) {
+                cli_error("%s: cannot create directory: %s", x->dir, strerror(errno));
+                return EXIT_USAGE;
+            }
+        }
+    }
+    char path[4200];
+    snprintf(path, sizeof path, "%s/runs", x->dir);
+    int rc = mkdir_one(path);
+    if (rc)
+        return rc;
+    /* No O_CLOEXEC: the trainings inherit the lock. */
+    snprintf(path, sizeof path, "%s/.lock", x->dir);
+    x->lock_fd = open(path, O_RDWR | O_CREAT, 0644);
+    if (x->lock_fd < 0) {
+        cli_error("%s: cannot open: %s", path, strerror(errno));
+        return EXIT_USAGE;
+    }
+    /* Trainings of a run that was killed may take a moment to checkpoint
+     * and stop: wait for them a little. */
+    for (int tries = 0; flock(x->lock_fd, LOCK_EX | LOCK_NB) != 0; tries++) {
+        if (errno != EWOULDBLOCK && errno != EINTR) {
+            cli_error("%s: cannot lock: %s", path, strerror(errno));
+            return EXIT_RUNTIME;
+        }
+        if (tries == 0)
+            fprintf(stderr, "dropnet: %s is in use; waiting up to 60 s for it\n", x->dir);
+        if (tries == 300) {
+            cli_error("%s is in use by another dropnet compare or sweep (or its trainings); "
+                      "try again when it has finished", x->dir);
+            return EXIT_RUNTIME;
+        }
+        struct timespec ts = {0, 200000000};
+        nanosleep(&ts, NULL);
+    }
+    return 0;
+}
+
+void experiment_close(experiment *x)
+{
+    if (x->lock_fd >= 0)
+        close(x->lock_fd);
+    x->lock_fd = -1;
+    free(x->t);
+    x->t = NULL;
+    x->n = x->cap = 0;
+}
+
+int experiment_add(experiment *x, const char *name, const dn_run_config *cfg,
+                   const char *data_dir)
+{
+    if (x->n == x->cap) {
+        int cap = x->cap ? 2 * x->cap : 64;
+        exp_training *t = realloc(x->t, (size_t)cap * sizeof *t);
+        if (!t) {
+            cli_error("%s: out of memory for %d trainings", x->command, cap);
+            return EXIT_RUNTIME;
+        }
+        x->t = t;
+        x->cap = cap;
+    }
+    exp_training *t = &x->t[x->n++];
+    memset(t, 0, sizeof *t);
+    snprintf(t->name, sizeof t->name, "%s", name);
+    t->cfg = *cfg;
+    snprintf(t->data_dir, sizeof t->data_dir, "%s", data_dir ? data_dir : "");
+    return 0;
+}
+
+void experiment_run_dir(const experiment *x, int i, char *out, size_t size)
+{
+    snprintf(out, size, "%s/runs/%s", x->dir, x->t[i].name);
+}
+
+const char *experiment_differs(const dn_run_config *have, const dn_run_config *want)
+{
+    dn_run_config w = *want;
+    if (w.csv.train[0]) {
+        w.arch.inputs = have->arch.inputs;
+        w.arch.outputs = have->arch.outputs;
+    }
+    return dn_config_differs(have, &w);
+}
+
+int experiment_csv_widths(dn_run_config *cfg)
+{
+    static char last[sizeof cfg->csv.train];
+    static int inputs, outputs;
+    if (!cfg->csv.train[0])
+        return 0;
+    if (strcmp(last, cfg->csv.train) != 0) {
+        dn_dataset ds;
+        dn_err err = {0};
+        if (dn_csv_load(&ds, cfg->csv.train, 0, 0, &err))
+            return cli_fail(&err);
+        inputs = ds.cols;
+        outputs = ds.classes;
+        dn_dataset_free(&ds);
+        snprintf(last, sizeof last, "%s", cfg->csv.train);
+    }
+    cfg->arch.inputs = inputs;
+    cfg->arch.outputs = outputs;
+    return 0;
+}
+
+static int exists(const char *dir, const char *file)
+{
+    char path[4700];
+    snprintf(path, sizeof path, "%s/%s", dir, file);
+    struct stat st;
+    return stat(path, &st) == 0;
+}
+
+/* Empties a run directory whose training never reached a checkpoint: there
+ * is nothing in it to keep. */
+static int clear_dir(const char *dir)
+{
+    DIR *d = opendir(dir);
+    if (!d) {
+        cli_error("%s: cannot open: %s", dir, strerror(errno));
+        return EXIT_USAGE;
+    }
+    struct dirent *e;
+    char path[4400];
+    int rc = 0;
+    while ((e = readdir(d))) {
+        if (strcmp(e->d_name, ".") == 0 || strcmp(e->d_name, "..") == 0)
+            continue;
+        snprintf(path, sizeof path, "%s/%s", dir, e->d_name);
+        struct stat st;
+        if (lstat(path, &st) != 0 || !S_ISREG(st.st_mode) || unlink(path) != 0) {
+            cli_error("%s: cannot start this training again: %s is not a file dropnet wrote",
+                      dir, e->d_name);
+            rc = EXIT_USAGE;
+            break;
+        }
+    }
+    closedir(d);
+    return rc;
+}
+
+int experiment_scan(experiment *x)
+{
+    x->done_before = x->resumed = 0;
+    for (int i = 0; i < x->n; i++) {
+        exp_training *t = &x->t[i];
+        char dir[4400];
+        experiment_run_dir(x, i, dir, sizeof dir);
+        t->state = TRAINING_FRESH;
+        struct stat st;
+        if (stat(dir, &st) != 0)
+            continue;
+        if (!S_ISDIR(st.st_mode)) {
+            cli_error("%s: exists and is not a run directory", dir);
+            return EXIT_USAGE;
+        }
+        if (exists(dir, "config.json")) {
+            dn_run run;
+            dn_err err = {0};
+            int have_model = exists(dir, "model.safetensors");
+            if (dn_run_load(dir, &run, &err)) {
+                /* Only a training that never finished may have left a
+                 * damaged directory behind; one that finished must read. */
+                if (have_model || exists(dir, "checkpoint.safetensors"))
+                    return cli_fail(&err);
+                if (clear_dir(dir))
+                    return EXIT_USAGE;
+                continue;
+            }
+            const char *field = experiment_differs(&run.cfg, &t->cfg);
+            size_t rows = run.metrics.n;
+            dn_run_free(&run);
+            if (field) {
+                cli_error("%s holds a run with another %s than this %s asks for; use another "
+                          "--out directory", dir, field, x->command);
+                return EXIT_USAGE;
+            }
+            if (have_model) {
+                if (rows != (size_t)t->cfg.fit.epochs) {
+                    cli_error("%s: model.safetensors is there but metrics.csv holds %zu of %d "
+                              "epochs", dir, rows, t->cfg.fit.epochs);
+                    return EXIT_USAGE;
+                }
+                t->state = TRAINING_DONE;
+                x->done_before++;
+                continue;
+            }
+            if (exists(dir, "checkpoint.safetensors")) {
+                t->state = TRAINING_RESUME;
+                x->resumed++;
+                continue;
+            }
+        }
+        if (clear_dir(dir))
+            return EXIT_USAGE;
+    }
+    return 0;
+}
+
+void experiment_set_jobs(experiment *x, int jobs, int threads)
+{
+    int cores = dn_set_threads(0);
+    x->jobs = jobs > 0 ? jobs : cores;
+    if (x->jobs > MAX_JOBS)
+        x->jobs = MAX_JOBS;
+    /* More threads than cores only makes the trainings wait for each
+     * other (and crawl if OpenMP threads spin, OMP_WAIT_POLICY=ACTIVE). */
+    x->threads = threads > 0 ? threads : cores / x->jobs > 1 ? cores / x->jobs : 1;
+}
+
+/* ---- running ---- */
+
+static volatile sig_atomic_t stop_signal;
+static volatile pid_t children[MAX_JOBS];
+
+static void on_stop(int sig)
+{
+    stop_signal = sig;
+    /* Passed on, so that trainings checkpoint and stop even when only this
+     * process was signalled. */
+    for (int i = 0; i < MAX_JOBS; i++)
+        if (children[i] > 0)
+            kill(children[i], SIGTERM);
+}
+
+/* The last "dropnet: ..." line a failed training wrote to its log. */
+static void last_error(const char *log, char *out, size_t size)
+{
+    snprintf(out, size, "no message (see %.900s)", log);
+    FILE *f = fopen(log, "r");
+    if (!f)
+        return;
+    char line[1024];
+    while (fgets(line, sizeof line, f)) {
+        if (strncmp(line, "dropnet: ", 9) != 0)
+            continue;
+        line[strcspn(line, "\n")] = '\0';
+        snprintf(out, size, "%s", line + 9);
+    }
+    fclose(f);
+}
+
+static pid_t launch(const experiment *x, int i)
+{
+    const exp_training *t = &x->t[i];
+    char dir[4400], log[4500], threads[16];
+    experiment_run_dir(x, i, dir, sizeof dir);
+    snprintf(log, sizeof log, "%s/train.log", dir);
+    snprintf(threads, sizeof threads, "%d", x->threads);
+    char buf[16384];
+    char *argv[96];
+    int n = 0;
+    argv[n++] = (char *)x->exe;
+    argv[n++] = "train";
+    if (t->state == TRAINING_RESUME) {
+        argv[n++] = "--resume";
+        argv[n++] = dir;
+    } else {
+        if (mkdir_one(dir))
+            return -1;
+        int k = train_options_render(&t->cfg, t->data_dir, buf, sizeof buf, argv + n, 80);
+        if (k < 0) {
+            cli_error("%s: the options of training %s are too long", x->command, t->name);
+            return -1;
+        }
+        n += k;
+        argv[n++] = "--out";
+        argv[n++] = dir;
+    }
+    argv[n++] = "--threads";
+    argv[n++] = threads;
+    argv[n++] = "--quiet";
+    argv[n++] = "--no-figures";
+    argv[n] = NULL;
+    int fd = open(log, O_WRONLY | O_CREAT | O_APPEND | O_CLOEXEC, 0644);
+    if (fd < 0) {
+        cli_error("%s: cannot write: %s", log, strerror(errno));
+        return -1;
+    }
+    pid_t parent = getpid();
+    fflush(NULL);
+    pid_t pid = fork();
+    if (pid == 0) {
+        prctl(PR_SET_PDEATHSIG, SIGTERM);
+        if (getppid() != parent) /* the parent died before prctl */
+            _exit(EXIT_INTERRUPTED);
+        signal(SIGINT, SIG_DFL);
+        signal(SIGTERM, SIG_DFL);
+        sigset_t none;
+        sigemptyset(&none);
+        sigprocmask(SIG_SETMASK, &none, NULL);
+        int null = open("/dev/null", O_RDONLY);
+        if (null >= 0)
+            dup2(null, STDIN_FILENO);
+        dup2(fd, STDOUT_FILENO);
+        dup2(fd, STDERR_FILENO);
+        execv(x->exe, argv);
+        fprintf(stderr, "dropnet: cannot start %s: %s\n", x->exe, strerror(errno));
+        _exit(EXIT_RUNTIME);
+    }
+    close(fd);
+    if (pid < 0)
+        cli_error("%s: cannot start a training: %s", x->command, strerror(errno));
+    return pid;
+}
+
+/* ETA: the trainings not started and what the running ones still need,
+ * at the mean duration of those finished so far, shared by the jobs. */
+static double eta(const experiment *x, double now, double mean, int waiting,
+                  const double *started, int running_max)
+{
+    double work = waiting * mean, longest = 0;
+    int running = 0;
+    for (int k = 0; k < running_max; k++)
+        if (started[k] > 0) {
+            double rest = fmax(0.0, mean - (now - started[k]));
+            work += rest;
+            longest = fmax(longest, rest);
+            running++;
+        }
+    int lanes = waiting + running < x->jobs ? waiting + running : x->jobs;
+    return lanes > 0 ? fmax(work / lanes, longest) : 0.0;
+}
+
+static void progress(const experiment *x, int done, double t0, int tty, int final,
+                     double eta_s)
+{
+    if (x->quiet)
+        return;
+    double elapsed = dn_now() - t0;
+    char el[32], eta[48];
+    format_duration(elapsed, el, sizeof el);
+    int left = x->n - done;
+    if (x->ran > 0 && left > 0) {
+        char d[32];
+        format_duration(eta_s, d, sizeof d);
+        snprintf(eta, sizeof eta, "ETA %s", d);
+    } else {
+        snprintf(eta, sizeof eta, left ? "ETA after the first training" : "done");
+    }
+    fprintf(stderr, "%s%s: %d/%d trainings done | elapsed %s | %s%s", tty ? "\r" : "",
+            x->command, done, x->n, el, eta, tty ? "    " : "\n");
+    if (tty && final)
+        fputc('\n', stderr);
+    fflush(stderr);
+}
+
+int experiment_run(experiment *x)
+{
+    int *todo = malloc(((size_t)x->n + 1) * sizeof *todo), n_todo = 0;
+    if (!todo) {
+        cli_error("%s: out of memory", x->command);
+        return EXIT_RUNTIME;
+    }
+    for (int i = 0; i < x->n; i++)
+        if (x->t[i].state != TRAINING_DONE)
+            todo[n_todo++] = i;
+    int tty = isatty(STDERR_FILENO);
+    x->ran = 0;
+    int done = x->done_before, next = 0, running = 0, stopping = 0, failed = 0;
+    int slot_of[MAX_JOBS];
+    double started[MAX_JOBS] = {0}, busy = 0.0; /* start times; summed durations */
+    char fail_msg[1100] = "";
+    int fail_status = 0;
+    double t0 = dn_now();
+
+    struct sigaction sa, old_int, old_term;
+    memset(&sa, 0, sizeof sa);
+    sa.sa_handler = on_stop;
+    sigemptyset(&sa.sa_mask);
+    /* No SA_RESTART: waitpid returns to look at the flag. A second Ctrl-C
+     * ends this process at once (the trainings stop on their own). */
+    sa.sa_flags = SA_RESETHAND;
+    stop_signal = 0;
+    for (int k = 0; k < MAX_JOBS; k++)
+        children[k] = 0;
+    sigaction(SIGINT, &sa, &old_int);
+    sigaction(SIGTERM, &sa, &old_term);
+    sigset_t block, prev;
+    sigemptyset(&block);
+    sigaddset(&block, SIGINT);
+    sigaddset(&block, SIGTERM);
+
+    progress(x, done, t0, tty, n_todo == 0, 0.0);
+    for (;;) {
+        while (!stopping && !stop_signal && running < x->jobs && next < n_todo) {
+            int k = 0;
+            while (children[k] > 0)
+                k++;
+            sigprocmask(SIG_BLOCK, &block, &prev);
+            pid_t pid = launch(x, todo[next]);
+            if (pid > 0) {
+                children[k] = pid;
+                slot_of[k] = todo[next];
+                started[k] = dn_now();
+            }
+            sigprocmask(SIG_SETMASK, &prev, NULL);
+            if (pid < 0) {
+                stopping = failed = 1;
+                fail_status = EXIT_RUNTIME;
+                on_stop(0);
+                stop_signal = 0;
+                break;
+            }
+            next++;
+            running++;
+        }
+        if (running == 0)
+            break;
+        int status;
+        pid_t pid = waitpid(-1, &status, 0);
+        if (pid < 0) {
+            if (errno == EINTR) {
+                stopping |= stop_signal != 0;
+                continue;
+            }
+            break;
+        }
+        int k = 0;
+        while (k < MAX_JOBS && children[k] != pid)
+            k++;
+        if (k == MAX_JOBS)
+            continue;
+        sigprocmask(SIG_BLOCK, &block, &prev);
+        children[k] = 0;
+        sigprocmask(SIG_SETMASK, &prev, NULL);
+        running--;
+        int i = slot_of[k];
+        double now = dn_now(), took = now - started[k];
+        started[k] = 0;
+        int code = WIFEXITED(status) ? WEXITSTATUS(status) : -1;
+        if (code == 0) {
+            x->t[i].state = TRAINING_DONE;
+            x->ran++;
+            done++;
+            busy += took;
+            progress(x, done, t0, tty, done == x->n,
+                     eta(x, now, busy / x->ran, n_todo - next, started, MAX_JOBS));
+            continue;
+        }
+        int stopped = code == EXIT_INTERRUPTED ||
+                      (WIFSIGNALED(status) &&
+                       (WTERMSIG(status) == SIGTERM || WTERMSIG(status) == SIGINT));
+        if ((stopping || stop_signal) && stopped)
+            continue;
+        if (!failed) {
+            failed = 1;
+            char dir[4400], log[4500], msg[1024];
+            experiment_run_dir(x, i, dir, sizeof dir);
+            snprintf(log, sizeof log, "%s/train.log", dir);
+            last_error(log, msg, sizeof msg);
+            if (WIFSIGNALED(status))
+                snprintf(fail_msg, sizeof fail_msg, "training %.500s was killed by signal %d",
+                         dir, WTERMSIG(status));
+            else
+                snprintf(fail_msg, sizeof fail_msg, "training %.500s failed: %.500s", dir, msg);
+            fail_status = code == EXIT_USAGE ? EXIT_USAGE : EXIT_RUNTIME;
+        }
+        /* Stop the others: they checkpoint and can be resumed. */
+        stopping = 1;
+        on_stop(0);
+    }
+    x->seconds = dn_now() - t0;
+    free(todo);
+    sigaction(SIGINT, &old_int, NULL);
+    sigaction(SIGTERM, &old_term, NULL);
+    if (tty && !x->quiet && done != x->n)
+        fputc('\n', stderr);
+    if (failed) {
+        if (fail_msg[0]) /* else the launch said what went wrong */
+            cli_error("%s: %s", x->command, fail_msg);
+        return fail_status;
+    }
+    if (stop_signal || done != x->n) {
+        cli_error("%s: interrupted with %d of %d trainings done; run the same command with "
+                  "--out %s to go on (finished trainings are kept, interrupted ones resume)",
+                  x->command, done, x->n, x->dir);
+        return EXIT_INTERRUPTED;
+    }
+    return 0;
+}

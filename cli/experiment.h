@@ -1,0 +1,71 @@
+/* An experiment directory and the trainings it holds, for compare and
+ * sweep: each training is a `dropnet train` process writing its own run
+ * directory under DIR/runs, several side by side; a training that finished
+ * is never run again, one that was interrupted resumes from its checkpoint.
+ */
+#ifndef DN_CLI_EXPERIMENT_H
+#define DN_CLI_EXPERIMENT_H
+
+#include "cli.h"
+
+enum { TRAINING_FRESH, TRAINING_RESUME, TRAINING_DONE };
+
+typedef struct {
+    char name[256];      /* run directory under DIR/runs */
+    dn_run_config cfg;   /* the seed included */
+    char data_dir[4096]; /* Fashion-MNIST directory; "" for CSV data */
+    int state;           /* TRAINING_*, set by experiment_scan */
+} exp_training;
+
+typedef struct {
+    const char *command; /* "compare" or "sweep", for messages */
+    char dir[4096];
+    exp_training *t;
+    int n, cap;
+    int jobs, threads;   /* trainings side by side, threads of each */
+    int quiet;
+    int lock_fd;
+    char exe[4096];
+    int done_before;     /* finished before this call */
+    int resumed;         /* interrupted ones found */
+    int ran;             /* trainings that finished in this call */
+    double seconds;      /* wall time of experiment_run */
+} experiment;
+
+/* Opens (creating) the experiment directory and locks it against a second
+ * compare or sweep; dir NULL: experiments/<command>-<date-time>. 0, or an
+ * exit status after a one-line error. */
+int experiment_open(experiment *x, const char *command, const char *dir);
+/* Adds a training (name unique within the experiment). */
+int experiment_add(experiment *x, const char *name, const dn_run_config *cfg,
+                   const char *data_dir);
+/* Finds what each training's directory holds: done, resumable or nothing
+ * to keep. A directory holding a run of another configuration is an error
+ * (exit status 2). */
+int experiment_scan(experiment *x);
+/* Jobs and threads from the options (0: not given) and the cores. */
+void experiment_set_jobs(experiment *x, int jobs, int threads);
+/* Runs every training that is not done, x->jobs at a time, with a progress
+ * line on stderr. 0 when all are done; EXIT_INTERRUPTED after SIGINT or
+ * SIGTERM (the trainings checkpoint and stop); another exit status when a
+ * training failed (its error printed). */
+int experiment_run(experiment *x);
+/* DIR/runs/<name of training i>. */
+void experiment_run_dir(const experiment *x, int i, char *out, size_t size);
+void experiment_close(experiment *x);
+
+/* NULL when a run directory's configuration (have) is the training asked
+ * for (want), else the first field that differs. With CSV data the input
+ * and output widths come from the files, not from the options, so they are
+ * not compared. */
+const char *experiment_differs(const dn_run_config *have, const dn_run_config *want);
+
+/* With CSV data, sets cfg's input and output widths from the training
+ * file, as train will (the last file read is remembered). 0, or an exit
+ * status after a one-line error. */
+int experiment_csv_widths(dn_run_config *cfg);
+
+/* "1:05" or "1:02:03". */
+void format_duration(double seconds, char *out, size_t size);
+
+#endif

@@ -1,0 +1,235 @@
+/* Statistics of experiments over several seeds: intervals of means, the
+ * paired t-test, Wilcoxon's signed-rank test and Welch's t-test.
+ *
+ * GSL supplies the distributions. Its error handler aborts the process by
+ * default, and replacing it would change global state, so every call below
+ * is made only with arguments inside the function's domain. */
+#include "core/internal.h"
+
+#include <gsl/gsl_cdf.h>
+#include <math.h>
+#include <stdlib.h>
+
+double dn_t_quantile(double p, double df)
+{
+    if (!(p > 0.0 && p < 1.0) || !(df > 0.0) || !isfinite(df))
+        return NAN;
+    return gsl_cdf_tdist_Pinv(p, df);
+}
+
+double dn_t_pvalue(double t, double df)
+{
+    if (isnan(t) || !(df > 0.0) || !isfinite(df))
+        return NAN;
+    if (isinf(t))
+        return 0.0;
+    /* The upper tail of |t|, doubled: no cancellation for large |t|. */
+    double p = 2.0 * gsl_cdf_tdist_Q(fabs(t), df);
+    return p > 1.0 ? 1.0 : p;
+}
+
+static int check_values(const double *x, int n, int min_n, const char *what, dn_err *err)
+{
+    if (n < min_n)
+        return dn_fail(err, DN_EINVAL, "%s: %d value%s (at least %d needed)", what, n,
+                       n == 1 ? "" : "s", min_n);
+    for (int i = 0; i < n; i++)
+        if (!isfinite(x[i]))
+            return dn_fail(err, DN_EINVAL, "%s: value %d is not finite", what, i + 1);
+    return DN_OK;
+}
+
+static int check_level(double level, dn_err *err)
+{
+    if (!(level > 0.0 && level < 1.0))
+        return dn_fail(err, DN_EINVAL, "confidence level %g is outside (0, 1)", level);
+    return DN_OK;
+}
+
+/* Mean and sample standard deviation, two passes (the second on centred
+ * values keeps the variance accurate when the mean is large). */
+static void mean_sd(const double *x, int n, double *mean, double *sd)
+{
+    double s = 0.0;
+    for (int i = 0; i < n; i++)
+        s += x[i];
+    double m = s / n, ss = 0.0;
+    for (int i = 0; i < n; i++)
+        ss += (x[i] - m) * (x[i] - m);
+    *mean = m;
+    *sd = n > 1 ? sqrt(ss / (n - 1)) : NAN;
+}
+
+int dn_mean_interval(const double *x, int n, double level, dn_interval *out, dn_err *err)
+{
+    int rc;
+    if ((rc = check_level(level, err)) || (rc = check_values(x, n, 1, "mean interval", err)))
+        return rc;
+    out->n = n;
+    mean_sd(x, n, &out->mean, &out->sd);
+    if (n < 2) {
+        out->lo = out->hi = NAN;
+        return DN_OK;
+    }
+    double half = dn_t_quantile(0.5 + level / 2.0, n - 1) * out->sd / sqrt((double)n);
+    out->lo = out->mean - half;
+    out->hi = out->mean + half;
+    return DN_OK;
+}
+
+/* ------------------------------------------------------------ Wilcoxon */
+
+typedef struct {
+    double mag;
+    int positive;
+} signed_mag;
+
+static int by_mag(const void *a, const void *b)
+{
+    double x = ((const signed_mag *)a)->mag, y = ((const signed_mag *)b)->mag;
+    return (x > y) - (x < y);
+}
+
+int dn_wilcoxon_signed_rank(const double *d, int n, dn_wilcoxon *out, dn_err *err)
+{
+    int rc = check_values(d, n, 1, "signed-rank test", err);
+    if (rc)
+        return rc;
+    double largest = 0.0;
+    for (int i = 0; i < n; i++)
+        largest = fmax(largest, fabs(d[i]));
+    double tol = 1e-9 * largest;
+    signed_mag *v = malloc((size_t)n * sizeof *v);
+    if (!v)
+        return dn_fail(err, DN_ENOMEM, "signed-rank test: cannot allocate %d values", n);
+    int m = 0;
+    for (int i = 0; i < n; i++)
+        if (fabs(d[i]) > tol)
+            v[m++] = (signed_mag){fabs(d[i]), d[i] > 0.0};
+    out->n = m;
+    out->w_plus = 0.0;
+    out->exact = 1;
+    out->p = out->p_greater = out->p_less = 1.0;
+    if (m == 0) {
+        free(v);
+        return DN_OK;
+    }
+    qsort(v, (size_t)m, sizeof *v, by_mag);
+    /* Mean ranks of runs of equal magnitudes; sum of t^3 - t over the runs
+     * for the variance's tie correction. */
+    double ties = 0.0;
+    for (int i = 0; i < m;) {
+        int j = i + 1;
+        while (j < m && v[j].mag - v[i].mag <= tol)
+            j++;
+        double rank = (i + 1 + j) / 2.0, t = j - i;
+        for (int k = i; k < j; k++)
+            if (v[k].positive)
+                out->w_plus += rank;
+        ties += t * t * t - t;
+        i = j;
+    }
+    free(v);
+    double w = out->w_plus, mean = m * (m + 1) / 4.0;
+    if (m < 50 && ties == 0.0) {
+        /* Under the null hypothesis each rank's sign is a fair coin: the
+         * distribution of W+ by dynamic programming over the ranks. Counts
+         * up to 2^49 are exact in doubles. */
+        int top = m * (m + 1) / 2;
+        double *count = calloc((size_t)top + 1, sizeof *count);
+        if (!count)
+            return dn_fail(err, DN_ENOMEM, "signed-rank test: cannot allocate its distribution");
+        count[0] = 1.0;
+        for (int r = 1; r <= m; r++)
+            for (int s = r * (r + 1) / 2; s >= r; s--)
+                count[s] += count[s - r];
+        int wi = (int)lround(w);
+        double le = 0.0, ge = 0.0, total = ldexp(1.0, m);
+        for (int s = 0; s <= top; s++) {
+            if (s <= wi)
+                le += count[s];
+            if (s >= wi)
+                ge += count[s];
+        }
+        free(count);
+        out->p_less = le / total;
+        out->p_greater = ge / total;
+    } else {
+        out->exact = 0;
+        double sd = sqrt(m * (m + 1.0) * (2.0 * m + 1.0) / 24.0 - ties / 48.0);
+        /* The continuity correction moves the statistic half a step
+         * towards the mean. */
+        out->p_greater = gsl_cdf_ugaussian_Q((w - mean - 0.5) / sd);
+        out->p_less = gsl_cdf_ugaussian_P((w - mean + 0.5) / sd);
+    }
+    /* Two-sided: the tail on the side of the statistic, doubled (the
+     * distribution is symmetric about its mean). */
+    double z = w - mean;
+    double tail = z > 0.0 ? out->p_greater : z < 0.0 ? out->p_less
+                                                     : fmin(out->p_greater, out->p_less);
+    out->p = fmin(1.0, 2.0 * tail);
+    return DN_OK;
+}
+
+/* ------------------------------------------------------------ t-tests */
+
+int dn_paired_compare(const double *a, const double *b, int n, double level, dn_paired *out,
+                      dn_err *err)
+{
+    int rc;
+    if ((rc = check_level(level, err)) || (rc = check_values(a, n, 1, "paired comparison", err)) ||
+        (rc = check_values(b, n, 1, "paired comparison", err)))
+        return rc;
+    double *d = malloc((size_t)n * sizeof *d);
+    if (!d)
+        return dn_fail(err, DN_ENOMEM, "paired comparison: cannot allocate %d values", n);
+    for (int i = 0; i < n; i++)
+        d[i] = b[i] - a[i];
+    out->n = n;
+    rc = dn_mean_interval(d, n, level, &out->diff, err);
+    if (!rc)
+        rc = dn_wilcoxon_signed_rank(d, n, &out->wilcoxon, err);
+    free(d);
+    if (rc)
+        return rc;
+    if (n < 2) {
+        out->t = out->p_t = NAN;
+    } else if (out->diff.sd == 0.0) {
+        out->t = out->diff.mean == 0.0 ? 0.0 : copysign(INFINITY, out->diff.mean);
+        out->p_t = out->diff.mean == 0.0 ? 1.0 : 0.0;
+    } else {
+        out->t = out->diff.mean / (out->diff.sd / sqrt((double)n));
+        out->p_t = dn_t_pvalue(out->t, n - 1);
+    }
+    return DN_OK;
+}
+
+int dn_welch_compare(const double *a, int na, const double *b, int nb, double level,
+                     dn_welch *out, dn_err *err)
+{
+    int rc;
+    if ((rc = check_level(level, err)) || (rc = check_values(a, na, 2, "Welch comparison", err)) ||
+        (rc = check_values(b, nb, 2, "Welch comparison", err)))
+        return rc;
+    double ma, sa, mb, sb;
+    mean_sd(a, na, &ma, &sa);
+    mean_sd(b, nb, &mb, &sb);
+    double va = sa * sa / na, vb = sb * sb / nb, se = sqrt(va + vb);
+    out->diff = mb - ma;
+    if (se == 0.0) {
+        out->lo = out->hi = out->diff;
+        out->df = na + nb - 2;
+        out->t = out->diff == 0.0 ? 0.0 : copysign(INFINITY, out->diff);
+        out->p = out->diff == 0.0 ? 1.0 : 0.0;
+        return DN_OK;
+    }
+    /* Welch-Satterthwaite; a side without spread contributes no term. */
+    double den = (va > 0.0 ? va * va / (na - 1) : 0.0) + (vb > 0.0 ? vb * vb / (nb - 1) : 0.0);
+    out->df = (va + vb) * (va + vb) / den;
+    out->t = out->diff / se;
+    out->p = dn_t_pvalue(out->t, out->df);
+    double half = dn_t_quantile(0.5 + level / 2.0, out->df) * se;
+    out->lo = out->diff - half;
+    out->hi = out->diff + half;
+    return DN_OK;
+}
