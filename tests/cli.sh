@@ -4,29 +4,8 @@
 # usage: cli.sh DROPNET
 set -u
 DN=$1
-T=$(mktemp -d)
-trap 'rm -rf "$T"' EXIT
-fails=0
+source "$(dirname "$0")/lib.sh"
 
-# expect STATUS 'WORDS' -- ARGS...: runs dropnet, checks the exit status, that
-# stderr holds WORDS, and (for errors) that the message is one line.
-expect() {
-  local want=$1 words=$2; shift 3
-  local out err rc
-  out=$("$DN" "$@" 2>"$T/stderr")
-  rc=$?
-  err=$(cat "$T/stderr")
-  if [ "$rc" != "$want" ]; then
-    echo "FAIL: dropnet $* -> exit $rc, expected $want (stderr: $err)"; fails=$((fails+1)); return
-  fi
-  if [ -n "$words" ] && ! grep -qF -- "$words" "$T/stderr" && ! printf '%s' "$out" | grep -qF -- "$words"; then
-    echo "FAIL: dropnet $* -> output lacks '$words' (stderr: $err)"; fails=$((fails+1)); return
-  fi
-  if [ "$want" = 2 ] && [ "$(wc -l < "$T/stderr")" -ne 1 ]; then
-    echo "FAIL: dropnet $* -> error is not one line: $err"; fails=$((fails+1)); return
-  fi
-  echo "ok: dropnet $* -> $rc"
-}
 
 expect 0 'commands:' -- --help
 expect 0 'dropnet 0.' -- --version
@@ -106,5 +85,4 @@ grep -q '"lr":[[:space:]]*0.25' "$T/run2/config.json" && grep -q '"init":[[:spac
   && grep -q '"dropout":[[:space:]]*\[0.5, 0.5\]' "$T/run2/config.json" \
   || { echo "FAIL: preset d2l with --lr 0.25: $(cat "$T/run2/config.json")"; fails=$((fails+1)); }
 
-echo "$fails failure(s)"
-[ $fails -eq 0 ]
+finish

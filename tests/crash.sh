@@ -13,10 +13,7 @@ set -u
 DN=$1
 SEED=${2:-$$}
 RANDOM=$SEED
-T=$(mktemp -d)
-trap 'rm -rf "$T"' EXIT
-fails=0
-fail() { echo "FAIL: $*"; fails=$((fails+1)); }
+source "$(dirname "$0")/lib.sh"
 echo "crash.sh: seed $SEED (crash.sh DROPNET $SEED repeats these moments)"
 
 ARGS=(--hidden 32,32 --batch-size 128 --epochs 2 --lr 0.1 --quiet --no-figures)
@@ -95,5 +92,4 @@ if [ $kills -eq 20 ]; then
 fi
 echo "$kills kills in $episodes runs, $in_write inside a checkpoint write"
 [ $in_write -gt 0 ] || fail "no kill landed inside a checkpoint write"
-echo "$fails failure(s)"
-[ $fails -eq 0 ]
+finish

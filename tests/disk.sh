@@ -15,11 +15,7 @@
 set -u
 DN=$(realpath "$1")
 MODE=$2
-T=$(mktemp -d)
-trap 'rm -rf "$T"' EXIT
-fails=0
-fail() { echo "FAIL: $*"; fails=$((fails+1)); }
-ok() { echo "ok: $*"; }
+source "$(dirname "$0")/lib.sh"
 
 NS=()
 if [ -n "${DISK_TEST_NO_NAMESPACE:-}" ]; then
@@ -107,5 +103,4 @@ readonly)
   exit 2
   ;;
 esac
-echo "$fails failure(s)"
-[ $fails -eq 0 ]
+finish

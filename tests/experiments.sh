@@ -10,29 +10,8 @@
 # usage: experiments.sh DROPNET
 set -u
 DN=$1
-T=$(mktemp -d)
-trap 'rm -rf "$T"' EXIT
-fails=0
-fail() { echo "FAIL: $*"; fails=$((fails+1)); }
+source "$(dirname "$0")/lib.sh"
 
-# expect STATUS 'WORDS' -- ARGS...: exit status, WORDS in stderr or stdout,
-# and errors on one line.
-expect() {
-  local want=$1 words=$2; shift 3
-  local out rc
-  out=$("$DN" "$@" 2>"$T/stderr")
-  rc=$?
-  if [ "$rc" != "$want" ]; then
-    fail "dropnet $* -> exit $rc, expected $want (stderr: $(cat "$T/stderr"))"; return
-  fi
-  if [ -n "$words" ] && ! grep -qF -- "$words" "$T/stderr" && ! printf '%s' "$out" | grep -qF -- "$words"; then
-    fail "dropnet $* -> output lacks '$words' (stderr: $(cat "$T/stderr"))"; return
-  fi
-  if [ "$want" = 2 ] && [ "$(wc -l < "$T/stderr")" -ne 1 ]; then
-    fail "dropnet $* -> error is not one line: $(cat "$T/stderr")"; return
-  fi
-  echo "ok: dropnet $* -> $rc ($words)"
-}
 
 # ---- cblas_sgemm is the BLAS's, not GSL's reference cblas (loaded with libgsl) ----
 bind=$(LD_DEBUG=bindings LD_BIND_NOW=1 "$DN" --version 2>&1 >/dev/null | grep "binding file [^ ]*dropnet .*symbol .cblas_sgemm'")
@@ -172,5 +151,4 @@ d=$(ls "$I"/runs/*/model.safetensors | wc -l)
 expect 0 "$d done before, $((4 - d)) to run" -- "${CI[@]}"
 [ "$(ls "$I"/runs/*/model.safetensors | wc -l)" -eq 4 ] || fail "the compare rerun did not finish"
 
-echo "$fails failure(s)"
-[ $fails -eq 0 ]
+finish

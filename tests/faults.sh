@@ -10,11 +10,7 @@
 # usage: faults.sh DROPNET
 set -u
 DN=$1
-T=$(mktemp -d)
-trap 'rm -rf "$T"' EXIT
-fails=0
-fail() { echo "FAIL: $*"; fails=$((fails+1)); }
-ok() { echo "ok: $*"; }
+source "$(dirname "$0")/lib.sh"
 
 # run STATUS 'WORDS' FAULT -- ARGS...: dropnet with DROPNET_FAULT_WRITE=FAULT;
 # exit status, WORDS in its output, errors on one line.
@@ -126,5 +122,4 @@ rc=$?
 [ $rc = 130 ] || [ $rc = 0 ] && ok "after a SIGKILL the lock is gone: the resume ran (exit $rc)" ||
   fail "resume after SIGKILL: exit $rc: $(cat "$T/err")"
 
-echo "$fails failure(s)"
-[ $fails -eq 0 ]
+finish

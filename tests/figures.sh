@@ -7,25 +7,8 @@
 # usage: figures.sh DROPNET
 set -u
 DN=$(cd "$(dirname "$1")" && pwd)/$(basename "$1")
-T=$(mktemp -d)
-trap 'rm -rf "$T"' EXIT
-fails=0
-fail() { echo "FAIL: $*"; fails=$((fails+1)); }
+source "$(dirname "$0")/lib.sh"
 
-# expect STATUS 'WORDS' -- ARGS...: exit status, WORDS on stderr or stdout,
-# and a one-line message for errors.
-expect() {
-  local want=$1 words=$2; shift 3
-  local out rc
-  out=$("$DN" "$@" 2>"$T/stderr")
-  rc=$?
-  if [ "$rc" != "$want" ]; then fail "dropnet $* -> exit $rc, expected $want ($(cat "$T/stderr"))"; return; fi
-  if [ -n "$words" ] && ! grep -qF -- "$words" "$T/stderr" && ! printf '%s' "$out" | grep -qF -- "$words"; then
-    fail "dropnet $* -> output lacks '$words' (stderr: $(cat "$T/stderr"); stdout: $out)"; return
-  fi
-  if [ "$want" = 2 ] && [ "$(wc -l < "$T/stderr")" -ne 1 ]; then fail "dropnet $* -> not one line: $(cat "$T/stderr")"; return; fi
-  echo "ok: dropnet $* -> $rc"
-}
 
 # png_size FILE: "WIDTHxHEIGHT" from the IHDR chunk.
 png_size() {
@@ -134,5 +117,4 @@ damaged; rm "$T/bad/config.json"
 expect 2 "$T/bad/config.json: cannot open" -- plot "$T/bad" -o "$T/x.png"
 [ -e "$T/x.png" ] && fail "a figure was written from damaged runs"
 
-echo "$fails failure(s)"
-[ $fails -eq 0 ]
+finish

@@ -8,29 +8,8 @@
 # usage: models.sh DROPNET
 set -u
 DN=$1
-T=$(mktemp -d)
-trap 'rm -rf "$T"' EXIT
-fails=0
-fail() { echo "FAIL: $*"; fails=$((fails+1)); }
+source "$(dirname "$0")/lib.sh"
 
-# expect STATUS 'WORDS' -- ARGS...: exit status, WORDS in stderr or stdout,
-# and errors on one line.
-expect() {
-  local want=$1 words=$2; shift 3
-  local out rc
-  out=$("$DN" "$@" 2>"$T/stderr")
-  rc=$?
-  if [ "$rc" != "$want" ]; then
-    fail "dropnet $* -> exit $rc, expected $want (stderr: $(cat "$T/stderr"))"; return
-  fi
-  if [ -n "$words" ] && ! grep -qF -- "$words" "$T/stderr" && ! printf '%s' "$out" | grep -qF -- "$words"; then
-    fail "dropnet $* -> output lacks '$words' (stderr: $(cat "$T/stderr"))"; return
-  fi
-  if [ "$want" = 2 ] && [ "$(wc -l < "$T/stderr")" -ne 1 ]; then
-    fail "dropnet $* -> error is not one line: $(cat "$T/stderr")"; return
-  fi
-  echo "ok: dropnet $* -> $rc"
-}
 
 same_run() { # DIR_A DIR_B WHAT
   if cmp -s "$1/model.safetensors" "$2/model.safetensors"; then
@@ -174,5 +153,4 @@ expect 2 'cannot be combined with --standardize' -- train --train "$T/train.csv"
 expect 2 'the model takes 5 inputs' -- eval --model "$T/csv/model.safetensors"
 expect 2 'images are 28x28 (784 pixels) but the model takes 5 inputs' -- predict --model "$T/csv/model.safetensors" --images "$IMG"
 
-echo "$fails failure(s)"
-[ $fails -eq 0 ]
+finish

@@ -9,9 +9,7 @@
 set -u
 DN=$1
 SUPP=$(dirname "$0")/valgrind.supp
-T=$(mktemp -d)
-trap 'rm -rf "$T"' EXIT
-fails=0
+source "$(dirname "$0")/lib.sh"
 command -v valgrind > /dev/null || { echo "FAIL: valgrind is not installed"; exit 1; }
 # dropnet restarts itself (execv of /proc/self/exe) to set OMP_WAIT_POLICY
 # when it is unset; under valgrind that path names valgrind's own tool, so
@@ -50,5 +48,4 @@ printf '\x00\x00\x08\x03\x00\x00\x00\x03\x00\x00\x00\x01\x00\x00\x00\x05' > "$T/
 head -c 15 /dev/zero | tr '\0' '\7' >> "$T/img.idx"
 vg predict -- predict --model "$T/c/model.safetensors" --images "$T/img.idx" --top 2
 
-echo "$fails failure(s)"
-[ $fails -eq 0 ]
+finish

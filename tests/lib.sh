@@ -1,0 +1,33 @@
+# Sourced by the shell tests once DN (the dropnet program) is set: a scratch
+# directory $T removed at exit, a count of failures, and the checks they share.
+T=$(mktemp -d)
+trap 'rm -rf "$T"' EXIT
+fails=0
+fail() { echo "FAIL: $*"; fails=$((fails+1)); }
+ok() { echo "ok: $*"; }
+
+# expect STATUS 'WORDS' -- ARGS...: runs dropnet with ARGS; checks the exit
+# status, that stderr or stdout holds WORDS (when not empty), and that an
+# error (status 2) is one line.
+expect() {
+  local want=$1 words=$2; shift 3
+  local out rc
+  out=$("$DN" "$@" 2>"$T/stderr")
+  rc=$?
+  if [ "$rc" != "$want" ]; then
+    fail "dropnet $* -> exit $rc, expected $want (stderr: $(cat "$T/stderr"))"; return
+  fi
+  if [ -n "$words" ] && ! grep -qF -- "$words" "$T/stderr" && ! printf '%s' "$out" | grep -qF -- "$words"; then
+    fail "dropnet $* -> output lacks '$words' (stderr: $(cat "$T/stderr"); stdout: $out)"; return
+  fi
+  if [ "$want" = 2 ] && [ "$(wc -l < "$T/stderr")" -ne 1 ]; then
+    fail "dropnet $* -> error is not one line: $(cat "$T/stderr")"; return
+  fi
+  echo "ok: dropnet $* -> $rc"
+}
+
+# The last command of a test: the count, and the exit status.
+finish() {
+  echo "$fails failure(s)"
+  [ "$fails" -eq 0 ]
+}
