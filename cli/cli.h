@@ -23,6 +23,12 @@ void cli_error_context(const char *context);
 /* Exit status for a library error (2 for bad input, 1 otherwise), after
  * printing its message. */
 int cli_fail(const dn_err *err);
+/* getopt_long returned ':' (an option without its value) or '?' (an unknown
+ * option): the one-line message for command CMD; returns EXIT_USAGE. */
+int cli_bad_option(const char *cmd, int c, char **argv);
+/* EXIT_USAGE with a message when an operand is left after the options of
+ * CMD, 0 when none is. */
+int cli_no_operands(const char *cmd, int argc, char **argv);
 
 /* Strict number parsing: the whole text, finite, in range. 0 on success. */
 int parse_int(const char *opt, const char *text, long lo, long hi, long *out);

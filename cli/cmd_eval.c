@@ -73,16 +73,11 @@ int cmd_eval(int argc, char **argv)
                 return EXIT_USAGE;
             break;
         case 'h': usage(stdout); return 0;
-        case ':': cli_error("eval: option '%s' needs a value", argv[optind - 1]); return EXIT_USAGE;
-        default:
-            cli_error("eval: unknown option '%s' (try dropnet eval --help)", argv[optind - 1]);
-            return EXIT_USAGE;
+        default: return cli_bad_option("eval", c, argv);
         }
     }
-    if (optind < argc) {
-        cli_error("eval: unexpected argument '%s'", argv[optind]);
+    if (cli_no_operands("eval", argc, argv))
         return EXIT_USAGE;
-    }
     if (!model) {
         cli_error("eval: --model FILE is required");
         return EXIT_USAGE;

@@ -68,10 +68,7 @@ int cmd_plot(int argc, char **argv)
                 return EXIT_USAGE;
             break;
         case 'h': usage(stdout); return 0;
-        case ':': cli_error("plot: option '%s' needs a value", argv[optind - 1]); return EXIT_USAGE;
-        default:
-            cli_error("plot: unknown option '%s' (try dropnet plot --help)", argv[optind - 1]);
-            return EXIT_USAGE;
+        default: return cli_bad_option("plot", c, argv);
         }
     }
     int n_runs = argc - optind;

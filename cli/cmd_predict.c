@@ -74,19 +74,11 @@ int cmd_predict(int argc, char **argv)
                 return EXIT_USAGE;
             break;
         case 'h': usage(stdout); return 0;
-        case ':':
-            cli_error("predict: option '%s' needs a value", argv[optind - 1]);
-            return EXIT_USAGE;
-        default:
-            cli_error("predict: unknown option '%s' (try dropnet predict --help)",
-                      argv[optind - 1]);
-            return EXIT_USAGE;
+        default: return cli_bad_option("predict", c, argv);
         }
     }
-    if (optind < argc) {
-        cli_error("predict: unexpected argument '%s'", argv[optind]);
+    if (cli_no_operands("predict", argc, argv))
         return EXIT_USAGE;
-    }
     if (!model || !images) {
         cli_error("predict: --model FILE and --images FILE are required");
         return EXIT_USAGE;

@@ -227,20 +227,11 @@ int train_options_parse(int argc, char **argv, train_options *o)
                 return EXIT_USAGE;
             break;
         case 'h': o->help = 1; return 0;
-        case ':':
-            cli_error("%s%soption '%s' needs a value", argv[0], *argv[0] ? ": " : "",
-                      argv[optind - 1]);
-            return EXIT_USAGE;
-        default:
-            cli_error("%s%sunknown option '%s' (try dropnet train --help)", argv[0],
-                      *argv[0] ? ": " : "", argv[optind - 1]);
-            return EXIT_USAGE;
+        default: return cli_bad_option(argv[0], c, argv);
         }
     }
-    if (optind < argc) {
-        cli_error("%s%sunexpected argument '%s'", argv[0], *argv[0] ? ": " : "", argv[optind]);
+    if (cli_no_operands(argv[0], argc, argv))
         return EXIT_USAGE;
-    }
     if (n_drop != cfg->arch.n_hidden) {
         cli_error("--dropout has %d value%s but there %s %d hidden layer%s%s", n_drop,
                   n_drop == 1 ? "" : "s", cfg->arch.n_hidden == 1 ? "is" : "are",

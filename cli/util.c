@@ -1,6 +1,7 @@
 #include "cli.h"
 
 #include <errno.h>
+#include <getopt.h>
 #include <math.h>
 #include <stdarg.h>
 #include <stdio.h>
@@ -38,6 +39,25 @@ int cli_fail(const dn_err *err)
     case DN_ESTOPPED: return EXIT_INTERRUPTED;
     default: return EXIT_RUNTIME;
     }
+}
+
+int cli_bad_option(const char *cmd, int c, char **argv)
+{
+    const char *arg = argv[optind - 1];
+    if (c == ':')
+        cli_error("%s%soption '%s' needs a value", cmd, *cmd ? ": " : "", arg);
+    else
+        cli_error("%s%sunknown option '%s' (try dropnet %s --help)", cmd, *cmd ? ": " : "", arg,
+                  *cmd ? cmd : "train");
+    return EXIT_USAGE;
+}
+
+int cli_no_operands(const char *cmd, int argc, char **argv)
+{
+    if (optind >= argc)
+        return 0;
+    cli_error("%s%sunexpected argument '%s'", cmd, *cmd ? ": " : "", argv[optind]);
+    return EXIT_USAGE;
 }
 
 int parse_int(const char *opt, const char *text, long lo, long hi, long *out)
