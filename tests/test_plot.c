@@ -2,6 +2,7 @@
  * pixels with libpng, the SVG as XML with libxml2, whose paths are then
  * matched against the numbers the test wrote. */
 #include "helpers.h"
+#include "png_check.h"
 
 #include <criterion/criterion.h>
 #include <dirent.h>
@@ -36,31 +37,6 @@ static void png_size(const char *path, unsigned *w, unsigned *h)
     cr_assert(memcmp(b + 12, "IHDR", 4) == 0, "%s: first chunk is not IHDR", path);
     *w = (unsigned)b[16] << 24 | (unsigned)b[17] << 16 | (unsigned)b[18] << 8 | b[19];
     *h = (unsigned)b[20] << 24 | (unsigned)b[21] << 16 | (unsigned)b[22] << 8 | b[23];
-}
-
-typedef struct {
-    unsigned w, h;
-    unsigned char *rgb;
-} image;
-
-static image png_decode(const char *path)
-{
-    png_image im;
-    memset(&im, 0, sizeof im);
-    im.version = PNG_IMAGE_VERSION;
-    cr_assert(png_image_begin_read_from_file(&im, path), "%s: %s", path, im.message);
-    im.format = PNG_FORMAT_RGB;
-    image out = {im.width, im.height, malloc(PNG_IMAGE_SIZE(im))};
-    cr_assert(out.rgb);
-    cr_assert(png_image_finish_read(&im, NULL, out.rgb, 0, NULL), "%s: %s", path, im.message);
-    return out;
-}
-
-static const unsigned char *pixel(const image *im, double x, double y)
-{
-    unsigned ix = (unsigned)x, iy = (unsigned)y;
-    cr_assert(ix < im->w && iy < im->h, "pixel (%u, %u) outside %ux%u", ix, iy, im->w, im->h);
-    return im->rgb + 3 * ((size_t)iy * im->w + ix);
 }
 
 static int is_red(const unsigned char *p) { return p[0] > 170 && p[1] < 80 && p[2] < 80; }

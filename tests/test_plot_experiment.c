@@ -2,6 +2,7 @@
  * them: PNG sizes and pixels with libpng, SVG title and description with
  * libxml2. */
 #include "helpers.h"
+#include "png_check.h"
 
 #include <criterion/criterion.h>
 #include <libxml/parser.h>
@@ -11,30 +12,6 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
-
-typedef struct {
-    unsigned w, h;
-    unsigned char *rgb;
-} image;
-
-static image decode(const char *path)
-{
-    png_image im;
-    memset(&im, 0, sizeof im);
-    im.version = PNG_IMAGE_VERSION;
-    cr_assert(png_image_begin_read_from_file(&im, path), "%s: %s", path, im.message);
-    im.format = PNG_FORMAT_RGB;
-    image out = {im.width, im.height, malloc(PNG_IMAGE_SIZE(im))};
-    cr_assert(out.rgb);
-    cr_assert(png_image_finish_read(&im, NULL, out.rgb, 0, NULL), "%s: %s", path, im.message);
-    return out;
-}
-
-static const unsigned char *px(const image *im, int x, int y)
-{
-    cr_assert(x >= 0 && y >= 0 && (unsigned)x < im->w && (unsigned)y < im->h);
-    return im->rgb + ((size_t)y * im->w + (size_t)x) * 3;
-}
 
 /* The text of the SVG's <title> and <desc> (free() them). */
 static void svg_words(const char *path, char **title, char **desc)
@@ -79,7 +56,7 @@ Test(plot_bands, png_and_svg)
     for (int np = 1; np <= 3; np++) {
         cr_assert_eq(dn_plot_bands(tmp_path("b.png"), p, np, "first line\nsecond line", "epoch",
                                    1.0, &err), DN_OK, "%s", err.msg);
-        image im = decode(tmp_path("b.png"));
+        image im = png_decode(tmp_path("b.png"));
         cr_assert_eq(im.w, 640);
         cr_assert_eq(im.h, 480);
         /* A's band is drawn: pixels of its translucent blue exist. */
@@ -92,7 +69,7 @@ Test(plot_bands, png_and_svg)
         free(im.rgb);
     }
     cr_assert_eq(dn_plot_bands(tmp_path("b2.png"), p, 1, "t", "epoch", 2.0, &err), DN_OK);
-    image im = decode(tmp_path("b2.png"));
+    image im = png_decode(tmp_path("b2.png"));
     cr_assert(im.w == 1280 && im.h == 960);
     free(im.rgb);
     cr_assert_eq(dn_plot_bands(tmp_path("b.svg"), p, 2, "first line\nsecond line", "epoch", 1.0,
@@ -136,7 +113,7 @@ Test(plot_paired, png_svg_and_the_interval)
                        "final test accuracy (%)", NULL, "seed", "per seed\nsecond"};
     dn_err err = {0};
     cr_assert_eq(dn_plot_paired(tmp_path("p.png"), &f, 1.0, &err), DN_OK, "%s", err.msg);
-    image im = decode(tmp_path("p.png"));
+    image im = png_decode(tmp_path("p.png"));
     cr_assert(im.w == 640 && im.h == 480);
     free(im.rgb);
     cr_assert_eq(dn_plot_paired(tmp_path("p.svg"), &f, 1.0, &err), DN_OK, "%s", err.msg);
@@ -179,14 +156,14 @@ static void check_heatmap(double scale)
                     "note", 11, marked, 1};
     dn_err err = {0};
     cr_assert_eq(dn_plot_heatmap(tmp_path("h.png"), &h, scale, &err), DN_OK, "%s", err.msg);
-    image im = decode(tmp_path("h.png"));
+    image im = png_decode(tmp_path("h.png"));
     cr_assert(im.w == (unsigned)lround(640 * scale) && im.h == (unsigned)lround(480 * scale));
     double prev = -1;
     for (int i = 0; i < 12; i++) {
         int r[4];
         dn_plot_heatmap_cell(&h, i % 4, i / 4, scale, r);
         /* away from the value written at the centre and from the frames */
-        const unsigned char *c = px(&im, r[0] + (r[2] - r[0]) / 5, r[1] + (r[3] - r[1]) / 4);
+        const unsigned char *c = pixel(&im, r[0] + (r[2] - r[0]) / 5, r[1] + (r[3] - r[1]) / 4);
         if (i == 5) {
             cr_assert(c[0] == 221 && c[1] == 221 && c[2] == 221, "no value: grey, got %d %d %d",
                       c[0], c[1], c[2]);
@@ -207,19 +184,19 @@ static void check_heatmap(double scale)
     int r[4];
     dn_plot_heatmap_cell(&h, 3, 2, scale, r);
     int ymid = (r[1] + r[3]) / 2, xmid = (r[0] + r[2]) / 2, in = (int)lround(2 * scale);
-    const unsigned char *edges[4] = {px(&im, r[0] + in, ymid), px(&im, r[2] - 1 - in, ymid),
-                                     px(&im, xmid, r[1] + in), px(&im, xmid, r[3] - 1 - in)};
+    const unsigned char *edges[4] = {pixel(&im, r[0] + in, ymid), pixel(&im, r[2] - 1 - in, ymid),
+                                     pixel(&im, xmid, r[1] + in), pixel(&im, xmid, r[3] - 1 - in)};
     for (int k = 0; k < 4; k++)
         cr_assert(edges[k][0] < 40 && edges[k][1] < 40 && edges[k][2] < 40,
                   "best cell, edge %d: %d %d %d", k, edges[k][0], edges[k][1], edges[k][2]);
     dn_plot_heatmap_cell(&h, 2, 2, scale, r);
     /* the thin line (1.4 px at 1x) may fall across two pixel columns */
-    const unsigned char *m0 = px(&im, r[0], (r[1] + r[3]) / 2);
-    const unsigned char *m1 = px(&im, r[0] + 1, (r[1] + r[3]) / 2);
+    const unsigned char *m0 = pixel(&im, r[0], (r[1] + r[3]) / 2);
+    const unsigned char *m1 = pixel(&im, r[0] + 1, (r[1] + r[3]) / 2);
     const unsigned char *m = luminance(m0) < luminance(m1) ? m0 : m1;
     cr_assert(m[0] < 60 && m[1] < 60 && m[2] < 60, "marked cell edge %d %d %d", m[0], m[1], m[2]);
     dn_plot_heatmap_cell(&h, 1, 2, scale, r);
-    const unsigned char *u = px(&im, r[0] + (int)lround(2 * scale), (r[1] + r[3]) / 2);
+    const unsigned char *u = pixel(&im, r[0] + (int)lround(2 * scale), (r[1] + r[3]) / 2);
     cr_assert(luminance(u) > 60, "unmarked cell edge %d %d %d", u[0], u[1], u[2]);
     free(im.rgb);
 }
