@@ -18,6 +18,7 @@
  * written. Children get SIGTERM when this process dies (PR_SET_PDEATHSIG)
  * and then checkpoint and stop, as they do on Ctrl-C. */
 #include "experiment.h"
+#include "io/file.h"
 #include "train_options.h"
 
 #include <dirent.h>
@@ -46,34 +47,11 @@ void format_duration(double seconds, char *out, size_t size)
         snprintf(out, size, "%ld:%02ld", s / 60, s % 60);
 }
 
-static int mkdir_one(const char *path)
+/* A directory (and its parents) for the experiment, or the exit status. */
+static int make_dir(const char *path)
 {
-    if (mkdir(path, 0777) != 0 && errno != EEXIST) {
-        cli_error("%s: cannot create directory: %s", path, strerror(errno));
-        return EXIT_USAGE;
-    }
-    struct stat st;
-    if (stat(path, &st) != 0 || !S_ISDIR(st.st_mode)) {
-        cli_error("%s: exists and is not a directory", path);
-        return EXIT_USAGE;
-    }
-    return 0;
-}
-
-static int mkdir_parents(const char *path)
-{
-    char tmp[4096];
-    snprintf(tmp, sizeof tmp, "%s", path);
-    for (char *p = tmp + 1; *p; p++)
-        if (*p == '/') {
-            *p = '\0';
-            if (mkdir(tmp, 0777) != 0 && errno != EEXIST) {
-                cli_error("%s: cannot create directory: %s", tmp, strerror(errno));
-                return EXIT_USAGE;
-            }
-            *p = '/';
-        }
-    return mkdir_one(tmp);
+    dn_err err = {0};
+    return dn_mkdir_p(path, &err) ? cli_fail(&err) : 0;
 }
 
 int experiment_open(experiment *x, const char *command, const char *dir)
@@ -93,35 +71,22 @@ int experiment_open(experiment *x, const char *command, const char *dir)
             return EXIT_USAGE;
         }
         snprintf(x->dir, sizeof x->dir, "%s", dir);
-        int rc = mkdir_parents(x->dir);
+        int rc = make_dir(x->dir);
         if (rc)
             return rc;
     } else {
-        int rc = mkdir_one("experiments");
+        int rc = make_dir("experiments");
         if (rc)
             return rc;
-        char stamp[32];
-        time_t now = time(NULL);
-        struct tm tm;
-        localtime_r(&now, &tm);
-        strftime(stamp, sizeof stamp, "%Y%m%d-%H%M%S", &tm);
-        /* mkdir is atomic: the first free name is ours. */
-        for (int k = 0;; k++) {
-            if (k == 0)
-                snprintf(x->dir, sizeof x->dir, "experiments/%s-%s", command, stamp);
-            else
-                snprintf(x->dir, sizeof x->dir, "experiments/%s-%s-%d", command, stamp, k);
-            if (mkdir(x->dir, 0777) == 0)
-                break;
-            if (errno != EEXIST || k > 1000) {
-                cli_error("%s: cannot create directory: %s", x->dir, strerror(errno));
-                return EXIT_USAGE;
-            }
-        }
+        char prefix[64];
+        snprintf(prefix, sizeof prefix, "experiments/%s-", command);
+        dn_err err = {0};
+        if (dn_mkdir_stamped(prefix, x->dir, sizeof x->dir, &err))
+            return cli_fail(&err);
     }
     char path[4200];
     snprintf(path, sizeof path, "%s/runs", x->dir);
-    int rc = mkdir_one(path);
+    int rc = make_dir(path);
     if (rc)
         return rc;
     /* No O_CLOEXEC: the trainings inherit the lock. */
@@ -371,7 +336,7 @@ static pid_t launch(const experiment *x, int i)
         argv[n++] = "--resume";
         argv[n++] = dir;
     } else {
-        if (mkdir_one(dir))
+        if (make_dir(dir))
             return -1;
         int k = train_options_render(&t->cfg, t->data_dir, buf, sizeof buf, argv + n, 80);
         if (k < 0) {

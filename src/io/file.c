@@ -8,6 +8,8 @@
 #include <stdarg.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/stat.h>
+#include <time.h>
 #include <unistd.h>
 
 int dn_write_fault(const char *path)
@@ -114,4 +116,61 @@ int dn_append_row(FILE *f, const char *path, dn_err *err, const char *fmt, ...)
         return dn_fail(err, DN_EWRITE, "%s: write failed: %s", path, strerror(e));
     }
     return DN_OK;
+}
+
+/* A path that cannot be a directory is bad input (DN_EINVAL: a file in the
+ * way, a symlink loop, a name too long); a directory that cannot be made
+ * where it could be is a write error (no permission, a read-only or full
+ * file system). */
+static int mkdir_fail(const char *path, int e, dn_err *err)
+{
+    int bad_path = e == ENOTDIR || e == ELOOP || e == ENAMETOOLONG || e == EEXIST;
+    return dn_fail(err, bad_path ? DN_EINVAL : DN_EWRITE, "%s: cannot create directory: %s", path,
+                   e == EEXIST ? "exists and is not a directory" : strerror(e));
+}
+
+int dn_mkdir_p(const char *path, dn_err *err)
+{
+    char tmp[4096];
+    if (!path[0])
+        return dn_fail(err, DN_EINVAL, "an empty path names no directory");
+    if (snprintf(tmp, sizeof tmp, "%s", path) >= (int)sizeof tmp)
+        return dn_fail(err, DN_EINVAL, "%s: path too long", path);
+    struct stat st;
+    for (char *p = tmp + 1;; p++) {
+        if (*p != '/' && *p != '\0')
+            continue;
+        char c = *p;
+        *p = '\0';
+        if (mkdir(tmp, 0777) != 0 && errno != EEXIST)
+            return mkdir_fail(tmp, errno, err);
+        if (stat(tmp, &st) != 0)
+            return mkdir_fail(tmp, errno, err);
+        if (!S_ISDIR(st.st_mode))
+            return mkdir_fail(tmp, EEXIST, err);
+        *p = c;
+        if (!c)
+            break;
+    }
+    return DN_OK;
+}
+
+int dn_mkdir_stamped(const char *prefix, char *out, size_t size, dn_err *err)
+{
+    char stamp[32];
+    time_t now = time(NULL);
+    struct tm tm;
+    localtime_r(&now, &tm);
+    strftime(stamp, sizeof stamp, "%Y%m%d-%H%M%S", &tm);
+    /* mkdir is atomic: the first name nobody holds is ours. */
+    for (int k = 0;; k++) {
+        int len = k == 0 ? snprintf(out, size, "%s%s", prefix, stamp)
+                         : snprintf(out, size, "%s%s-%d", prefix, stamp, k);
+        if (len < 0 || (size_t)len >= size)
+            return dn_fail(err, DN_EINVAL, "%s: path too long", prefix);
+        if (mkdir(out, 0777) == 0)
+            return DN_OK;
+        if (errno != EEXIST || k > 1000)
+            return mkdir_fail(out, errno, err);
+    }
 }

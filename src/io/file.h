@@ -38,4 +38,13 @@ int dn_write_fault(const char *path);
 int dn_append_row(FILE *f, const char *path, dn_err *err, const char *fmt, ...)
     DN_PRINTF(4, 5);
 
+/* mkdir -p: every directory of path that is missing. A path that cannot be a
+ * directory (a file in the way, a symlink loop) is DN_EINVAL; a directory
+ * that cannot be made where it could be is DN_EWRITE. */
+int dn_mkdir_p(const char *path, dn_err *err);
+/* Makes the directory prefix + "YYYYmmdd-HHMMSS" (local time), or that name
+ * with "-1", "-2", ... when it is taken, and puts the name made in out. The
+ * parent must exist. */
+int dn_mkdir_stamped(const char *prefix, char *out, size_t size, dn_err *err);
+
 #endif

@@ -26,41 +26,6 @@ struct dn_runlog {
 static const char metrics_header[] = "epoch,train_loss,train_acc,test_loss,test_acc,gap,seconds\n";
 static const char steps_header[] = "epoch,step,steps_per_epoch,examples,train_loss,train_acc\n";
 
-/* A path that cannot be a directory is bad input (DN_EINVAL: a file in the
- * way, a symlink loop, a name too long); a directory that cannot be made
- * where it could be is a write error (no permission, a read-only or full
- * file system). */
-static int mkdir_fail(const char *path, int e, dn_err *err)
-{
-    int bad_path = e == ENOTDIR || e == ELOOP || e == ENAMETOOLONG || e == EEXIST;
-    return dn_fail(err, bad_path ? DN_EINVAL : DN_EWRITE, "%s: cannot create directory: %s", path,
-                   e == EEXIST ? "exists and is not a directory" : strerror(e));
-}
-
-static int mkdir_p(const char *path, dn_err *err)
-{
-    char tmp[4096];
-    if (snprintf(tmp, sizeof tmp, "%s", path) >= (int)sizeof tmp)
-        return dn_fail(err, DN_EINVAL, "%s: path too long", path);
-    struct stat st;
-    for (char *p = tmp + 1;; p++) {
-        if (*p != '/' && *p != '\0')
-            continue;
-        char c = *p;
-        *p = '\0';
-        if (mkdir(tmp, 0777) != 0 && errno != EEXIST)
-            return mkdir_fail(tmp, errno, err);
-        if (stat(tmp, &st) != 0)
-            return mkdir_fail(tmp, errno, err);
-        if (!S_ISDIR(st.st_mode))
-            return mkdir_fail(tmp, EEXIST, err);
-        *p = c;
-        if (!c)
-            break;
-    }
-    return DN_OK;
-}
-
 /* One training per run directory: an exclusive flock on DIR/.lock, held
  * while the run log is open. The kernel drops it when the process ends,
  * however it ends, so a killed run leaves no stale lock behind. The file
@@ -126,7 +91,7 @@ dn_runlog *dn_runlog_open(const char *dir, const dn_run_config *cfg, const char 
             dn_fail(err, DN_EINVAL, "%s: path too long", dir);
             goto fail;
         }
-        if (mkdir_p(dir, err) || lock_dir(log, dir, err))
+        if (dn_mkdir_p(dir, err) || lock_dir(log, dir, err))
             goto fail;
         snprintf(path, sizeof path, "%s/metrics.csv", dir);
         struct stat st;
@@ -136,28 +101,10 @@ dn_runlog *dn_runlog_open(const char *dir, const dn_run_config *cfg, const char 
             goto fail;
         }
     } else {
-        if (mkdir_p("runs", err))
+        if (dn_mkdir_p("runs", err))
             goto fail;
-        char stamp[32];
-        time_t now = time(NULL);
-        struct tm tm;
-        localtime_r(&now, &tm);
-        strftime(stamp, sizeof stamp, "%Y%m%d-%H%M%S", &tm);
-        /* mkdir is atomic: the first name nobody holds is ours. */
-        for (int k = 0;; k++) {
-            if (k == 0)
-                snprintf(log->dir, sizeof log->dir, "runs/%s", stamp);
-            else
-                snprintf(log->dir, sizeof log->dir, "runs/%s-%d", stamp, k);
-            if (mkdir(log->dir, 0777) == 0)
-                break;
-            if (errno != EEXIST || k > 1000) {
-                dn_fail(err, DN_EWRITE, "%s: cannot create directory: %s", log->dir,
-                        strerror(errno));
-                goto fail;
-            }
-        }
-        if (lock_dir(log, log->dir, err))
+        if (dn_mkdir_stamped("runs/", log->dir, sizeof log->dir, err) ||
+            lock_dir(log, log->dir, err))
             goto fail;
     }
     char *json = dn_config_json(cfg, data_dir, err);
