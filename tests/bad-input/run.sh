@@ -10,14 +10,25 @@ T=$(mktemp -d)
 trap 'chmod -R u+w "$T"; rm -rf "$T"' EXIT
 # The scratch directory's fixtures.
 ln -s loop "$T/loop"
-mkdir "$T/dir" "$T/config-dir"
-cp "$F/resume-ok/metrics.csv" "$T/config-dir/"
-mkdir "$T/config-dir/config.json"
-echo text > "$T/file"
-for d in truncated:resume-truncated-checkpoint nock:resume-no-checkpoint otherseed:resume-other-seed \
-         notck:resume-not-a-checkpoint; do
-  cp -r "$F/${d#*:}" "$T/${d%%:*}"
+# Run directories to resume hold absolute paths to their data, so they are
+# made here, by dropnet itself, from a run on files/ok.csv: a finished run,
+# and from it one with its checkpoint cut short, one with another seed in
+# config.json, one without a checkpoint and one whose checkpoint is a model.
+if ! "$DN" train --train "$F/ok.csv" --test "$F/ok.csv" --hidden 5 --dropout 0.5 --batch-size 5 \
+     --epochs 2 --lr 0.1 --quiet --no-figures --threads 1 --out "$T/resume-ok" > "$T/out" 2>&1; then
+  echo "FAIL: the run to resume from: $(cat "$T/out")"; exit 1
+fi
+for d in truncated otherseed nock notck config-dir; do
+  mkdir "$T/$d"
+  cp "$T/resume-ok/config.json" "$T/resume-ok/metrics.csv" "$T/$d/"
 done
+head -c 300 "$T/resume-ok/checkpoint.safetensors" > "$T/truncated/checkpoint.safetensors"
+cp "$T/resume-ok/checkpoint.safetensors" "$T/resume-ok/steps.csv" "$T/otherseed/"
+sed -i 's/"seed":[[:space:]]*1,/"seed": 2,/' "$T/otherseed/config.json"
+cp "$F/ok-model.safetensors" "$T/notck/checkpoint.safetensors"
+rm "$T/config-dir/config.json"
+mkdir "$T/config-dir/config.json" "$T/dir"
+echo text > "$T/file"
 mkdir "$T/taken"
 printf 'epoch,train_loss,train_acc,test_loss,test_acc,gap,seconds\n' > "$T/taken/metrics.csv"
 
