@@ -72,3 +72,36 @@ Test(fused, equals_the_separate_layers)
                 for (int training = 0; training < 2; training++)
                     check(batches[bi], widths[w], ps[k], training, 1 + (int)((w + k) % 3));
 }
+
+/* dn_dropout_mask (eight Philox blocks at a time where the CPU has AVX2)
+ * against dn_random_u32 one element at a time: ranges that start and end
+ * inside blocks, seeds above 2^32, any purpose and step, thresholds at both
+ * ends, and block numbers whose low 32 bits wrap inside a range. */
+Test(fused, dropout_mask_equals_philox)
+{
+    const uint64_t seeds[] = {0, 1, 42, 0x123456789abcdefULL, (1ULL << 53) - 1};
+    const uint32_t thrs[] = {0, 1, 3355443, 8388608, 16777215};
+    const uint64_t starts[] = {0, 1, 3, 4, 31, 1000, 4 * (0x100000000ULL - 5) + 1,
+                               4 * 0x100000000ULL - 32};
+    const uint64_t lens[] = {0, 1, 7, 32, 33, 100, 256, 1031};
+    uint8_t mask[1100];
+    int n = 0;
+    for (size_t a = 0; a < sizeof seeds / sizeof *seeds; a++)
+        for (size_t t = 0; t < sizeof thrs / sizeof *thrs; t++)
+            for (size_t b = 0; b < sizeof starts / sizeof *starts; b++)
+                for (size_t c = 0; c < sizeof lens / sizeof *lens; c++) {
+                    dn_stream s = {seeds[a], 1000u + (uint32_t)t, (uint32_t)(b * 977 + c)};
+                    uint64_t lo = starts[b], hi = lo + lens[c];
+                    memset(mask, 7, sizeof mask);
+                    dn_dropout_mask(mask, lo, hi, thrs[t], s);
+                    for (uint64_t i = lo; i < hi; i++) {
+                        uint8_t want = (dn_random_u32(s, i) >> 8) > thrs[t];
+                        cr_assert_eq(mask[i - lo], want, "seed %llu thr %u element %llu",
+                                     (unsigned long long)seeds[a], thrs[t],
+                                     (unsigned long long)i);
+                        n++;
+                    }
+                    cr_assert_eq(mask[hi - lo], 7, "wrote past the range");
+                }
+    cr_assert_gt(n, 100000);
+}

@@ -61,6 +61,10 @@ void dn_bias_grad(float *db, const float *dout, int B, int out_dim);
  * the unfused layer functions. Forward: z += b in place, a = relu(z), and in
  * training d = dropout(a) with its mask. Backward: dz and the bias gradient
  * from the gradient of d. */
+/* mask[i - lo] = 1 where element i's uniform is above the threshold (U > p,
+ * thr = dn_dropout_threshold(p)), for i in [lo, hi): the mask dn_dropout_layer
+ * draws for those elements of stream s. */
+void dn_dropout_mask(uint8_t *mask, uint64_t lo, uint64_t hi, uint32_t thr, dn_stream s);
 void dn_bias_relu_dropout_forward(float *z, float *a, float *d, uint8_t *mask, const float *b,
                                   int B, int W, float p, dn_stream s, int training);
 void dn_dropout_relu_bias_backward(float *dz, float *db, const float *dd, const uint8_t *mask,
