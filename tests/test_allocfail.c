@@ -11,6 +11,7 @@
  * aligned_alloc and strdup: the library's calls (it is linked in
  * statically) go through the wrappers below; cJSON's go through its hooks.
  * Allocations inside other libraries (zlib, stdio, PLplot) are not covered. */
+#include "core/internal.h"
 #include "helpers.h"
 
 #include <cJSON.h>
@@ -298,6 +299,33 @@ Test(allocfail, plot)
     dn_dataset_free(&plot_images);
 }
 
+/* A metrics.csv above the reader's first 64 KiB buffer, so that growing the
+ * buffer fails too (it once ended the read there, as if the file were
+ * shorter). */
+static int op_long_metrics(dn_err *err)
+{
+    const char *p = tmp_path("long-metrics.csv");
+    struct stat st;
+    if (stat(p, &st) != 0) {
+        FILE *f = fopen(p, "w");
+        fprintf(f, "epoch,train_loss,train_acc,test_loss,test_acc,gap,seconds\n");
+        for (int e = 1; e <= 3000; e++)
+            fprintf(f, "%d,0.5,0.5,0.75,0.25,0.25,1.0\n", e);
+        fclose(f);
+    }
+    dn_metrics m;
+    int rc = dn_metrics_read(p, &m, err);
+    if (rc)
+        return rc;
+    rc = m.n == 3000 ? DN_OK : dn_fail(err, DN_EFORMAT, "%zu rows read of 3000", (size_t)m.n);
+    dn_metrics_free(&m);
+    return rc;
+}
+
+Test(allocfail, long_metrics_file)
+{
+    cr_assert_gt(each_failure("metrics.csv above 64 KiB", op_long_metrics), 3);
+}
 Test(allocfail, csv) { cr_assert_gt(each_failure("dn_csv_load", op_csv), 3); }
 Test(allocfail, idx)
 {

@@ -52,8 +52,11 @@ static char *slurp(const char *path, size_t *len, dn_err *err)
                 return NULL;
             }
             char *nb = realloc(buf, cap * 2);
-            if (!nb)
+            if (!nb) { /* not a short read: the ENOMEM below */
+                free(buf);
+                buf = NULL;
                 break;
+            }
             buf = nb;
             cap *= 2;
         }
