@@ -9,12 +9,7 @@ BUILD=$1
 shift
 cd "$(dirname "$0")/.."
 TARGETS=("$@")
-if [ ${#TARGETS[@]} -eq 0 ]; then
-  for f in fuzz/fuzz_*.c; do
-    t=${f#fuzz/fuzz_}; t=${t%.c}
-    [ "$t" = util ] || TARGETS+=("$t")
-  done
-fi
+source fuzz/targets.sh
 for t in "${TARGETS[@]}"; do
   before=$(ls "fuzz/corpus/$t" | wc -l)
   extra=()

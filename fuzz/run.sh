@@ -13,12 +13,7 @@ SECONDS_EACH=$2
 shift 2
 cd "$(dirname "$0")/.."
 TARGETS=("$@")
-if [ ${#TARGETS[@]} -eq 0 ]; then
-  for f in fuzz/fuzz_*.c; do
-    t=${f#fuzz/fuzz_}; t=${t%.c}
-    [ "$t" = util ] || TARGETS+=("$t")
-  done
-fi
+source fuzz/targets.sh
 mkdir -p "$BUILD/fuzz-logs"
 found=0
 printf '%-14s %8s %10s %8s %10s  %s\n' target seconds execs/s corpus bytes findings
