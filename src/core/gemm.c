@@ -36,7 +36,7 @@ int dn_gemm_tiles(int M, int N, int K)
 #if defined(DN_BLAS_BLIS)
     (void)M, (void)N, (void)K;
     return 1;
-#endif
+#else
     double flops = 2.0 * M * N * K;
     int t = flops < 4e6 ? 1 : flops < 3e8 ? 2 : 4;
     /* never tiles narrower than TILE_ALIGN */
@@ -44,6 +44,7 @@ int dn_gemm_tiles(int M, int N, int K)
     while (t > 1 && longest / t < TILE_ALIGN)
         t /= 2;
     return t;
+#endif
 }
 
 static void gemm_block(int ta, int tb, int K, float alpha, const float *A, int lda,

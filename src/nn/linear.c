@@ -49,8 +49,10 @@ void dn_linear_backward(float *dinp, float *dw, float *db, const float *dout, co
     /* The two products are independent: one thread each, where each would
      * otherwise be cut in tiles that pack their shared operand twice. The
      * tiles inside each are the same either way (dn_gemm runs them in turn
-     * inside a parallel region), so the bits do not depend on this. */
-    #pragma omp parallel sections if (2.0 * B * in * out_dim >= 4e6)
+     * inside a parallel region), so the bits do not depend on this. Only
+     * where dn_gemm would tile them: never for small products, and never
+     * under BLIS, which must not be called from two threads at once. */
+    #pragma omp parallel sections if (dn_gemm_tiles(out_dim, in, B) > 1)
     {
         #pragma omp section
         dn_gemm(1, 0, out_dim, in, B, 1.0f, dout, out_dim, inp, in, 0.0f, dw, in);
