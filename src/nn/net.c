@@ -124,6 +124,7 @@ int dn_net_build(dn_net *net, int max_batch, dn_err *err)
     int first = 0;
     while (net->layers[first].kind != DN_LAYER_LINEAR)
         first++;
+    net->first_linear = first;
     for (int i = 0; i < net->n_layers; i++) {
         dn_layer *L = &net->layers[i];
         if (i >= first && (size_t)L->out > maxw)
@@ -338,8 +339,7 @@ const float *dn_net_forward(dn_net *net, const float *x, int B)
             if (L->fused) {
                 /* GEMM, then bias + ReLU + dropout in one pass. */
                 dn_layer *R = &net->layers[i + 1], *D = &net->layers[i + 2];
-                dn_gemm(0, 1, B, L->out, L->in, 1.0f, cur, L->in, net->params + L->w_off,
-                        L->in, 0.0f, L->act, L->out);
+                dn_linear_forward(L->act, cur, net->params + L->w_off, NULL, B, L->in, L->out);
                 dn_bias_relu_dropout_forward(L->act, R->act, D->act, D->mask,
                                              net->params + L->b_off, B, L->out, D->p,
                                              dn_dropout_stream(net->seed, D->site, net->step),
@@ -376,9 +376,7 @@ const float *dn_net_forward(dn_net *net, const float *x, int B)
 void dn_net_backward(dn_net *net, const float *dlogits, int B)
 {
     /* The first layer with parameters needs no input gradient. */
-    int first = 0;
-    while (net->layers[first].kind != DN_LAYER_LINEAR)
-        first++;
+    const int first = net->first_linear;
     const float *g = dlogits;
     for (int i = net->n_layers - 1; i >= first; i--) {
         dn_layer *L = &net->layers[i];

@@ -19,6 +19,7 @@ struct dn_net {
     int input_width;
     int width; /* output width of the last layer added */
     int n_layers, cap_layers, n_linear;
+    int first_linear; /* index of the first Linear layer (set by dn_net_build) */
     dn_layer *layers;
     bool built, training;
     int max_batch, last_batch;
