@@ -34,6 +34,38 @@ static int check_data(const dn_net *net, const dn_dataset *ds, const char *what,
     return DN_OK;
 }
 
+/* The batch buffers of an evaluation in blocks of the network's max batch. */
+static int block_buffers(const dn_net *net, float **x, uint32_t **idx, const char *what,
+                         dn_err *err)
+{
+    *x = dn_alloc((size_t)net->max_batch * (size_t)net->input_width, sizeof(float));
+    *idx = dn_alloc((size_t)net->max_batch, sizeof(uint32_t));
+    if (*x && *idx)
+        return DN_OK;
+    dn_free(*x);
+    dn_free(*idx);
+    *x = NULL;
+    *idx = NULL;
+    return dn_fail(err, DN_ENOMEM, "cannot allocate %s batch", what);
+}
+
+/* The logits of examples [start, start + b), in whatever mode the network
+ * is in (the callers set eval mode). */
+static const float *forward_block(dn_net *net, const dn_dataset *ds, float *x, uint32_t *idx,
+                                  size_t start, int b)
+{
+    for (int i = 0; i < b; i++)
+        idx[i] = (uint32_t)(start + (size_t)i);
+    dn_batch_images(x, ds, idx, (size_t)b);
+    return dn_net_forward(net, x, b);
+}
+
+/* Examples in the block that starts at start, of n. */
+static int block_rows(const dn_net *net, size_t start, size_t n)
+{
+    return (int)(n - start < (size_t)net->max_batch ? n - start : (size_t)net->max_batch);
+}
+
 /* Loss and accuracy in eval mode, in blocks of the network's max batch. */
 static int evaluate_ws(dn_net *net, const dn_dataset *ds, float *x, uint32_t *idx, double *loss,
                        double *acc, size_t *confusion, dn_err *err)
@@ -44,12 +76,8 @@ static int evaluate_ws(dn_net *net, const dn_dataset *ds, float *x, uint32_t *id
     double sum = 0.0;
     size_t correct = 0;
     for (size_t start = 0; start < ds->n; start += (size_t)net->max_batch) {
-        int b = (int)(ds->n - start < (size_t)net->max_batch ? ds->n - start
-                                                             : (size_t)net->max_batch);
-        for (int i = 0; i < b; i++)
-            idx[i] = (uint32_t)(start + (size_t)i);
-        dn_batch_images(x, ds, idx, (size_t)b);
-        const float *logits = dn_net_forward(net, x, b);
+        int b = block_rows(net, start, ds->n);
+        const float *logits = forward_block(net, ds, x, idx, start, b);
         const uint8_t *y = ds->labels + start;
         dn_softmax_xent_forward(net->losses, logits, y, b, C);
         for (int r = 0; r < b; r++) {
@@ -82,15 +110,13 @@ int dn_evaluate_confusion(dn_net *net, const dn_dataset *ds, double *loss, doubl
     int rc = check_data(net, ds, "evaluation", err);
     if (rc)
         return rc;
-    float *x = dn_alloc((size_t)net->max_batch * (size_t)net->input_width, sizeof(float));
-    uint32_t *idx = dn_alloc((size_t)net->max_batch, sizeof(uint32_t));
-    if (!x || !idx)
-        rc = dn_fail(err, DN_ENOMEM, "cannot allocate an evaluation batch");
-    else {
-        if (confusion)
-            memset(confusion, 0, (size_t)net->width * (size_t)net->width * sizeof *confusion);
-        rc = evaluate_ws(net, ds, x, idx, loss, acc, confusion, err);
-    }
+    float *x;
+    uint32_t *idx;
+    if ((rc = block_buffers(net, &x, &idx, "an evaluation", err)))
+        return rc;
+    if (confusion)
+        memset(confusion, 0, (size_t)net->width * (size_t)net->width * sizeof *confusion);
+    rc = evaluate_ws(net, ds, x, idx, loss, acc, confusion, err);
     dn_free(x);
     dn_free(idx);
     return rc;
@@ -106,30 +132,24 @@ int dn_predict(dn_net *net, const dn_dataset *ds, size_t n, uint8_t *pred, dn_er
     if (n > ds->n)
         return dn_fail(err, DN_EINVAL, "%zu predictions asked of a set of %zu examples", n,
                        ds->n);
-    if (net->width > 256)
+    if (net->width > DN_MAX_CLASSES)
         return dn_fail(err, DN_EINVAL, "%d classes do not fit in a byte", net->width);
-    float *x = dn_alloc((size_t)net->max_batch * (size_t)net->input_width, sizeof(float));
-    uint32_t *idx = dn_alloc((size_t)net->max_batch, sizeof(uint32_t));
-    if (!x || !idx) {
-        rc = dn_fail(err, DN_ENOMEM, "cannot allocate a prediction batch");
-        goto out;
-    }
+    float *x;
+    uint32_t *idx;
+    if ((rc = block_buffers(net, &x, &idx, "a prediction", err)))
+        return rc;
     bool was_training = net->training;
     net->training = false;
     for (size_t start = 0; start < n; start += (size_t)net->max_batch) {
-        int b = (int)(n - start < (size_t)net->max_batch ? n - start : (size_t)net->max_batch);
-        for (int i = 0; i < b; i++)
-            idx[i] = (uint32_t)(start + (size_t)i);
-        dn_batch_images(x, ds, idx, (size_t)b);
-        const float *logits = dn_net_forward(net, x, b);
+        int b = block_rows(net, start, n);
+        const float *logits = forward_block(net, ds, x, idx, start, b);
         for (int r = 0; r < b; r++)
             pred[start + (size_t)r] = (uint8_t)dn_argmax(logits + (size_t)r * net->width, net->width);
     }
     net->training = was_training;
-out:
     dn_free(x);
     dn_free(idx);
-    return rc;
+    return DN_OK;
 }
 
 int dn_fit(dn_net *net, const dn_dataset *train, const dn_dataset *test, const dn_fit_opts *o,
