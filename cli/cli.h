@@ -29,6 +29,10 @@ int cli_bad_option(const char *cmd, int c, char **argv);
 /* EXIT_USAGE with a message when an operand is left after the options of
  * CMD, 0 when none is. */
 int cli_no_operands(const char *cmd, int argc, char **argv);
+/* For commands that read their options by hand: the value of the option
+ * argv[*i], from "--name=VALUE", or from the next argument (*i moves on).
+ * NULL after a one-line message naming CMD when there is none. */
+const char *cli_option_value(const char *cmd, int argc, char **argv, int *i);
 
 /* Strict number parsing: the whole text, finite, in range. 0 on success. */
 int parse_int(const char *opt, const char *text, long lo, long hi, long *out);

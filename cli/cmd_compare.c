@@ -53,12 +53,9 @@ static void usage(FILE *f)
 }
 
 typedef struct {
+    experiment_opts x;
     const char *a, *b;
-    long seeds;
-    unsigned long long seed;
-    int unpaired, jobs, threads, figures, quiet;
-    float figure_scale;
-    const char *out;
+    int unpaired;
     char *shared[256];
     int n_shared;
 } compare_opts;
@@ -67,89 +64,51 @@ typedef struct {
 static int parse_args(int argc, char **argv, compare_opts *o)
 {
     memset(o, 0, sizeof *o);
-    o->seeds = 10;
-    o->seed = 1;
-    o->figures = 1;
-    o->figure_scale = 1.0f;
+    experiment_opts_init(&o->x, 10, MAX_SEEDS);
     for (int i = 1; i < argc; i++) {
         const char *arg = argv[i];
         if (strcmp(arg, "-h") == 0 || strcmp(arg, "--help") == 0) {
             usage(stdout);
             return -1;
         }
-        static const char *const own[] = {"--a", "--b", "--seeds", "--seed", "--jobs",
-                                          "--threads", "--out", "--figure-scale"};
-        const char *value = NULL;
-        int k = -1;
-        for (int j = 0; j < (int)(sizeof own / sizeof *own); j++) {
-            size_t len = strlen(own[j]);
-            if (strncmp(arg, own[j], len) == 0 && (arg[len] == '\0' || arg[len] == '=')) {
-                k = j;
-                if (arg[len] == '=')
-                    value = arg + len + 1;
-                else if (i + 1 < argc)
-                    value = argv[++i];
-                else {
-                    cli_error("compare: option '%s' needs a value", arg);
-                    return EXIT_USAGE;
-                }
-                break;
-            }
-        }
-        long v;
-        switch (k) {
-        case 0: o->a = value; continue;
-        case 1: o->b = value; continue;
-        case 2:
-            if (parse_int("--seeds", value, 1, MAX_SEEDS, &o->seeds))
-                return EXIT_USAGE;
+        if (experiment_opts_flag(&o->x, arg))
             continue;
-        case 3:
-            if (parse_u64("--seed", value, &o->seed))
-                return EXIT_USAGE;
-            continue;
-        case 4:
-            if (parse_int("--jobs", value, 1, 64, &v))
-                return EXIT_USAGE;
-            o->jobs = (int)v;
-            continue;
-        case 5:
-            if (parse_int("--threads", value, 1, 1024, &v))
-                return EXIT_USAGE;
-            o->threads = (int)v;
-            continue;
-        case 6: o->out = value; continue;
-        case 7:
-            if (parse_float("--figure-scale", value, 1.0, 4.0, &o->figure_scale))
-                return EXIT_USAGE;
-            continue;
-        default: break;
-        }
         if (strcmp(arg, "--unpaired") == 0) {
             o->unpaired = 1;
-        } else if (strcmp(arg, "--no-figures") == 0) {
-            o->figures = 0;
-        } else if (strcmp(arg, "--quiet") == 0) {
-            o->quiet = 1;
-        } else {
-            int arity = train_option_arity(arg);
-            if (arity < 0) {
-                cli_error("compare: %s '%s' (try dropnet compare --help)",
-                          arg[0] == '-' ? "unknown option" : "unexpected argument", arg);
+            continue;
+        }
+        /* --name VALUE or --name=VALUE of compare's own options */
+        char name[64] = "";
+        if (strncmp(arg, "--", 2) == 0)
+            snprintf(name, sizeof name, "%.*s", (int)strcspn(arg + 2, "="), arg + 2);
+        int side = strcmp(name, "a") == 0 || strcmp(name, "b") == 0;
+        if (side || experiment_opts_takes(name)) {
+            const char *value = cli_option_value("compare", argc, argv, &i);
+            if (!value)
                 return EXIT_USAGE;
-            }
-            if (o->n_shared + 2 > 256) {
-                cli_error("compare: too many options");
+            if (side)
+                *(name[0] == 'a' ? &o->a : &o->b) = value;
+            else if (experiment_opts_set(&o->x, name, value))
                 return EXIT_USAGE;
-            }
-            o->shared[o->n_shared++] = argv[i];
-            if (arity == 1 && !strchr(arg, '=')) {
-                if (i + 1 >= argc) {
-                    cli_error("compare: option '%s' needs a value", arg);
-                    return EXIT_USAGE;
-                }
-                o->shared[o->n_shared++] = argv[++i];
-            }
+            continue;
+        }
+        /* anything else train knows applies to both A and B */
+        int arity = train_option_arity(arg);
+        if (arity < 0) {
+            cli_error("compare: %s '%s' (try dropnet compare --help)",
+                      arg[0] == '-' ? "unknown option" : "unexpected argument", arg);
+            return EXIT_USAGE;
+        }
+        if (o->n_shared + 2 > 256) {
+            cli_error("compare: too many options");
+            return EXIT_USAGE;
+        }
+        o->shared[o->n_shared++] = argv[i];
+        if (arity == 1 && !strchr(arg, '=')) {
+            const char *value = cli_option_value("compare", argc, argv, &i);
+            if (!value)
+                return EXIT_USAGE;
+            o->shared[o->n_shared++] = (char *)value;
         }
     }
     if (!o->a || !o->b) {
@@ -158,9 +117,9 @@ static int parse_args(int argc, char **argv, compare_opts *o)
         return EXIT_USAGE;
     }
     unsigned long long top = DN_MAX_SEED - (o->unpaired ? UNPAIRED_OFFSET : 0);
-    if (o->seed > top - (unsigned long long)(o->seeds - 1)) {
-        cli_error("--seed: %llu with %ld seeds goes past %llu, the largest seed%s", o->seed,
-                  o->seeds, top, o->unpaired ? " --unpaired can use" : "");
+    if (o->x.seed > top - (unsigned long long)(o->x.seeds - 1)) {
+        cli_error("--seed: %llu with %ld seeds goes past %llu, the largest seed%s", o->x.seed,
+                  o->x.seeds, top, o->unpaired ? " --unpaired can use" : "");
         return EXIT_USAGE;
     }
     return 0;
@@ -257,7 +216,7 @@ static int side_load(const char *dir, const char *prefix, const compare_opts *o,
                      const dn_run_config *cfg, unsigned long long offset, side *s, int quiet)
 {
     memset(s, 0, sizeof *s);
-    s->n = (int)o->seeds;
+    s->n = (int)o->x.seeds;
     s->epochs = cfg->fit.epochs;
     s->runs = calloc((size_t)s->n, sizeof *s->runs);
     s->seed = calloc((size_t)s->n, sizeof *s->seed);
@@ -272,7 +231,7 @@ static int side_load(const char *dir, const char *prefix, const compare_opts *o,
     }
     for (int i = 0; i < s->n; i++) {
         char path[4400];
-        s->seed[i] = o->seed + (unsigned long long)i;
+        s->seed[i] = o->x.seed + (unsigned long long)i;
         snprintf(path, sizeof path, "%s/runs/%s-seed%llu", dir, prefix, s->seed[i]);
         dn_err err = {0};
         dn_run_config want = *cfg;
@@ -527,8 +486,8 @@ static int write_report(const char *dir, int argc, char **argv, const compare_op
     sb_printf(&md, "- **A**: `%s` (%s)\n", o->a, label_a);
     sb_printf(&md, "- **B**: `%s` (%s)\n", o->b, label_b);
     sb_printf(&md, "- **Both**: %s | %d epoch%s\n", common, A->epochs, A->epochs == 1 ? "" : "s");
-    sb_printf(&md, "- **Seeds**: %llu to %llu (%ld per configuration), %s\n", o->seed,
-              o->seed + (unsigned long long)(o->seeds - 1), o->seeds,
+    sb_printf(&md, "- **Seeds**: %llu to %llu (%ld per configuration), %s\n", o->x.seed,
+              o->x.seed + (unsigned long long)(o->x.seeds - 1), o->x.seeds,
               paired ? "paired: A and B share each seed"
                      : "unpaired: B on seeds + 2^32, shared with no run of A");
     sb_printf(&md, "- **Command**: `");
@@ -686,17 +645,10 @@ int cmd_compare(int argc, char **argv)
     snprintf(rb.dir, sizeof rb.dir, "B");
     ra.cfg = ca;
     rb.cfg = cb;
-    ra.cfg.fit.seed = rb.cfg.fit.seed = o.seed;
+    ra.cfg.fit.seed = rb.cfg.fit.seed = o.x.seed;
     dn_run pair[2] = {ra, rb};
     char labels[2][DN_LABEL_MAX], common[400];
-    dn_run_labels(pair, 2, labels, common, sizeof common);
-    /* Seeds are listed apart. */
-    char *seed_word = strstr(common, " | seed ");
-    if (seed_word) {
-        char *end = strstr(seed_word + 3, " | ");
-        memmove(seed_word, end ? end : seed_word + strlen(seed_word),
-                strlen(end ? end : seed_word + strlen(seed_word)) + 1);
-    }
+    experiment_labels(pair, labels, common, sizeof common);
     if (ca.fit.epochs != cb.fit.epochs) {
         cli_error("compare: A trains %d epochs and B %d: the per-epoch curves need the same "
                   "number", ca.fit.epochs, cb.fit.epochs);
@@ -704,13 +656,13 @@ int cmd_compare(int argc, char **argv)
     }
 
     experiment x;
-    if ((rc = experiment_open(&x, "compare", o.out)))
+    if ((rc = experiment_open(&x, "compare", o.x.out)))
         goto out;
-    x.quiet = o.quiet;
+    x.quiet = o.x.quiet;
     const char *bname = o.unpaired ? "b-unpaired" : "b";
     unsigned long long boff = o.unpaired ? UNPAIRED_OFFSET : 0;
-    for (long i = 0; i < o.seeds; i++) {
-        unsigned long long s = o.seed + (unsigned long long)i;
+    for (long i = 0; i < o.x.seeds; i++) {
+        unsigned long long s = o.x.seed + (unsigned long long)i;
         char name[64];
         dn_run_config c = ca;
         c.fit.seed = s;
@@ -725,11 +677,11 @@ int cmd_compare(int argc, char **argv)
     }
     if ((rc = experiment_scan(&x)))
         goto out;
-    experiment_set_jobs(&x, o.jobs, o.threads);
+    experiment_set_jobs(&x, o.x.jobs, o.x.threads);
     printf("# dropnet compare | %ld %s seed%s (%llu-%llu) | %d trainings: %d done before, %d to "
            "run%s | %d job%s x %d thread%s\n",
-           o.seeds, o.unpaired ? "unpaired" : "paired", o.seeds == 1 ? "" : "s", o.seed,
-           o.seed + (unsigned long long)(o.seeds - 1), x.n, x.done_before,
+           o.x.seeds, o.unpaired ? "unpaired" : "paired", o.x.seeds == 1 ? "" : "s", o.x.seed,
+           o.x.seed + (unsigned long long)(o.x.seeds - 1), x.n, x.done_before,
            x.n - x.done_before, x.resumed ? " (some resume)" : "", x.jobs,
            x.jobs == 1 ? "" : "s", x.threads, x.threads == 1 ? "" : "s");
     printf("# A: %s\n# B: %s\n# both: %s | %d epoch%s\n# experiment directory %s\n",
@@ -780,18 +732,18 @@ int cmd_compare(int argc, char **argv)
                    "unpaired (%.1f times wider).\n", wp, wu, wu / wp);
         }
         const side *B = o.unpaired ? &Bu : &Bp;
-        if (o.figures && draw_figures(x.dir, &A, B, have_p ? &Bp : NULL, labels[0], labels[1],
-                                      common, &r, o.figure_scale,
+        if (o.x.figures && draw_figures(x.dir, &A, B, have_p ? &Bp : NULL, labels[0], labels[1],
+                                      common, &r, o.x.figure_scale,
                                       o.unpaired ? "seeds (B unpaired)" : "paired seeds", note,
                                       sizeof note))
             cli_error("warning: no figures: %s", note);
         if (!(rc = write_csv(x.dir, &A, have_p ? &Bp : NULL, have_u ? &Bu : NULL)))
             rc = write_report(x.dir, argc, argv, &o, &A, have_p ? &Bp : NULL,
                               have_u ? &Bu : NULL, &r, labels[0], labels[1], common, answer,
-                              &x, o.figures, note);
+                              &x, o.x.figures, note);
         if (!rc)
             printf("# report %s/report.md%s; %d training%s run in %.1f s\n", x.dir,
-                   o.figures && !note[0] ? (have_p ? ", figures curves.png, paired.png"
+                   o.x.figures && !note[0] ? (have_p ? ", figures curves.png, paired.png"
                                                    : ", figure curves.png")
                                          : "",
                    x.ran, x.ran == 1 ? "" : "s", x.seconds);

@@ -56,11 +56,7 @@ typedef struct {
 } axis;
 
 typedef struct {
-    long seeds;
-    unsigned long long seed;
-    int jobs, threads, figures, quiet;
-    float figure_scale;
-    const char *out;
+    experiment_opts x;
     char *fixed[256];   /* train options with one value */
     int n_fixed;
     axis axes[MAX_AXES];
@@ -200,39 +196,22 @@ static const char *const single_only[] = {"preset", "data", "train", "test", "sc
 static int parse_args(int argc, char **argv, sweep_opts *o)
 {
     memset(o, 0, sizeof *o);
-    o->seeds = 5;
-    o->seed = 1;
-    o->figures = 1;
-    o->figure_scale = 1.0f;
+    experiment_opts_init(&o->x, 5, MAX_SEEDS);
     for (int i = 1; i < argc; i++) {
         char *arg = argv[i];
         if (strcmp(arg, "-h") == 0 || strcmp(arg, "--help") == 0) {
             usage(stdout);
             return -1;
         }
-        if (strcmp(arg, "--no-figures") == 0) {
-            o->figures = 0;
+        if (experiment_opts_flag(&o->x, arg))
             continue;
-        }
-        if (strcmp(arg, "--quiet") == 0) {
-            o->quiet = 1;
-            continue;
-        }
-        if (strcmp(arg, "--standardize") == 0) {
-            if (o->n_fixed + 1 > 256 || !(o->fixed[o->n_fixed] = strdup(arg))) {
-                cli_error("sweep: too many options");
-                return EXIT_USAGE;
-            }
-            o->n_fixed++;
-            continue;
-        }
         if (strncmp(arg, "--", 2) != 0) {
             cli_error("sweep: unexpected argument '%s'", arg);
             return EXIT_USAGE;
         }
         /* --name VALUE or --name=VALUE */
         char name[64];
-        const char *eq = strchr(arg, '='), *value;
+        const char *eq = strchr(arg, '=');
         snprintf(name, sizeof name, "%.*s", eq ? (int)(eq - arg - 2) : 60, arg + 2);
         int layer = 0;
         if (strncmp(name, "dropout", 7) == 0 && name[7] >= '1' && name[7] <= '9') {
@@ -245,57 +224,33 @@ static int parse_args(int argc, char **argv, sweep_opts *o)
             }
             layer = (int)k;
         }
-        static const char *const own[] = {"seeds", "seed", "jobs", "threads", "out",
-                                          "figure-scale"};
-        int k = -1;
-        for (int j = 0; j < 6; j++)
-            if (strcmp(name, own[j]) == 0)
-                k = j;
+        int shared = experiment_opts_takes(name);
         char opt[80];
         snprintf(opt, sizeof opt, "--%s", name);
-        int arity = layer ? 1 : k >= 0 ? 1 : train_option_arity(opt);
+        int arity = layer || shared ? 1 : train_option_arity(opt);
         if (arity < 0) {
             cli_error("sweep: unknown option '%s' (try dropnet sweep --help)", arg);
             return EXIT_USAGE;
         }
-        if (arity == 0) {
-            cli_error("sweep: --%s is not a training setting a sweep can vary", name);
-            return EXIT_USAGE;
+        if (arity == 0) { /* --standardize: the same for every cell */
+            if (eq) {
+                cli_error("sweep: --%s is not a training setting a sweep can vary", name);
+                return EXIT_USAGE;
+            }
+            if (o->n_fixed + 1 > 256 || !(o->fixed[o->n_fixed] = strdup(arg))) {
+                cli_error("sweep: too many options");
+                return EXIT_USAGE;
+            }
+            o->n_fixed++;
+            continue;
         }
-        if (eq)
-            value = eq + 1;
-        else if (i + 1 < argc)
-            value = argv[++i];
-        else {
-            cli_error("sweep: option '%s' needs a value", arg);
+        const char *value = cli_option_value("sweep", argc, argv, &i);
+        if (!value)
             return EXIT_USAGE;
-        }
-        long v;
-        switch (k) {
-        case 0:
-            if (parse_int("--seeds", value, 1, MAX_SEEDS, &o->seeds))
+        if (shared) {
+            if (experiment_opts_set(&o->x, name, value))
                 return EXIT_USAGE;
             continue;
-        case 1:
-            if (parse_u64("--seed", value, &o->seed))
-                return EXIT_USAGE;
-            continue;
-        case 2:
-            if (parse_int("--jobs", value, 1, 64, &v))
-                return EXIT_USAGE;
-            o->jobs = (int)v;
-            continue;
-        case 3:
-            if (parse_int("--threads", value, 1, 1024, &v))
-                return EXIT_USAGE;
-            o->threads = (int)v;
-            continue;
-        case 4: o->out = value; continue;
-        case 5:
-            if (parse_float("--figure-scale", value, 1.0, 4.0, &o->figure_scale))
-                return EXIT_USAGE;
-            continue;
-        default: break;
         }
         for (size_t j = 0; j < sizeof not_allowed / sizeof *not_allowed; j++)
             if (strcmp(name, not_allowed[j]) == 0) {
@@ -341,8 +296,8 @@ static int parse_args(int argc, char **argv, sweep_opts *o)
                   "--dropout1 0,0.1,...,0.9 (dropnet compare compares two settings)");
         return EXIT_USAGE;
     }
-    if (o->seed > DN_MAX_SEED - (unsigned long long)(o->seeds - 1)) {
-        cli_error("--seed: %llu with %ld seeds goes past 2^53 - 1", o->seed, o->seeds);
+    if (o->x.seed > DN_MAX_SEED - (unsigned long long)(o->x.seeds - 1)) {
+        cli_error("--seed: %llu with %ld seeds goes past 2^53 - 1", o->x.seed, o->x.seeds);
         return EXIT_USAGE;
     }
     return 0;
@@ -502,7 +457,7 @@ static int write_csv(const char *dir, const sweep_opts *o, const cell *cells, in
             /* list values hold commas: quote them */
             sb_printf(&c, strchr(v, ',') ? ",\"%s\"" : ",%s", v);
         }
-        sb_printf(&c, ",%ld", o->seeds);
+        sb_printf(&c, ",%ld", o->x.seeds);
         for (int m = 0; m < N_MEASURES; m++) {
             double k = 1.0 / measure_scale[m]; /* fractions, as in metrics.csv */
             sb_printf(&c, ",%.10g,%.10g,%.10g", ce->ci[m].mean * k, ce->ci[m].lo * k,
@@ -556,8 +511,8 @@ static int draw_heatmaps(const char *dir, const sweep_opts *o, const cell *cells
                                         "mean final gap, train - test (points)"};
     static const char *const head[2] = {"Mean final test accuracy", "Mean final gap"};
     for (int k = 0; k < 2; k++)
-        snprintf(title[k], sizeof title[k], "%s over %ld seed%s\n%s", head[k], o->seeds,
-                 o->seeds == 1 ? "" : "s", common);
+        snprintf(title[k], sizeof title[k], "%s over %ld seed%s\n%s", head[k], o->x.seeds,
+                 o->x.seeds == 1 ? "" : "s", common);
     static const char *const file[2] = {"heatmap_test_acc", "heatmap_gap"};
     dn_err err = {0};
     for (int k = 0; k < 2; k++) {
@@ -596,8 +551,8 @@ static int write_report(const char *dir, int argc, char **argv, const sweep_opts
               cells[0].cfg.fit.epochs, cells[0].cfg.fit.epochs == 1 ? "" : "s");
     sb_printf(&md, "- **Seeds**: %llu to %llu (%ld per cell); every cell trains on the same seeds, "
               "so cells are compared in pairs of runs that share initial weights (where shapes "
-              "match), data order and dropout uniforms\n", o->seed,
-              o->seed + (unsigned long long)(o->seeds - 1), o->seeds);
+              "match), data order and dropout uniforms\n", o->x.seed,
+              o->x.seed + (unsigned long long)(o->x.seeds - 1), o->x.seeds);
     sb_printf(&md, "- **Command**: `");
     format_command(argc - 1, argv + 1, "dropnet sweep", &md);
     sb_printf(&md, "`\n- **Trainings**: %d (%d done before this run, %d now, in %.0f s with %d "
@@ -611,13 +566,13 @@ static int write_report(const char *dir, int argc, char **argv, const sweep_opts
     for (int c = 0; c < n_cells; c++)
         same += cells[c].same_as_best && c != best;
     sb_printf(&md, "## Answer\n\n**Best: %s, mean final test accuracy %s %%.** ", b->label, ci);
-    if (o->seeds < 2)
+    if (o->x.seeds < 2)
         sb_printf(&md, "With one seed per cell no cell can be told apart from another: run "
                   "`--seeds 2` or more.\n\n");
     else
         sb_printf(&md, "%d other cell%s of %d %s statistically indistinguishable from it (paired "
                   "t-test over the %ld seeds, p >= 0.05).\n\n", same, same == 1 ? "" : "s",
-                  n_cells - 1, same == 1 ? "is" : "are", o->seeds);
+                  n_cells - 1, same == 1 ? "is" : "are", o->x.seeds);
     if (figures && heat_rc == 0)
         sb_printf(&md, "![Mean final test accuracy per cell](heatmap_test_acc.png)\n\n"
                   "![Mean final gap per cell](heatmap_gap.png)\n\n"
@@ -727,24 +682,18 @@ int cmd_sweep(int argc, char **argv)
         memset(runs, 0, sizeof runs);
         runs[0].cfg = cells[0].cfg;
         runs[1].cfg = cells[n_cells - 1].cfg;
-        runs[0].cfg.fit.seed = runs[1].cfg.fit.seed = o.seed;
+        runs[0].cfg.fit.seed = runs[1].cfg.fit.seed = o.x.seed;
         char labels[2][DN_LABEL_MAX];
-        dn_run_labels(runs, 2, labels, common, sizeof common);
-        char *seed_word = strstr(common, " | seed ");
-        if (seed_word) {
-            char *end = strstr(seed_word + 3, " | ");
-            memmove(seed_word, end ? end : seed_word + strlen(seed_word),
-                    strlen(end ? end : seed_word + strlen(seed_word)) + 1);
-        }
+        experiment_labels(runs, labels, common, sizeof common);
     }
-    if ((rc = experiment_open(&x, "sweep", o.out)))
+    if ((rc = experiment_open(&x, "sweep", o.x.out)))
         goto out;
-    x.quiet = o.quiet;
+    x.quiet = o.x.quiet;
     for (int c = 0; c < n_cells; c++)
-        for (long s = 0; s < o.seeds; s++) {
+        for (long s = 0; s < o.x.seeds; s++) {
             char name[256];
             dn_run_config cfg = cells[c].cfg;
-            cfg.fit.seed = o.seed + (unsigned long long)s;
+            cfg.fit.seed = o.x.seed + (unsigned long long)s;
             snprintf(name, sizeof name, "%s_seed%llu", cells[c].name,
                      (unsigned long long)cfg.fit.seed);
             if ((rc = experiment_add(&x, name, &cfg, cells[c].data_dir)))
@@ -752,10 +701,10 @@ int cmd_sweep(int argc, char **argv)
         }
     if ((rc = experiment_scan(&x)))
         goto out;
-    experiment_set_jobs(&x, o.jobs, o.threads);
+    experiment_set_jobs(&x, o.x.jobs, o.x.threads);
     printf("# dropnet sweep | %d cells x %ld seed%s (%llu-%llu) | %d trainings: %d done before, "
-           "%d to run | %d job%s x %d thread%s\n", n_cells, o.seeds, o.seeds == 1 ? "" : "s",
-           o.seed, o.seed + (unsigned long long)(o.seeds - 1), x.n, x.done_before,
+           "%d to run | %d job%s x %d thread%s\n", n_cells, o.x.seeds, o.x.seeds == 1 ? "" : "s",
+           o.x.seed, o.x.seed + (unsigned long long)(o.x.seeds - 1), x.n, x.done_before,
            x.n - x.done_before, x.jobs, x.jobs == 1 ? "" : "s", x.threads,
            x.threads == 1 ? "" : "s");
     printf("# grid:");
@@ -765,32 +714,32 @@ int cmd_sweep(int argc, char **argv)
     printf("\n# every cell: %s | %d epoch%s\n# experiment directory %s\n", common,
            cells[0].cfg.fit.epochs, cells[0].cfg.fit.epochs == 1 ? "" : "s", x.dir);
     fflush(stdout);
-    if ((rc = experiment_run(&x)) || (rc = load_finals(&x, cells, (int)n_cells, (int)o.seeds)))
+    if ((rc = experiment_run(&x)) || (rc = load_finals(&x, cells, (int)n_cells, (int)o.x.seeds)))
         goto out;
-    int best = rank_cells(cells, (int)n_cells, (int)o.seeds);
+    int best = rank_cells(cells, (int)n_cells, (int)o.x.seeds);
     char note[600] = "";
     int heat_rc = 1;
-    if (o.figures) {
-        heat_rc = draw_heatmaps(x.dir, &o, cells, (int)n_cells, best, o.figure_scale, common,
+    if (o.x.figures) {
+        heat_rc = draw_heatmaps(x.dir, &o, cells, (int)n_cells, best, o.x.figure_scale, common,
                                 note, sizeof note);
         if (heat_rc < 0)
             cli_error("warning: no heatmaps: %s", note);
     }
     if ((rc = write_csv(x.dir, &o, cells, (int)n_cells, best)) ||
         (rc = write_report(x.dir, argc, argv, &o, cells, (int)n_cells, best, &x, common,
-                           o.figures, heat_rc, note)))
+                           o.x.figures, heat_rc, note)))
         goto out;
     char ci[100];
     const cell *b = &cells[best];
     format_ci(b->ci[M_TEST_ACC].mean, b->ci[M_TEST_ACC].lo, b->ci[M_TEST_ACC].hi, 2, 0, ci,
               sizeof ci);
     printf("\nbest: %s, mean final test accuracy %s %%\n", b->label, ci);
-    if (o.seeds >= 2) {
+    if (o.x.seeds >= 2) {
         int same = 0;
         for (int c = 0; c < n_cells; c++)
             same += cells[c].same_as_best && c != best;
         printf("indistinguishable from it (paired t-test over %ld seeds, p >= 0.05): ",
-               o.seeds);
+               o.x.seeds);
         if (!same)
             printf("none");
         for (int c = 0, k = 0; c < n_cells; c++)
@@ -799,7 +748,7 @@ int cmd_sweep(int argc, char **argv)
         printf("\n");
     }
     printf("# report %s/report.md, cells in %s/sweep.csv%s; %d training%s run in %.1f s\n",
-           x.dir, x.dir, o.figures && heat_rc == 0 ? ", heatmaps heatmap_test_acc.png, "
+           x.dir, x.dir, o.x.figures && heat_rc == 0 ? ", heatmaps heatmap_test_acc.png, "
                                                      "heatmap_gap.png" : "",
            x.ran, x.ran == 1 ? "" : "s", x.seconds);
 out:

@@ -559,3 +559,73 @@ int experiment_run(experiment *x)
     }
     return 0;
 }
+
+void experiment_opts_init(experiment_opts *e, long seeds, long max_seeds)
+{
+    memset(e, 0, sizeof *e);
+    e->seeds = seeds;
+    e->max_seeds = max_seeds;
+    e->seed = 1;
+    e->figures = 1;
+    e->figure_scale = 1.0f;
+}
+
+int experiment_opts_flag(experiment_opts *e, const char *arg)
+{
+    if (strcmp(arg, "--no-figures") == 0)
+        e->figures = 0;
+    else if (strcmp(arg, "--quiet") == 0)
+        e->quiet = 1;
+    else
+        return 0;
+    return 1;
+}
+
+static const char *const shared_opts[] = {"seeds", "seed", "jobs", "threads", "out",
+                                          "figure-scale"};
+
+int experiment_opts_takes(const char *name)
+{
+    for (size_t j = 0; j < sizeof shared_opts / sizeof *shared_opts; j++)
+        if (strcmp(name, shared_opts[j]) == 0)
+            return 1;
+    return 0;
+}
+
+int experiment_opts_set(experiment_opts *e, const char *name, const char *value)
+{
+    long v;
+    if (strcmp(name, "seeds") == 0)
+        return parse_int("--seeds", value, 1, e->max_seeds, &e->seeds) ? EXIT_USAGE : 0;
+    if (strcmp(name, "seed") == 0)
+        return parse_u64("--seed", value, &e->seed) ? EXIT_USAGE : 0;
+    if (strcmp(name, "jobs") == 0) {
+        if (parse_int("--jobs", value, 1, 64, &v))
+            return EXIT_USAGE;
+        e->jobs = (int)v;
+        return 0;
+    }
+    if (strcmp(name, "threads") == 0) {
+        if (parse_int("--threads", value, 1, 1024, &v))
+            return EXIT_USAGE;
+        e->threads = (int)v;
+        return 0;
+    }
+    if (strcmp(name, "out") == 0) {
+        e->out = value;
+        return 0;
+    }
+    return parse_float("--figure-scale", value, 1.0, 4.0, &e->figure_scale) ? EXIT_USAGE : 0;
+}
+
+void experiment_labels(const dn_run runs[2], char (*labels)[DN_LABEL_MAX], char *common,
+                       size_t size)
+{
+    dn_run_labels(runs, 2, labels, common, size);
+    char *seed_word = strstr(common, " | seed ");
+    if (seed_word) {
+        char *end = strstr(seed_word + 3, " | ");
+        const char *rest = end ? end : seed_word + strlen(seed_word);
+        memmove(seed_word, rest, strlen(rest) + 1);
+    }
+}

@@ -65,6 +65,33 @@ const char *experiment_differs(const dn_run_config *have, const dn_run_config *w
  * status after a one-line error. */
 int experiment_csv_widths(dn_run_config *cfg);
 
+/* The options compare and sweep share. */
+typedef struct {
+    long seeds, max_seeds;
+    unsigned long long seed; /* the first */
+    int jobs, threads;       /* 0: not given */
+    int figures, quiet;
+    float figure_scale;
+    const char *out;
+} experiment_opts;
+
+/* The defaults: seeds seeds (--seeds allows up to max_seeds) from seed 1,
+ * figures at scale 1. */
+void experiment_opts_init(experiment_opts *e, long seeds, long max_seeds);
+/* 1 when ARG is --no-figures or --quiet (and is recorded in e), else 0. */
+int experiment_opts_flag(experiment_opts *e, const char *arg);
+/* 1 when NAME (without dashes) is a shared option with a value: seeds,
+ * seed, jobs, threads, out, figure-scale. */
+int experiment_opts_takes(const char *name);
+/* VALUE of the shared option NAME into e: 0, or EXIT_USAGE after a
+ * one-line error. */
+int experiment_opts_set(experiment_opts *e, const char *name, const char *value);
+
+/* dn_run_labels of two runs of an experiment, the seed left out of the
+ * settings they share (the experiment lists seeds apart). */
+void experiment_labels(const dn_run runs[2], char (*labels)[DN_LABEL_MAX], char *common,
+                       size_t size);
+
 /* "1:05" or "1:02:03". */
 void format_duration(double seconds, char *out, size_t size);
 

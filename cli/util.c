@@ -52,6 +52,17 @@ int cli_bad_option(const char *cmd, int c, char **argv)
     return EXIT_USAGE;
 }
 
+const char *cli_option_value(const char *cmd, int argc, char **argv, int *i)
+{
+    const char *eq = strchr(argv[*i], '=');
+    if (eq)
+        return eq + 1;
+    if (*i + 1 < argc)
+        return argv[++*i];
+    cli_error("%s: option '%s' needs a value", cmd, argv[*i]);
+    return NULL;
+}
+
 int cli_no_operands(const char *cmd, int argc, char **argv)
 {
     if (optind >= argc)
