@@ -3,6 +3,7 @@
  * appended and flushed one at a time; the fault switch of the tests. */
 #include "io/file.h"
 
+#include <dirent.h>
 #include <errno.h>
 #include <fcntl.h>
 #include <stdarg.h>
@@ -93,6 +94,35 @@ int dn_write_atomic(const char *path, const dn_chunk *chunks, int n, dn_err *err
         return dn_fail(err, DN_EWRITE, "%s: cannot rename into place: %s", path, strerror(e));
     }
     return sync_dir_of(path, err);
+}
+
+/* entry is a temporary file of dn_write_atomic for name: name, ".tmp" and
+ * the digits of a process id. */
+static int is_temp_of(const char *entry, const char *name)
+{
+    size_t n = strlen(name);
+    const char *rest = entry + n;
+    return strncmp(entry, name, n) == 0 && strncmp(rest, ".tmp", 4) == 0 && rest[4] &&
+           strspn(rest + 4, "0123456789") == strlen(rest + 4);
+}
+
+void dn_remove_stale_temps(const char *dir, const char *const *names)
+{
+    DIR *d = opendir(dir);
+    if (!d)
+        return;
+    struct dirent *e;
+    while ((e = readdir(d)) != NULL) {
+        for (int i = 0; names[i]; i++) {
+            if (!is_temp_of(e->d_name, names[i]))
+                continue;
+            char path[4400];
+            snprintf(path, sizeof path, "%s/%s", dir, e->d_name);
+            unlink(path);
+            break;
+        }
+    }
+    closedir(d);
 }
 
 int dn_append_row(FILE *f, const char *path, dn_err *err, const char *fmt, ...)

@@ -19,6 +19,13 @@ typedef struct {
  * old file is left as it was. */
 int dn_write_atomic(const char *path, const dn_chunk *chunks, int n, dn_err *err);
 
+/* Removes the temporary files of dn_write_atomic (NAME.tmpPID) that a
+ * killed process left in dir, for each NAME of names (NULL-terminated);
+ * other files stay. Only for a directory no live process writes to (the
+ * caller holds its lock); what cannot be removed is left, as a later write
+ * replaces it anyway. */
+void dn_remove_stale_temps(const char *dir, const char *const *names);
+
 /*
  * Fault injection, for tests of what a failed write leaves behind: with the
  * environment variable DROPNET_FAULT_WRITE set to a comma-separated list of
