@@ -462,7 +462,15 @@ static int check_same_layers(const char *P, const spec_layer *L, int n, int drop
     return DN_OK;
 }
 
-int dn_model_read_into(const char *path, dn_net *net, dn_model_info *info, dn_err *err)
+static int read_state(const dn_st_file *st, dn_checkpoint *ck, dn_err *err);
+
+/* The weights of the file at path into net, whose layers must be the file's;
+ * with ck, the file is a checkpoint and its training state is read first.
+ * The dropout rates are compared where the file records them: a model file
+ * without "layers" metadata has them inferred from the tensors, which cannot
+ * tell them; a checkpoint always compares them. */
+static int load_into(const char *path, dn_net *net, dn_model_info *info, dn_checkpoint *ck,
+                     dn_err *err)
 {
     if (!net->built)
         return dn_fail(err, DN_EINVAL, "network not built");
@@ -472,11 +480,19 @@ int dn_model_read_into(const char *path, dn_net *net, dn_model_info *info, dn_er
     int rc = open_model(path, &st, L, &n, err);
     if (rc)
         return rc;
-    rc = check_same_layers(path, L, n, dn_st_meta(&st, "layers") != NULL, net, err);
+    if (ck)
+        rc = read_state(&st, ck, err);
+    if (!rc)
+        rc = check_same_layers(path, L, n, ck || dn_st_meta(&st, "layers") != NULL, net, err);
     if (!rc)
         rc = read_params(&st, net, info, err);
     dn_st_close(&st);
     return rc;
+}
+
+int dn_model_read_into(const char *path, dn_net *net, dn_model_info *info, dn_err *err)
+{
+    return load_into(path, net, info, NULL, err);
 }
 
 /* ---- writing ---- */
@@ -772,20 +788,7 @@ int dn_checkpoint_load(const char *path, dn_net *net, dn_model_info *info, dn_ch
                        dn_err *err)
 {
     memset(ck, 0, sizeof *ck);
-    if (!net->built)
-        return dn_fail(err, DN_EINVAL, "network not built");
-    dn_st_file st;
-    spec_layer L[MAX_LAYERS];
-    int n = 0;
-    int rc = open_model(path, &st, L, &n, err);
-    if (rc)
-        return rc;
-    rc = read_state(&st, ck, err);
-    if (!rc)
-        rc = check_same_layers(path, L, n, 1, net, err);
-    if (!rc)
-        rc = read_params(&st, net, info, err);
-    dn_st_close(&st);
+    int rc = load_into(path, net, info, ck, err);
     if (rc)
         dn_checkpoint_free(ck);
     return rc;
