@@ -21,16 +21,6 @@ typedef struct {
     float p;
 } spec_layer;
 
-/* The shortest decimal that reads back as the same float. */
-static void fmt_float(char *buf, size_t n, float v)
-{
-    for (int prec = 6; prec <= 9; prec++) {
-        snprintf(buf, n, "%.*g", prec, (double)v);
-        if (strtof(buf, NULL) == v)
-            return;
-    }
-}
-
 int dn_net_describe(const dn_net *net, char *out, size_t outsz)
 {
     size_t k = 0;
@@ -43,7 +33,7 @@ int dn_net_describe(const dn_net *net, char *out, size_t outsz)
         case DN_LAYER_RELU: snprintf(item, sizeof item, "ReLU"); break;
         case DN_LAYER_LINEAR: snprintf(item, sizeof item, "Linear(%d,%d)", L->in, L->out); break;
         case DN_LAYER_DROPOUT:
-            fmt_float(p, sizeof p, L->p);
+            dn_float_text(p, sizeof p, L->p);
             snprintf(item, sizeof item, "Dropout(%s)", p);
             break;
         }
@@ -543,7 +533,7 @@ static char *float_list(const float *v, int n)
     s[0] = '\0';
     for (int i = 0; i < n; i++) {
         char b[32];
-        fmt_float(b, sizeof b, v[i]);
+        dn_float_text(b, sizeof b, v[i]);
         k += (size_t)snprintf(s + k, cap - k, "%s%s", i ? "," : "", b);
     }
     return s;
@@ -567,7 +557,7 @@ static int write_model(const char *path, const dn_net *net, const dn_model_info 
     meta_add(m, "dropnet", kind);
     meta_add(m, "dropnet_version", dn_version());
     meta_add_owned(m, "layers", layers);
-    fmt_float(scale, sizeof scale, info ? info->input_scale : 1.0f);
+    dn_float_text(scale, sizeof scale, info ? info->input_scale : 1.0f);
     meta_add(m, "input_scale", scale);
     if (info && info->input_mean && info->input_std) {
         if (meta_add_owned(m, "input_mean", float_list(info->input_mean, net->input_width)) ||
