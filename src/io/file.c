@@ -148,6 +148,61 @@ int dn_append_row(FILE *f, const char *path, dn_err *err, const char *fmt, ...)
     return DN_OK;
 }
 
+char *dn_read_file(const char *path, size_t max_bytes, const char *too_big, size_t *len,
+                   dn_err *err)
+{
+    FILE *f = fopen(path, "rb");
+    if (!f) {
+        dn_fail(err, DN_EIO, "%s: cannot open: %s", path, strerror(errno));
+        return NULL;
+    }
+    /* Room for max_bytes + 1 bytes at most (one more tells the file is too
+     * large) and the NUL. */
+    size_t limit = max_bytes + 2;
+    size_t cap = limit < ((size_t)1 << 16) ? limit : (size_t)1 << 16, n = 0;
+    char *buf = malloc(cap);
+    while (buf) {
+        if (n + 1 == cap) {
+            size_t grown = cap < limit / 2 ? cap * 2 : limit;
+            char *nb = realloc(buf, grown);
+            if (!nb) { /* not a short read: the ENOMEM below */
+                free(buf);
+                buf = NULL;
+                break;
+            }
+            buf = nb;
+            cap = grown;
+        }
+        size_t room = cap - 1 - n;
+        size_t got = fread(buf + n, 1, room, f);
+        n += got;
+        if (n > max_bytes) {
+            free(buf);
+            fclose(f);
+            dn_fail(err, DN_EFORMAT, "%s: %s", path, too_big);
+            return NULL;
+        }
+        if (got < room)
+            break;
+    }
+    if (!buf) {
+        fclose(f);
+        dn_fail(err, DN_ENOMEM, "%s: cannot allocate a read buffer", path);
+        return NULL;
+    }
+    int bad = ferror(f), e = errno;
+    fclose(f);
+    if (bad) {
+        free(buf);
+        dn_fail(err, DN_EIO, "%s: read error: %s", path, strerror(e));
+        return NULL;
+    }
+    buf[n] = '\0';
+    if (len)
+        *len = n;
+    return buf;
+}
+
 /* A path that cannot be a directory is bad input (DN_EINVAL: a file in the
  * way, a symlink loop, a name too long); a directory that cannot be made
  * where it could be is a write error (no permission, a read-only or full

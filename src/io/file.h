@@ -45,6 +45,15 @@ int dn_write_fault(const char *path);
 int dn_append_row(FILE *f, const char *path, dn_err *err, const char *fmt, ...)
     DN_PRINTF(4, 5);
 
+/* The whole file at path, NUL-terminated (its length in *len when len is
+ * not NULL; a NUL byte inside is the caller's to reject). A file of more
+ * than max_bytes is DN_EFORMAT "PATH: " followed by too_big (a wrong path,
+ * a disk image say, must not exhaust memory); a file that cannot be opened
+ * or read is DN_EIO, a failed allocation DN_ENOMEM. The buffer grows with
+ * the file, from 64 KiB. */
+char *dn_read_file(const char *path, size_t max_bytes, const char *too_big, size_t *len,
+                   dn_err *err);
+
 /* mkdir -p: every directory of path that is missing. A path that cannot be a
  * directory (a file in the way, a symlink loop) is DN_EINVAL; a directory
  * that cannot be made where it could be is DN_EWRITE. */
