@@ -7,6 +7,12 @@
 
 #include <stdio.h>
 
+/* The header lines (without their end of line) of the files of a run
+ * directory that dn_runlog writes and dn_metrics_read / dn_steps_read read
+ * back. */
+#define DN_METRICS_CSV_HEADER "epoch,train_loss,train_acc,test_loss,test_acc,gap,seconds"
+#define DN_STEPS_CSV_HEADER "epoch,step,steps_per_epoch,examples,train_loss,train_acc"
+
 typedef struct {
     const void *data;
     size_t size;

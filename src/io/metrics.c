@@ -166,8 +166,7 @@ int dn_metrics_read(const char *path, dn_metrics *out, dn_err *err)
     reader r;
     size_t rows = 0;
     char *buf = NULL;
-    int rc = open_table(path, "epoch,train_loss,train_acc,test_loss,test_acc,gap,seconds", &r,
-                        &buf, &rows, err);
+    int rc = open_table(path, DN_METRICS_CSV_HEADER, &r, &buf, &rows, err);
     if (rc)
         goto out;
     int ok = (out->epoch = malloc((rows ? rows : 1) * sizeof *out->epoch)) != NULL;
@@ -232,8 +231,7 @@ int dn_steps_read(const char *path, dn_steps *out, dn_err *err)
     reader r;
     size_t rows = 0;
     char *buf = NULL;
-    int rc = open_table(path, "epoch,step,steps_per_epoch,examples,train_loss,train_acc", &r,
-                        &buf, &rows, err);
+    int rc = open_table(path, DN_STEPS_CSV_HEADER, &r, &buf, &rows, err);
     if (rc)
         goto out;
     out->rows = malloc((rows ? rows : 1) * sizeof *out->rows);

@@ -22,8 +22,8 @@ struct dn_runlog {
     int lock; /* descriptor of DIR/.lock, -1 when not held */
 };
 
-static const char metrics_header[] = "epoch,train_loss,train_acc,test_loss,test_acc,gap,seconds\n";
-static const char steps_header[] = "epoch,step,steps_per_epoch,examples,train_loss,train_acc\n";
+static const char metrics_header[] = DN_METRICS_CSV_HEADER "\n";
+static const char steps_header[] = DN_STEPS_CSV_HEADER "\n";
 
 /* The files dropnet train writes in a run directory. */
 static const char *const written[] = {"config.json",       "metrics.csv",     "metrics.jsonl",
