@@ -3,6 +3,8 @@
 #include "train_options.h"
 #include "train_data.h"
 
+#include "core/internal.h"
+
 #include <getopt.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -248,17 +250,6 @@ int train_options_parse(int argc, char **argv, train_options *o)
 
 /* ---- a configuration as options ---- */
 
-/* The shortest decimal that reads back as the same float (0.2, not
- * 0.200000003). */
-static void float_text(char *out, size_t size, float v)
-{
-    for (int prec = 6; prec <= 9; prec++) {
-        snprintf(out, size, "%.*g", prec, (double)v);
-        if (strtof(out, NULL) == v)
-            return;
-    }
-}
-
 typedef struct {
     char *buf;
     size_t size, used;
@@ -302,29 +293,22 @@ int train_options_render(const dn_run_config *cfg, const char *data_dir, char *b
         k = 0;
         for (int i = 0; i < cfg->arch.n_hidden; i++) {
             char f[32];
-            float_text(f, sizeof f, cfg->arch.dropout[i]);
+            dn_float_text(f, sizeof f, cfg->arch.dropout[i]);
             k += (size_t)snprintf(v + k, sizeof v - k, "%s%s", i ? "," : "", f);
         }
         pair(&w, "--dropout", v);
     }
-    float_text(v, sizeof v, cfg->arch.input_dropout);
+    dn_float_text(v, sizeof v, cfg->arch.input_dropout);
     pair(&w, "--input-dropout", v);
-    float_text(v, sizeof v, cfg->fit.lr);
+    dn_float_text(v, sizeof v, cfg->fit.lr);
     pair(&w, "--lr", v);
     snprintf(v, sizeof v, "%d", cfg->fit.batch_size);
     pair(&w, "--batch-size", v);
     snprintf(v, sizeof v, "%d", cfg->fit.epochs);
     pair(&w, "--epochs", v);
-    float_text(v, sizeof v, cfg->fit.weight_decay);
+    dn_float_text(v, sizeof v, cfg->fit.weight_decay);
     pair(&w, "--weight-decay", v);
-    if (cfg->init.kind == DN_INIT_NORMAL) {
-        /* dn_init_format's %g would round sigma. */
-        char f[32];
-        float_text(f, sizeof f, cfg->init.sigma);
-        snprintf(v, sizeof v, "normal:%s", f);
-    } else {
-        dn_init_format(cfg->init, v, sizeof v);
-    }
+    dn_init_format(cfg->init, v, sizeof v);
     pair(&w, "--init", v);
     snprintf(v, sizeof v, "%llu", (unsigned long long)cfg->fit.seed);
     pair(&w, "--seed", v);
@@ -334,7 +318,7 @@ int train_options_render(const dn_run_config *cfg, const char *data_dir, char *b
         if (cfg->csv.standardize) {
             word(&w, "--standardize");
         } else {
-            float_text(v, sizeof v, cfg->csv.scale);
+            dn_float_text(v, sizeof v, cfg->csv.scale);
             pair(&w, "--scale", v);
         }
     } else if (data_dir && data_dir[0]) {

@@ -3,7 +3,7 @@
  * parameters, where training stands and the partial sums of the epoch. */
 #include "train_state.h"
 
-#include "core/internal.h"
+#include "io/file.h"
 
 #include <errno.h>
 #include <signal.h>
@@ -34,43 +34,7 @@ void train_signals_catch(void)
 
 static char *read_text(const char *path, dn_err *err)
 {
-    FILE *f = fopen(path, "rb");
-    if (!f) {
-        dn_fail(err, DN_EIO, "%s: cannot open: %s", path, strerror(errno));
-        return NULL;
-    }
-    char *text = NULL;
-    size_t n = 0, cap = 0;
-    for (;;) {
-        if (n + 4096 + 1 > cap) {
-            if (cap > (1u << 24)) {
-                dn_fail(err, DN_EFORMAT, "%s: larger than 16 MB", path);
-                goto fail;
-            }
-            cap = cap ? 2 * cap : 8192;
-            char *t = realloc(text, cap);
-            if (!t) {
-                dn_fail(err, DN_ENOMEM, "%s: out of memory", path);
-                goto fail;
-            }
-            text = t;
-        }
-        size_t r = fread(text + n, 1, 4096, f);
-        n += r;
-        if (r < 4096)
-            break;
-    }
-    if (ferror(f)) {
-        dn_fail(err, DN_EIO, "%s: read error: %s", path, strerror(errno));
-        goto fail;
-    }
-    fclose(f);
-    text[n] = '\0';
-    return text;
-fail:
-    fclose(f);
-    free(text);
-    return NULL;
+    return dn_read_file(path, (size_t)1 << 24, "larger than 16 MB", NULL, err);
 }
 
 int train_state_config(const char *dir, dn_run_config *cfg, char *data_dir, size_t data_dir_size,

@@ -16,6 +16,10 @@
 /* Fills err (if not NULL) and returns code, so callers can `return dn_fail(...)`. */
 int dn_fail(dn_err *err, dn_status code, const char *fmt, ...) DN_PRINTF(3, 4);
 
+/* The shortest decimal ("%.6g" to "%.9g") that reads back as the same
+ * float: 0.2f is "0.2", not "0.200000003", and nothing is lost. */
+void dn_float_text(char *buf, size_t n, float v);
+
 /* 64-byte aligned, zeroed; size rounded up. NULL on failure or overflow. */
 void *dn_alloc(size_t count, size_t size);
 void dn_free(void *p);

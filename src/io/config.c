@@ -64,7 +64,7 @@ int dn_init_parse(const char *text, dn_init *init, dn_err *err)
 
 /* Floats are written as the shortest decimal that reads back as the same
  * float, so 0.2f is 0.2 and not 0.20000000298023224, and nothing is lost. */
-static void shortest(char *buf, size_t n, float v)
+void dn_float_text(char *buf, size_t n, float v)
 {
     for (int prec = 6; prec <= 9; prec++) {
         snprintf(buf, n, "%.*g", prec, (double)v);
@@ -81,7 +81,7 @@ void dn_init_format(dn_init init, char *out, size_t outsz)
     } else {
         /* Not %g: config.json holds this text, and six digits would change
          * the sigma of a run read back from it. */
-        shortest(sigma, sizeof sigma, init.sigma);
+        dn_float_text(sigma, sizeof sigma, init.sigma);
         snprintf(out, outsz, "normal:%s", sigma);
     }
 }
@@ -89,7 +89,7 @@ void dn_init_format(dn_init init, char *out, size_t outsz)
 static cJSON *num(float v)
 {
     char buf[32];
-    shortest(buf, sizeof buf, v);
+    dn_float_text(buf, sizeof buf, v);
     return cJSON_CreateRaw(buf);
 }
 

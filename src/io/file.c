@@ -3,6 +3,7 @@
  * appended and flushed one at a time; the fault switch of the tests. */
 #include "io/file.h"
 
+#include <dirent.h>
 #include <errno.h>
 #include <fcntl.h>
 #include <stdarg.h>
@@ -95,6 +96,35 @@ int dn_write_atomic(const char *path, const dn_chunk *chunks, int n, dn_err *err
     return sync_dir_of(path, err);
 }
 
+/* entry is a temporary file of dn_write_atomic for name: name, ".tmp" and
+ * the digits of a process id. */
+static int is_temp_of(const char *entry, const char *name)
+{
+    size_t n = strlen(name);
+    const char *rest = entry + n;
+    return strncmp(entry, name, n) == 0 && strncmp(rest, ".tmp", 4) == 0 && rest[4] &&
+           strspn(rest + 4, "0123456789") == strlen(rest + 4);
+}
+
+void dn_remove_stale_temps(const char *dir, const char *const *names)
+{
+    DIR *d = opendir(dir);
+    if (!d)
+        return;
+    struct dirent *e;
+    while ((e = readdir(d)) != NULL) {
+        for (int i = 0; names[i]; i++) {
+            if (!is_temp_of(e->d_name, names[i]))
+                continue;
+            char path[4400];
+            snprintf(path, sizeof path, "%s/%s", dir, e->d_name);
+            unlink(path);
+            break;
+        }
+    }
+    closedir(d);
+}
+
 int dn_append_row(FILE *f, const char *path, dn_err *err, const char *fmt, ...)
 {
     int e = dn_write_fault(path);
@@ -116,6 +146,61 @@ int dn_append_row(FILE *f, const char *path, dn_err *err, const char *fmt, ...)
         return dn_fail(err, DN_EWRITE, "%s: write failed: %s", path, strerror(e));
     }
     return DN_OK;
+}
+
+char *dn_read_file(const char *path, size_t max_bytes, const char *too_big, size_t *len,
+                   dn_err *err)
+{
+    FILE *f = fopen(path, "rb");
+    if (!f) {
+        dn_fail(err, DN_EIO, "%s: cannot open: %s", path, strerror(errno));
+        return NULL;
+    }
+    /* Room for max_bytes + 1 bytes at most (one more tells the file is too
+     * large) and the NUL. */
+    size_t limit = max_bytes + 2;
+    size_t cap = limit < ((size_t)1 << 16) ? limit : (size_t)1 << 16, n = 0;
+    char *buf = malloc(cap);
+    while (buf) {
+        if (n + 1 == cap) {
+            size_t grown = cap < limit / 2 ? cap * 2 : limit;
+            char *nb = realloc(buf, grown);
+            if (!nb) { /* not a short read: the ENOMEM below */
+                free(buf);
+                buf = NULL;
+                break;
+            }
+            buf = nb;
+            cap = grown;
+        }
+        size_t room = cap - 1 - n;
+        size_t got = fread(buf + n, 1, room, f);
+        n += got;
+        if (n > max_bytes) {
+            free(buf);
+            fclose(f);
+            dn_fail(err, DN_EFORMAT, "%s: %s", path, too_big);
+            return NULL;
+        }
+        if (got < room)
+            break;
+    }
+    if (!buf) {
+        fclose(f);
+        dn_fail(err, DN_ENOMEM, "%s: cannot allocate a read buffer", path);
+        return NULL;
+    }
+    int bad = ferror(f), e = errno;
+    fclose(f);
+    if (bad) {
+        free(buf);
+        dn_fail(err, DN_EIO, "%s: read error: %s", path, strerror(e));
+        return NULL;
+    }
+    buf[n] = '\0';
+    if (len)
+        *len = n;
+    return buf;
 }
 
 /* A path that cannot be a directory is bad input (DN_EINVAL: a file in the

@@ -7,6 +7,12 @@
 
 #include <stdio.h>
 
+/* The header lines (without their end of line) of the files of a run
+ * directory that dn_runlog writes and dn_metrics_read / dn_steps_read read
+ * back. */
+#define DN_METRICS_CSV_HEADER "epoch,train_loss,train_acc,test_loss,test_acc,gap,seconds"
+#define DN_STEPS_CSV_HEADER "epoch,step,steps_per_epoch,examples,train_loss,train_acc"
+
 typedef struct {
     const void *data;
     size_t size;
@@ -18,6 +24,13 @@ typedef struct {
  * old file or the new one. On failure the temporary file is removed and the
  * old file is left as it was. */
 int dn_write_atomic(const char *path, const dn_chunk *chunks, int n, dn_err *err);
+
+/* Removes the temporary files of dn_write_atomic (NAME.tmpPID) that a
+ * killed process left in dir, for each NAME of names (NULL-terminated);
+ * other files stay. Only for a directory no live process writes to (the
+ * caller holds its lock); what cannot be removed is left, as a later write
+ * replaces it anyway. */
+void dn_remove_stale_temps(const char *dir, const char *const *names);
 
 /*
  * Fault injection, for tests of what a failed write leaves behind: with the
@@ -37,6 +50,15 @@ int dn_write_fault(const char *path);
  * path). A row is flushed whole or reported. */
 int dn_append_row(FILE *f, const char *path, dn_err *err, const char *fmt, ...)
     DN_PRINTF(4, 5);
+
+/* The whole file at path, NUL-terminated (its length in *len when len is
+ * not NULL; a NUL byte inside is the caller's to reject). A file of more
+ * than max_bytes is DN_EFORMAT "PATH: " followed by too_big (a wrong path,
+ * a disk image say, must not exhaust memory); a file that cannot be opened
+ * or read is DN_EIO, a failed allocation DN_ENOMEM. The buffer grows with
+ * the file, from 64 KiB. */
+char *dn_read_file(const char *path, size_t max_bytes, const char *too_big, size_t *len,
+                   dn_err *err);
 
 /* mkdir -p: every directory of path that is missing. A path that cannot be a
  * directory (a file in the way, a symlink loop) is DN_EINVAL; a directory

@@ -1,7 +1,7 @@
 /* Strict readers of metrics.csv and steps.csv. They feed figures and
  * comparisons, so a damaged file must be an error naming the file and the
  * line, never a silently shorter or wrong series. */
-#include "core/internal.h"
+#include "io/file.h"
 
 #include <errno.h>
 #include <float.h>
@@ -30,56 +30,6 @@ int dn_metric_parse(const char *name, dn_metric *m, dn_err *err)
                    "unknown metric '%s' (known: train_loss, train_acc, test_loss, test_acc, "
                    "gap, seconds)",
                    name);
-}
-
-/* The whole file, NUL-terminated. Metrics files are small; the cap only
- * keeps a wrong path (a disk image, say) from exhausting memory. */
-static char *slurp(const char *path, size_t *len, dn_err *err)
-{
-    FILE *f = fopen(path, "rb");
-    if (!f) {
-        dn_fail(err, DN_EIO, "%s: cannot open: %s", path, strerror(errno));
-        return NULL;
-    }
-    size_t cap = 1 << 16, n = 0;
-    char *buf = malloc(cap);
-    while (buf) {
-        if (n + 1 >= cap) {
-            if (cap >= ((size_t)1 << 30)) {
-                free(buf);
-                fclose(f);
-                dn_fail(err, DN_EFORMAT, "%s: larger than 1 GiB, not a metrics file", path);
-                return NULL;
-            }
-            char *nb = realloc(buf, cap * 2);
-            if (!nb) { /* not a short read: the ENOMEM below */
-                free(buf);
-                buf = NULL;
-                break;
-            }
-            buf = nb;
-            cap *= 2;
-        }
-        size_t got = fread(buf + n, 1, cap - 1 - n, f);
-        n += got;
-        if (got == 0)
-            break;
-    }
-    if (!buf) {
-        fclose(f);
-        dn_fail(err, DN_ENOMEM, "%s: cannot allocate a read buffer", path);
-        return NULL;
-    }
-    int bad = ferror(f), e = errno;
-    fclose(f);
-    if (bad) {
-        free(buf);
-        dn_fail(err, DN_EIO, "%s: read error: %s", path, strerror(e));
-        return NULL;
-    }
-    buf[n] = '\0';
-    *len = n;
-    return buf;
 }
 
 /* A line cursor that knows its line number and rejects a last line without
@@ -177,7 +127,10 @@ static int open_table(const char *path, const char *header, reader *r, char **bu
                       size_t *rows, dn_err *err)
 {
     size_t len = 0;
-    *buf = slurp(path, &len, err);
+    /* Metrics files are small; the cap only keeps a wrong path (a disk
+     * image, say) from exhausting memory. */
+    *buf = dn_read_file(path, (size_t)1 << 30, "larger than 1 GiB, not a metrics file", &len,
+                        err);
     if (!*buf)
         return err ? (int)err->code : DN_EIO;
     *r = (reader){path, *buf, *buf + len, 0};
@@ -213,8 +166,7 @@ int dn_metrics_read(const char *path, dn_metrics *out, dn_err *err)
     reader r;
     size_t rows = 0;
     char *buf = NULL;
-    int rc = open_table(path, "epoch,train_loss,train_acc,test_loss,test_acc,gap,seconds", &r,
-                        &buf, &rows, err);
+    int rc = open_table(path, DN_METRICS_CSV_HEADER, &r, &buf, &rows, err);
     if (rc)
         goto out;
     int ok = (out->epoch = malloc((rows ? rows : 1) * sizeof *out->epoch)) != NULL;
@@ -279,8 +231,7 @@ int dn_steps_read(const char *path, dn_steps *out, dn_err *err)
     reader r;
     size_t rows = 0;
     char *buf = NULL;
-    int rc = open_table(path, "epoch,step,steps_per_epoch,examples,train_loss,train_acc", &r,
-                        &buf, &rows, err);
+    int rc = open_table(path, DN_STEPS_CSV_HEADER, &r, &buf, &rows, err);
     if (rc)
         goto out;
     out->rows = malloc((rows ? rows : 1) * sizeof *out->rows);

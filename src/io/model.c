@@ -21,16 +21,6 @@ typedef struct {
     float p;
 } spec_layer;
 
-/* The shortest decimal that reads back as the same float. */
-static void fmt_float(char *buf, size_t n, float v)
-{
-    for (int prec = 6; prec <= 9; prec++) {
-        snprintf(buf, n, "%.*g", prec, (double)v);
-        if (strtof(buf, NULL) == v)
-            return;
-    }
-}
-
 int dn_net_describe(const dn_net *net, char *out, size_t outsz)
 {
     size_t k = 0;
@@ -43,7 +33,7 @@ int dn_net_describe(const dn_net *net, char *out, size_t outsz)
         case DN_LAYER_RELU: snprintf(item, sizeof item, "ReLU"); break;
         case DN_LAYER_LINEAR: snprintf(item, sizeof item, "Linear(%d,%d)", L->in, L->out); break;
         case DN_LAYER_DROPOUT:
-            fmt_float(p, sizeof p, L->p);
+            dn_float_text(p, sizeof p, L->p);
             snprintf(item, sizeof item, "Dropout(%s)", p);
             break;
         }
@@ -462,7 +452,15 @@ static int check_same_layers(const char *P, const spec_layer *L, int n, int drop
     return DN_OK;
 }
 
-int dn_model_read_into(const char *path, dn_net *net, dn_model_info *info, dn_err *err)
+static int read_state(const dn_st_file *st, dn_checkpoint *ck, dn_err *err);
+
+/* The weights of the file at path into net, whose layers must be the file's;
+ * with ck, the file is a checkpoint and its training state is read first.
+ * The dropout rates are compared where the file records them: a model file
+ * without "layers" metadata has them inferred from the tensors, which cannot
+ * tell them; a checkpoint always compares them. */
+static int load_into(const char *path, dn_net *net, dn_model_info *info, dn_checkpoint *ck,
+                     dn_err *err)
 {
     if (!net->built)
         return dn_fail(err, DN_EINVAL, "network not built");
@@ -472,11 +470,19 @@ int dn_model_read_into(const char *path, dn_net *net, dn_model_info *info, dn_er
     int rc = open_model(path, &st, L, &n, err);
     if (rc)
         return rc;
-    rc = check_same_layers(path, L, n, dn_st_meta(&st, "layers") != NULL, net, err);
+    if (ck)
+        rc = read_state(&st, ck, err);
+    if (!rc)
+        rc = check_same_layers(path, L, n, ck || dn_st_meta(&st, "layers") != NULL, net, err);
     if (!rc)
         rc = read_params(&st, net, info, err);
     dn_st_close(&st);
     return rc;
+}
+
+int dn_model_read_into(const char *path, dn_net *net, dn_model_info *info, dn_err *err)
+{
+    return load_into(path, net, info, NULL, err);
 }
 
 /* ---- writing ---- */
@@ -527,7 +533,7 @@ static char *float_list(const float *v, int n)
     s[0] = '\0';
     for (int i = 0; i < n; i++) {
         char b[32];
-        fmt_float(b, sizeof b, v[i]);
+        dn_float_text(b, sizeof b, v[i]);
         k += (size_t)snprintf(s + k, cap - k, "%s%s", i ? "," : "", b);
     }
     return s;
@@ -551,7 +557,7 @@ static int write_model(const char *path, const dn_net *net, const dn_model_info 
     meta_add(m, "dropnet", kind);
     meta_add(m, "dropnet_version", dn_version());
     meta_add_owned(m, "layers", layers);
-    fmt_float(scale, sizeof scale, info ? info->input_scale : 1.0f);
+    dn_float_text(scale, sizeof scale, info ? info->input_scale : 1.0f);
     meta_add(m, "input_scale", scale);
     if (info && info->input_mean && info->input_std) {
         if (meta_add_owned(m, "input_mean", float_list(info->input_mean, net->input_width)) ||
@@ -772,20 +778,7 @@ int dn_checkpoint_load(const char *path, dn_net *net, dn_model_info *info, dn_ch
                        dn_err *err)
 {
     memset(ck, 0, sizeof *ck);
-    if (!net->built)
-        return dn_fail(err, DN_EINVAL, "network not built");
-    dn_st_file st;
-    spec_layer L[MAX_LAYERS];
-    int n = 0;
-    int rc = open_model(path, &st, L, &n, err);
-    if (rc)
-        return rc;
-    rc = read_state(&st, ck, err);
-    if (!rc)
-        rc = check_same_layers(path, L, n, 1, net, err);
-    if (!rc)
-        rc = read_params(&st, net, info, err);
-    dn_st_close(&st);
+    int rc = load_into(path, net, info, ck, err);
     if (rc)
         dn_checkpoint_free(ck);
     return rc;

@@ -1,6 +1,6 @@
 /* A run directory read back from its files alone, and the words that tell
  * runs apart in a legend. */
-#include "core/internal.h"
+#include "io/file.h"
 
 #include <errno.h>
 #include <stdio.h>
@@ -10,31 +10,11 @@
 
 static char *read_text(const char *path, dn_err *err)
 {
-    FILE *f = fopen(path, "rb");
-    if (!f) {
-        dn_fail(err, DN_EIO, "%s: cannot open: %s", path, strerror(errno));
-        return NULL;
-    }
     /* config.json is a few hundred bytes; 1 MiB is far beyond any real one. */
-    size_t cap = 1 << 20;
-    char *buf = malloc(cap + 1);
-    if (!buf) {
-        fclose(f);
-        dn_fail(err, DN_ENOMEM, "%s: cannot allocate a read buffer", path);
-        return NULL;
-    }
-    size_t n = fread(buf, 1, cap, f);
-    int bad = ferror(f), e = errno, more = !bad && fgetc(f) != EOF;
-    fclose(f);
-    if (bad || more) {
-        free(buf);
-        dn_fail(err, bad ? DN_EIO : DN_EFORMAT, "%s: %s%s", path,
-                bad ? "read error: " : "larger than 1 MiB, not a config.json",
-                bad ? strerror(e) : "");
-        return NULL;
-    }
-    buf[n] = '\0';
-    if (strlen(buf) != n) {
+    size_t n = 0;
+    char *buf = dn_read_file(path, (size_t)1 << 20, "larger than 1 MiB, not a config.json", &n,
+                             err);
+    if (buf && strlen(buf) != n) {
         free(buf);
         dn_fail(err, DN_EFORMAT, "%s: NUL byte in the file", path);
         return NULL;

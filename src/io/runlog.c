@@ -4,7 +4,6 @@
  * directory. */
 #include "io/file.h"
 
-#include <dirent.h>
 #include <errno.h>
 #include <fcntl.h>
 #include <math.h>
@@ -23,8 +22,14 @@ struct dn_runlog {
     int lock; /* descriptor of DIR/.lock, -1 when not held */
 };
 
-static const char metrics_header[] = "epoch,train_loss,train_acc,test_loss,test_acc,gap,seconds\n";
-static const char steps_header[] = "epoch,step,steps_per_epoch,examples,train_loss,train_acc\n";
+static const char metrics_header[] = DN_METRICS_CSV_HEADER "\n";
+static const char steps_header[] = DN_STEPS_CSV_HEADER "\n";
+
+/* The files dropnet train writes in a run directory. */
+static const char *const written[] = {"config.json",       "metrics.csv",     "metrics.jsonl",
+                                      "steps.csv",         "checkpoint.safetensors",
+                                      "model.safetensors", "curves.png",      "curves.svg",
+                                      "predictions.png",   NULL};
 
 /* One training per run directory: an exclusive flock on DIR/.lock, held
  * while the run log is open. The kernel drops it when the process ends,
@@ -211,47 +216,17 @@ static void put(text_buf *b, const char *s, size_t n)
     b->text[b->len] = '\0';
 }
 
-/* Temporary files of writes a killed process left (NAME.tmpPID of the files
- * dropnet train writes): the run log holds the lock, so no live process
- * owns them. */
-static void remove_stale(const char *dir)
-{
-    static const char *const names[] = {"config.json",  "metrics.csv",    "metrics.jsonl",
-                                        "steps.csv",    "checkpoint.safetensors",
-                                        "model.safetensors", "curves.png", "curves.svg",
-                                        "predictions.png", NULL};
-    DIR *d = opendir(dir);
-    if (!d)
-        return;
-    struct dirent *e;
-    while ((e = readdir(d)) != NULL) {
-        for (int i = 0; names[i]; i++) {
-            size_t n = strlen(names[i]);
-            const char *rest = e->d_name + n;
-            if (strncmp(e->d_name, names[i], n) != 0 || strncmp(rest, ".tmp", 4) != 0 ||
-                !rest[4] || strspn(rest + 4, "0123456789") != strlen(rest + 4))
-                continue;
-            char path[4400];
-            snprintf(path, sizeof path, "%s/%s", dir, e->d_name);
-            if (unlink(path) != 0) {
-                /* not ours to worry about: a later write replaces it anyway */
-            }
-        }
-    }
-    closedir(d);
-}
-
 /* steps.csv of a resumed run: the header and the complete rows up to the
  * checkpoint (epochs 1..n, then steps 1..step of epoch n + 1); a crash may
  * have left rows beyond the checkpoint, or half a row. */
-static int rewind_steps(const char *dir, int n, size_t step, text_buf *b)
+static void rewind_steps(const char *dir, int n, size_t step, text_buf *b)
 {
     char path[4200];
     snprintf(path, sizeof path, "%s/steps.csv", dir);
     put(b, steps_header, strlen(steps_header));
     FILE *in = fopen(path, "r");
     if (!in)
-        return 0; /* killed before it was created: nothing to keep */
+        return; /* killed before it was created: nothing to keep */
     char *line = NULL;
     size_t cap = 0;
     ssize_t len;
@@ -272,7 +247,6 @@ static int rewind_steps(const char *dir, int n, size_t step, text_buf *b)
     }
     free(line);
     fclose(in);
-    return 0;
 }
 
 /* Resuming: the metrics files are rebuilt from the checkpoint's rows (a
@@ -291,7 +265,9 @@ dn_runlog *dn_runlog_resume(const char *dir, const dn_epoch_stats *rows, int n, 
     }
     if (lock_dir(log, dir, err))
         goto fail;
-    remove_stale(dir);
+    /* Temporary files of writes a killed process left: the run log holds
+     * the lock, so no live process owns them. */
+    dn_remove_stale_temps(dir, written);
     text_buf csv = {0}, jsonl = {0}, steps = {0};
     put(&csv, metrics_header, strlen(metrics_header));
     for (int i = 0; i < n; i++) {
