@@ -30,12 +30,6 @@ run() {
   ok "[$fault] dropnet $* -> $rc${words:+ ($(cat "$T/err" | head -1))}"
 }
 
-no_temporaries() { # DIR
-  local left
-  left=$(ls -A "$1" | grep -E '\.tmp[0-9]+$')
-  [ -z "$left" ] && ok "$1: no temporary file" || fail "$1: temporary files left: $left"
-}
-
 same_model() { # DIR WHAT
   cmp -s "$T/whole/model.safetensors" "$1/model.safetensors" &&
     ok "$2: model.safetensors equals the uninterrupted run's" ||
