@@ -37,8 +37,7 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
     dn_model_info info, info2;
     dn_err err = {0};
     if (dn_checkpoint_load(path, net, &info, &ck, &err) != DN_OK) {
-        if (err.msg[0] == '\0' || strchr(err.msg, '\n'))
-            fuzz_fail("error without a one-line message: '%s'", err.msg);
+        fuzz_one_line(&err);
         if (ck.metrics || ck.config)
             fuzz_fail("state left behind by a failed load");
         return 0;

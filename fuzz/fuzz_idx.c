@@ -14,7 +14,6 @@
 #include "core/internal.h"
 
 #include <stdlib.h>
-#include <string.h>
 
 static const char *write_input(const char *name, const uint8_t *d, size_t n, int gz)
 {
@@ -56,8 +55,8 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
             if (dn_dataset_head(&head, &ds, 1, &err) == DN_OK)
                 dn_dataset_free(&head);
             dn_dataset_free(&ds);
-        } else if (err.msg[0] == '\0' || strchr(err.msg, '\n')) {
-            fuzz_fail("error without a one-line message: '%s'", err.msg);
+        } else {
+            fuzz_one_line(&err);
         }
         return 0;
     }
@@ -81,8 +80,7 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
     } else {
         if (items)
             fuzz_fail("data returned with an error");
-        if (err.msg[0] == '\0' || strchr(err.msg, '\n'))
-            fuzz_fail("error without a one-line message: '%s'", err.msg);
+        fuzz_one_line(&err);
     }
     char hex[65];
     dn_sha256_file(path, hex, &err);

@@ -5,13 +5,6 @@
 #include "fuzz_util.h"
 
 #include <math.h>
-#include <string.h>
-
-static void one_line(const dn_err *err)
-{
-    if (err->msg[0] == '\0' || strchr(err->msg, '\n'))
-        fuzz_fail("error without a one-line message: '%s'", err->msg);
-}
 
 int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 {
@@ -32,7 +25,7 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
         }
         dn_metrics_free(&m);
     } else {
-        one_line(&err);
+        fuzz_one_line(&err);
     }
     dn_steps s;
     if (dn_steps_read(path, &s, &err) == DN_OK) {
@@ -51,7 +44,7 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
         }
         dn_steps_free(&s);
     } else {
-        one_line(&err);
+        fuzz_one_line(&err);
     }
     return 0;
 }

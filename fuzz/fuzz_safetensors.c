@@ -11,18 +11,12 @@
 #include <stdlib.h>
 #include <string.h>
 
-static void one_line(const dn_err *err)
-{
-    if (err->msg[0] == '\0' || strchr(err->msg, '\n'))
-        fuzz_fail("error without a one-line message: '%s'", err->msg);
-}
-
 static void low_level(const char *path)
 {
     dn_st_file st;
     dn_err err = {0};
     if (dn_st_open(&st, path, &err) != DN_OK) {
-        one_line(&err);
+        fuzz_one_line(&err);
         return;
     }
     for (int i = 0; i < st.n; i++) {
@@ -42,7 +36,7 @@ static void low_level(const char *path)
                     fuzz_fail("tensor '%s' element %llu is not finite", t->name,
                               (unsigned long long)k);
         } else {
-            one_line(&err);
+            fuzz_one_line(&err);
         }
         free(buf);
     }
@@ -70,7 +64,7 @@ static void model(const char *path)
     dn_err err = {0};
     dn_net *net = dn_model_load(path, 2, &info, &err);
     if (!net) {
-        one_line(&err);
+        fuzz_one_line(&err);
         return;
     }
     int in = dn_net_input_width(net);

@@ -122,3 +122,9 @@ void fuzz_check(int rc, const dn_err *err, const char *what)
     if (rc)
         fuzz_fail("%s failed: %s", what, err->msg);
 }
+
+void fuzz_one_line(const dn_err *err)
+{
+    if (err->msg[0] == '\0' || strchr(err->msg, '\n'))
+        fuzz_fail("error without a one-line message: '%s'", err->msg);
+}

@@ -33,5 +33,8 @@ char *fuzz_cstr(const uint8_t *data, size_t size);
 void fuzz_fail(const char *fmt, ...) __attribute__((format(printf, 1, 2), noreturn));
 /* A library call that must succeed (e.g. re-reading what it just wrote). */
 void fuzz_check(int rc, const dn_err *err, const char *what);
+/* The error of a call that failed: aborts unless its message is one line
+ * (not empty, no newline), as the command-line tool prints it. */
+void fuzz_one_line(const dn_err *err);
 
 #endif

@@ -2,7 +2,9 @@
 # Writes the seed corpora in fuzz/corpus/ (committed; run again only to
 # rebuild them): small valid files of every format, most written by dropnet
 # itself from a tiny CSV problem (6 features, 3 classes, the network of
-# fuzz_checkpoint.c), and a few hand-made edge cases.
+# fuzz_checkpoint.c), and a few hand-made edge cases. It writes only the named
+# seed files below (overwriting them): the rest of the corpus (the merged
+# inputs of fuzz/merge.sh, fuzz/corpus/train_options) is left as it is.
 # usage: fuzz/make-seeds.sh DROPNET
 set -euo pipefail
 DN=$(realpath "$1")
@@ -19,12 +21,9 @@ awk 'BEGIN { srand(5); print "label,a,b,c,d,e,f"
 ARGS=(--train "$T/train.csv" --test "$T/train.csv" --hidden 5,4 --dropout 0.5,0.25
       --input-dropout 0.1 --batch-size 4 --lr 0.1 --quiet --no-figures --threads 1)
 "$DN" train "${ARGS[@]}" --epochs 2 --scale 10 --out "$T/run" > /dev/null
-"$DN" train "${ARGS[@]}" --epochs 3 --standardize --checkpoint-every 5 --out "$T/std" > /dev/null &
-pid=$!
-while [ ! -f "$T/std/checkpoint.safetensors" ]; do sleep 0.01; done
-wait $pid
+"$DN" train "${ARGS[@]}" --epochs 3 --standardize --checkpoint-every 5 --out "$T/std" > /dev/null
 
-rm -rf "$C"; mkdir -p "$C"/{idx,csv,safetensors,checkpoint,config,metrics,rundir}
+mkdir -p "$C"/{idx,csv,safetensors,checkpoint,config,metrics,rundir}
 
 # ---- idx: a mode byte (see fuzz_idx.c), then the file ----
 be32() { printf "\\x$(printf %02x $(($1 >> 24 & 255)))\\x$(printf %02x $(($1 >> 16 & 255)))\\x$(printf %02x $(($1 >> 8 & 255)))\\x$(printf %02x $(($1 & 255)))"; }
@@ -54,7 +53,7 @@ cp ../tests/golden/torch_model.safetensors "$C/safetensors/pytorch"
 h='{"0.weight":{"dtype":"F32","shape":[1,1],"data_offsets":[0,4]},"0.bias":{"dtype":"F32","shape":[1],"data_offsets":[4,8]}}'
 { printf "\\x$(printf %02x ${#h})\\x00\\x00\\x00\\x00\\x00\\x00\\x00%s" "$h"; printf '\x00\x00\x80\x3f\x00\x00\x00\x00'; } > "$C/safetensors/bare"
 
-# ---- checkpoint: after an epoch, and inside one ----
+# ---- checkpoint: the last one of each run (both at the end of an epoch) ----
 cp "$T/run/checkpoint.safetensors" "$C/checkpoint/epoch-end"
 cp "$T/std/checkpoint.safetensors" "$C/checkpoint/standardized"
 

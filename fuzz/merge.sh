@@ -12,8 +12,7 @@ TARGETS=("$@")
 source fuzz/targets.sh
 for t in "${TARGETS[@]}"; do
   before=$(ls "fuzz/corpus/$t" | wc -l)
-  extra=()
-  [ "$t" = train_options ] && extra=(-close_fd_mask=3)
+  mapfile -t extra < <(target_flags "$t")
   "$BUILD/fuzz/fuzz_$t" -merge=1 "${extra[@]}" "fuzz/corpus/$t" "$BUILD/fuzz-corpus/$t" \
     > "$BUILD/fuzz-logs/$t.merge.log" 2>&1
   echo "$t: $before -> $(ls "fuzz/corpus/$t" | wc -l) files, $(du -sk "fuzz/corpus/$t" | cut -f1) KiB"

@@ -24,9 +24,7 @@ for t in "${TARGETS[@]}"; do
   mkdir -p "$work" "fuzz/regressions/$t"
   dict=()
   [ -f "fuzz/dict/$t.dict" ] && dict=(-dict="fuzz/dict/$t.dict")
-  # The option parser prints a line per bad option (and the help): closed,
-  # so the log keeps libFuzzer's lines and the sanitizers' reports only.
-  [ "$t" = train_options ] && dict+=(-close_fd_mask=3)
+  mapfile -t extra < <(target_flags "$t")
   before=$(ls "fuzz/regressions/$t" | wc -l)
   log=$BUILD/fuzz-logs/$t.log
   start=$(date +%s)
@@ -34,7 +32,7 @@ for t in "${TARGETS[@]}"; do
   # malloc limit, which follows it): an allocation of 2 GB from a small
   # input is a missing size check.
   "$bin" -max_total_time="$SECONDS_EACH" -timeout=10 -rss_limit_mb=2048 -print_final_stats=1 \
-    -artifact_prefix="fuzz/regressions/$t/" "${dict[@]}" \
+    -artifact_prefix="fuzz/regressions/$t/" "${dict[@]}" "${extra[@]}" \
     "$work" "fuzz/corpus/$t" "fuzz/regressions/$t" > "$log" 2>&1
   rc=$?
   secs=$(( $(date +%s) - start ))

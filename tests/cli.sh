@@ -10,7 +10,7 @@ source "$(dirname "$0")/lib.sh"
 expect 0 'commands:' -- --help
 expect 0 'dropnet 0.' -- --version
 "$DN" > /dev/null 2>"$T/stderr"; rc=$?
-if [ $rc -ne 2 ] || ! grep -q '^usage: dropnet' "$T/stderr"; then echo "FAIL: no command -> $rc"; fails=$((fails+1)); fi
+if [ $rc -ne 2 ] || ! grep -q '^usage: dropnet' "$T/stderr"; then fail "no command -> $rc"; fi
 expect 2 "unknown command 'fly'" -- fly
 expect 0 '--dropout LIST' -- train --help
 expect 0 'Verifies' -- data check --help
@@ -66,16 +66,16 @@ fi
 # a one-epoch run leaves config.json, metrics.csv and metrics.jsonl
 "$DN" train --epochs 1 --quiet --out "$T/run" > "$T/out.txt" 2>"$T/err.txt"
 rc=$?
-if [ $rc -ne 0 ]; then echo "FAIL: one-epoch run exited $rc: $(cat "$T/err.txt")"; fails=$((fails+1)); fi
+if [ $rc -ne 0 ]; then fail "one-epoch run exited $rc: $(cat "$T/err.txt")"; fi
 for f in config.json metrics.csv metrics.jsonl; do
-  [ -s "$T/run/$f" ] || { echo "FAIL: run directory lacks $f"; fails=$((fails+1)); }
+  [ -s "$T/run/$f" ] || fail "run directory lacks $f"
 done
 if [ "$(wc -l < "$T/run/metrics.csv")" -ne 2 ] || ! head -1 "$T/run/metrics.csv" | grep -q '^epoch,train_loss,train_acc,test_loss,test_acc,gap,seconds$'; then
-  echo "FAIL: metrics.csv: $(cat "$T/run/metrics.csv")"; fails=$((fails+1))
+  fail "metrics.csv: $(cat "$T/run/metrics.csv")"
 fi
-grep -q '"dropout":[[:space:]]*\[0.2, 0.5\]' "$T/run/config.json" || { echo "FAIL: config.json dropout"; fails=$((fails+1)); }
-grep -q '"blas":' "$T/run/config.json" || { echo "FAIL: config.json lacks library versions"; fails=$((fails+1)); }
-grep -q '^    1 ' "$T/out.txt" || { echo "FAIL: no table row: $(cat "$T/out.txt")"; fails=$((fails+1)); }
+grep -q '"dropout":[[:space:]]*\[0.2, 0.5\]' "$T/run/config.json" || fail "config.json dropout"
+grep -q '"blas":' "$T/run/config.json" || fail "config.json lacks library versions"
+grep -q '^    1 ' "$T/out.txt" || fail "no table row: $(cat "$T/out.txt")"
 # the same directory again is refused: nothing is overwritten
 expect 2 'already holds a run' -- train --epochs 1 --out "$T/run"
 
@@ -83,6 +83,6 @@ expect 2 'already holds a run' -- train --epochs 1 --out "$T/run"
 "$DN" train --lr 0.25 --preset d2l --epochs 1 --quiet --out "$T/run2" >/dev/null 2>&1
 grep -q '"lr":[[:space:]]*0.25' "$T/run2/config.json" && grep -q '"init":[[:space:]]*"pytorch"' "$T/run2/config.json" \
   && grep -q '"dropout":[[:space:]]*\[0.5, 0.5\]' "$T/run2/config.json" \
-  || { echo "FAIL: preset d2l with --lr 0.25: $(cat "$T/run2/config.json")"; fails=$((fails+1)); }
+  || fail "preset d2l with --lr 0.25: $(cat "$T/run2/config.json")"
 
 finish

@@ -28,9 +28,7 @@ same_run() { # DIR
   # since the checkpoint only, so its numbers are not compared).
   cmp -s <(cut -d, -f1-3 "$T/whole/steps.csv") <(cut -d, -f1-3 "$1/steps.csv") ||
     fail "$1: steps.csv rows differ"
-  local left
-  left=$(ls -A "$1" | grep -E '\.tmp[0-9]+$')
-  [ -z "$left" ] || fail "$1: temporary files left: $left"
+  no_temporaries "$1"
 }
 
 # Starts the run in DIR: a resume once it has a config.json, else afresh.

@@ -43,7 +43,7 @@ check_failure() { # RC_FILE ERR_FILE WORDS DIR_LISTING
   [ "$rc" = 1 ] && ok "exit 1" || fail "exit $rc, expected 1: $(cat "$2")"
   grep -qF -- "$3" "$2" && ok "message: $(cat "$2")" || fail "message lacks '$3': $(cat "$2")"
   [ "$(wc -l < "$2")" -eq 1 ] || fail "error is not one line: $(cat "$2")"
-  grep -qE '\.tmp[0-9]+$' "$4" && fail "temporary files left: $(tr '\n' ' ' < "$4")"
+  no_temporaries "the run directory" "$4"
 }
 
 resume_to_the_end() { # DIR WHAT

@@ -8,10 +8,11 @@
 # 0.80. Without the dataset it fails (dropnet exits 2 naming how to get it).
 # usage: e2e_d2l.sh DROPNET
 set -u
-T=$(mktemp -d); trap 'rm -rf "$T"' EXIT
+DN=$1
+source "$(dirname "$0")/lib.sh"
 accs=()
 for seed in 1 2 3; do
-  "$1" train --preset d2l-2020 --epochs 10 --seed $seed --quiet --out "$T/s$seed" \
+  "$DN" train --preset d2l-2020 --epochs 10 --seed $seed --quiet --out "$T/s$seed" \
     || { echo "FAIL: seed $seed: dropnet exited $?"; exit 1; }
   acc=$(tail -1 "$T/s$seed/metrics.csv" | cut -d, -f5)
   accs+=("$acc")

@@ -26,6 +26,16 @@ expect() {
   echo "ok: dropnet $* -> $rc"
 }
 
+# no_temporaries DIR [LISTING]: DIR holds no temporary file (NAME.tmpDIGITS,
+# what an atomic write leaves when it is cut short). With LISTING, DIR's
+# entries are read from that file (its `ls -A`, made where DIR could be
+# seen) and DIR only names it.
+no_temporaries() {
+  local left
+  left=$(if [ $# -gt 1 ]; then cat "$2"; else ls -A "$1"; fi | grep -E '\.tmp[0-9]+$' | tr '\n' ' ')
+  [ -z "$left" ] && ok "$1: no temporary file" || fail "$1: temporary files left: $left"
+}
+
 # The last command of a test: the count, and the exit status.
 finish() {
   echo "$fails failure(s)"

@@ -27,7 +27,7 @@ vg() { # NAME [SUPPRESSIONS] -- ARGS...
     --show-leak-kinds=definite "${supp[@]}" --log-file="$T/$name.vg" "$DN" "$@" > "$T/$name.out" 2> "$T/$name.err"
   local rc=$?
   if [ $rc -ne 0 ] || [ -s "$T/$name.vg" ]; then
-    echo "FAIL: $name: exit $rc: $(cat "$T/$name.err")"; cat "$T/$name.vg"; fails=$((fails+1))
+    fail "$name: exit $rc: $(cat "$T/$name.err")"; cat "$T/$name.vg"
   else
     echo "ok: $name: no memory error, nothing definitely lost"
   fi

@@ -6,7 +6,8 @@ set -u
 DN=$(realpath "$1")
 HERE=$(cd "$(dirname "$0")" && pwd)
 F=$HERE/files
-T=$(mktemp -d)
+source "$HERE/../lib.sh"
+# lib.sh's trap, with chmod first: whatever a case left read-only in $T goes too.
 trap 'chmod -R u+w "$T"; rm -rf "$T"' EXIT
 # The scratch directory's fixtures.
 ln -s loop "$T/loop"
@@ -32,7 +33,7 @@ echo text > "$T/file"
 mkdir "$T/taken"
 printf 'epoch,train_loss,train_acc,test_loss,test_acc,gap,seconds\n' > "$T/taken/metrics.csv"
 
-fails=0 n=0
+n=0
 while IFS=$'\t' read -r name want words args; do
   [ -z "$name" ] || [ "${name:0:1}" = '#' ] && continue
   # A case's arguments may run over several lines (a value with a newline).
@@ -58,12 +59,11 @@ while IFS=$'\t' read -r name want words args; do
     problem="the error is not one line starting 'dropnet: '"
   fi
   if [ -n "$problem" ]; then
-    echo "FAIL: $name: $problem: $(head -c 600 "$T/err")"
-    fails=$((fails+1))
+    fail "$name: $problem: $(head -c 600 "$T/err")"
   else
     echo "ok: $name ($rc): $(head -1 "$T/err" | head -c 200)"
   fi
 done < "$HERE/cases.tsv"
-echo "$n cases, $fails failure(s)"
-[ $n -ge 40 ] || { echo "FAIL: only $n cases"; exit 1; }
-[ $fails -eq 0 ]
+echo "$n cases"
+[ $n -ge 40 ] || fail "only $n cases"
+finish
