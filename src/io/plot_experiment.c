@@ -169,14 +169,22 @@ static double bands_legend(const void *page, const bands_fig *f, double y0, int 
     return row;
 }
 
+/* A figure's page: its size and scale, the palette, the title; returns the
+ * height the title takes. */
+static double begin_page(const void *page, const char title[2][400], double *W, double *H,
+                         double *s)
+{
+    dn_pl_page(page, W, H, s);
+    pladv(0);
+    grow_palette();
+    return draw_title(page, title);
+}
+
 static void draw_bands(void *ctx, const void *page)
 {
     const bands_fig *f = ctx;
     double W, H, s;
-    dn_pl_page(page, &W, &H, &s);
-    pladv(0);
-    grow_palette();
-    double top = draw_title(page, f->title);
+    double top = begin_page(page, f->title, &W, &H, &s);
     top += bands_legend(page, f, top, 1) + 8 * s;
     int cols = f->np >= 3 ? 2 : 1, rows = (f->np + cols - 1) / cols;
     double left = 74 * s, right = 18 * s, bottom = 46 * s, vgap = 14 * s, hgap = 78 * s;
@@ -337,10 +345,7 @@ static void draw_paired(void *ctx, const void *page)
     const paired_state *st = ctx;
     const dn_paired_fig *p = st->p;
     double W, H, s;
-    dn_pl_page(page, &W, &H, &s);
-    pladv(0);
-    grow_palette();
-    double top = draw_title(page, st->title);
+    double top = begin_page(page, st->title, &W, &H, &s);
     /* The key: what A and B stand for (the axes say only A and B). */
     char key[400];
     snprintf(key, sizeof key, "A: %.180s     B: %.180s", p->label_a ? p->label_a : "",
@@ -548,10 +553,7 @@ static void draw_heatmap(void *ctx, const void *page)
     const heat_state *st = ctx;
     const dn_heatmap *h = st->h;
     double W, H, s;
-    dn_pl_page(page, &W, &H, &s);
-    pladv(0);
-    grow_palette();
-    double y = draw_title(page, st->title);
+    double y = begin_page(page, st->title, &W, &H, &s);
     if (h->note) {
         plschr(0, 0.8);
         plcol0(DN_PL_KEY);
