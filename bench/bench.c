@@ -1,20 +1,26 @@
-/* make bench: seconds per epoch of dropnet training, next to the rate of the
- * CBLAS SGEMM on the same matrix shapes, measured in one process.
+/* make bench: seconds per epoch of dropnet training against the floor, the
+ * time of the same matrix products alone, measured in one process.
  *
- *   dropnet-bench [--epochs N] [--threads T] [--data DIR]
+ *   dropnet-bench [--epochs N] [--threads T] [--data DIR] [--gemm NAME]
  *                 [--hidden H] [--batch-size B] [--no-sgemm] [--scaling]
  *
  * The model is d2l-2020 (784-H-H-10, dropout 0.2/0.5, lr 0.5) on
- * Fashion-MNIST. FLOPs are 2*M*N*K per matrix product: per training example
- * the forward pass, the weight gradients of the three layers and the input
- * gradients of layers 2 and 3; per test example the forward pass (blocks of
- * max(batch, 1024) rows, as dn_fit evaluates).
+ * Fashion-MNIST; without --hidden, H = 256 (the d2l model, 3 epochs), 1024
+ * (2 epochs) and 4096 (1 epoch). FLOPs are 2*M*N*K per matrix product: per
+ * training example the forward pass, the weight gradients of the three
+ * layers and the input gradients of layers 2 and 3; per test example the
+ * forward pass (blocks of max(batch, 1024) rows, as dn_fit evaluates).
  *
- * The machine is shared, so every time is the best of several rounds:
- * epochs are timed one by one (min and median reported) and each SGEMM shape
- * is timed in several rounds (min kept). --scaling prints the table of
- * hidden widths 256, 1024, 4096 by batch sizes 64, 256, 1024 (one epoch each,
- * the first step of the start-up excluded). */
+ * The floor: those products, each as one call of a backend on all T threads
+ * with its own threading (which dropnet cannot use: its bits would depend on
+ * the thread count), best of 3 rounds per shape, for every backend built
+ * in; the fastest backend is the floor. Also shown: each backend on one
+ * thread (what each of dropnet's tiles runs) and through dropnet's tiles.
+ *
+ * The machine may be shared, so every time is the best of several rounds:
+ * epochs are timed one by one (min and median reported). --scaling prints
+ * the table of hidden widths 256, 1024, 4096 by batch sizes 64, 256, 1024
+ * (one epoch each, the first step of the start-up excluded). */
 #include "core/internal.h"
 #include "../cli/runtime_env.h"
 
@@ -27,17 +33,33 @@ typedef struct {
     double calls; /* per epoch */
 } shape;
 
-static double gemm_best(const shape *s, float *A, float *B, float *C)
+/* How a product is timed: dropnet's dn_gemm (tiles, the backend in use), or
+ * one call of a named backend on a number of threads. */
+typedef struct {
+    const char *backend; /* NULL: dn_gemm */
+    int threads;
+} way;
+
+static void product(const way *w, const shape *s, const float *A, const float *B, float *C)
 {
     int lda = s->ta ? s->M : s->K, ldb = s->tb ? s->K : s->N;
+    if (w->backend)
+        dn_gemm_one_call(w->backend, w->threads, s->ta, s->tb, s->M, s->N, s->K, 1.0f, A, lda,
+                         B, ldb, 0.0f, C, s->N);
+    else
+        dn_gemm(s->ta, s->tb, s->M, s->N, s->K, 1.0f, A, lda, B, ldb, 0.0f, C, s->N);
+}
+
+static double gemm_best(const way *w, const shape *s, float *A, float *B, float *C)
+{
     double flops = 2.0 * s->M * s->N * s->K;
-    int reps = (int)(3e8 / flops) + 2;
+    int reps = (int)(2e8 / flops) + 1;
     double best = 1e30;
-    dn_gemm(s->ta, s->tb, s->M, s->N, s->K, 1.0f, A, lda, B, ldb, 0.0f, C, s->N);
-    for (int round = 0; round < 5; round++) {
+    product(w, s, A, B, C); /* first-call set-up (oneDNN generates its kernels) */
+    for (int round = 0; round < 3; round++) {
         double t = dn_now();
         for (int r = 0; r < reps; r++)
-            dn_gemm(s->ta, s->tb, s->M, s->N, s->K, 1.0f, A, lda, B, ldb, 0.0f, C, s->N);
+            product(w, s, A, B, C);
         t = (dn_now() - t) / reps;
         best = t < best ? t : best;
     }
@@ -102,10 +124,16 @@ static int cmp_double(const void *a, const void *b)
 
 typedef struct {
     double best, median;  /* s per epoch */
-    double sgemm;         /* s per epoch of the same products alone */
     double gflop;         /* per epoch */
     double test_acc;
+    /* s per epoch of the products alone: each backend as one call on all
+     * threads and on one thread, and dropnet's tiles of the backend in use */
+    double all[2], one[2], tiles;
+    int floor_of;         /* the fastest in all[] */
 } result;
+
+static const char *backends[2]; /* the names dn_gemm_names lists */
+static int n_backends;
 
 static double last_acc;
 static int record_acc(void *user, const dn_epoch_stats *s)
@@ -114,8 +142,17 @@ static int record_acc(void *user, const dn_epoch_stats *s)
     return record(user, s);
 }
 
+/* Seconds per epoch of the products of sh[0..ns) timed the way w. */
+static double products(const way *w, const shape *sh, int ns, float *A, float *B, float *C)
+{
+    double t = 0.0;
+    for (int i = 0; i < ns; i++)
+        t += gemm_best(w, &sh[i], A, B, C) * sh[i].calls;
+    return t;
+}
+
 static int run(const dn_dataset *train, const dn_dataset *test, int H, int B, int epochs,
-               int with_sgemm, result *res)
+               int threads, int with_sgemm, result *res)
 {
     dn_err err = {0};
     dn_run_config cfg;
@@ -147,32 +184,62 @@ static int run(const dn_dataset *train, const dn_dataset *test, int H, int B, in
     res->gflop = 0.0;
     for (int i = 0; i < ns; i++)
         res->gflop += 2.0 * sh[i].M * sh[i].N * sh[i].K * sh[i].calls * 1e-9;
-    res->sgemm = 0.0;
-    if (with_sgemm) {
-        size_t big = 0; /* the largest operand of any shape */
-        for (int i = 0; i < ns; i++) {
-            size_t m = (size_t)sh[i].M, n = (size_t)sh[i].N, k = (size_t)sh[i].K;
-            size_t a = m * k > k * n ? m * k : k * n;
-            a = a > m * n ? a : m * n;
-            big = a > big ? a : big;
-        }
-        float *A = dn_alloc(big, sizeof(float)), *Bm = dn_alloc(big, sizeof(float));
-        float *C = dn_alloc(big, sizeof(float));
-        if (!A || !Bm || !C) {
-            fprintf(stderr, "dropnet-bench: out of memory\n");
-            return 1;
-        }
-        for (size_t i = 0; i < big; i++) {
-            A[i] = (float)((i * 7) % 13) * 0.01f;
-            Bm[i] = (float)((i * 5) % 11) * 0.01f;
-        }
-        for (int i = 0; i < ns; i++)
-            res->sgemm += gemm_best(&sh[i], A, Bm, C) * sh[i].calls;
-        dn_free(A);
-        dn_free(Bm);
-        dn_free(C);
+    if (!with_sgemm)
+        return 0;
+    size_t big = 0; /* the largest operand of any shape */
+    for (int i = 0; i < ns; i++) {
+        size_t m = (size_t)sh[i].M, n = (size_t)sh[i].N, k = (size_t)sh[i].K;
+        size_t a = m * k > k * n ? m * k : k * n;
+        a = a > m * n ? a : m * n;
+        big = a > big ? a : big;
     }
+    float *A = dn_alloc(big, sizeof(float)), *Bm = dn_alloc(big, sizeof(float));
+    float *C = dn_alloc(big, sizeof(float));
+    if (!A || !Bm || !C) {
+        fprintf(stderr, "dropnet-bench: out of memory\n");
+        return 1;
+    }
+    for (size_t i = 0; i < big; i++) {
+        A[i] = (float)((i * 7) % 13) * 0.01f;
+        Bm[i] = (float)((i * 5) % 11) * 0.01f;
+    }
+    res->floor_of = 0;
+    for (int b = 0; b < n_backends; b++) {
+        way all = {backends[b], threads}, one = {backends[b], 1};
+        res->all[b] = products(&all, sh, ns, A, Bm, C);
+        res->one[b] = products(&one, sh, ns, A, Bm, C);
+        if (res->all[b] < res->all[res->floor_of])
+            res->floor_of = b;
+    }
+    way tiles = {NULL, threads};
+    res->tiles = products(&tiles, sh, ns, A, Bm, C);
+    dn_free(A);
+    dn_free(Bm);
+    dn_free(C);
     return 0;
+}
+
+static void report(int H, int B, int epochs, int threads, int with_sgemm, const result *r)
+{
+    printf("\nmodel 784-%d-%d-10, batch %d, %d epoch%s, final test accuracy %.4f, %.2f GFLOP of "
+           "products per epoch\n",
+           H, H, B, epochs, epochs == 1 ? "" : "s", r->test_acc, r->gflop);
+    printf("  dropnet (%s)%*s s/epoch  best %.3f  median %.3f  (%.1f GFLOP/s at best)\n",
+           dn_gemm_name(), (int)(14 - strlen(dn_gemm_name())), "", r->best, r->median,
+           r->gflop / r->best);
+    if (!with_sgemm)
+        return;
+    for (int b = 0; b < n_backends; b++)
+        printf("  products alone, %-8s    %.3f s/epoch on %d threads (%.1f GFLOP/s), %.3f on 1 "
+               "(%.1f)\n",
+               backends[b], r->all[b], threads, r->gflop / r->all[b], r->one[b],
+               r->gflop / r->one[b]);
+    printf("  products alone, dropnet's tiles of %s  %.3f s/epoch (%.1f GFLOP/s)\n",
+           dn_gemm_name(), r->tiles, r->gflop / r->tiles);
+    double floor = r->all[r->floor_of];
+    printf("  floor (%s, one call per product)  %.3f s/epoch: dropnet takes %.2fx the floor, "
+           "%.0f %% of its rate\n",
+           backends[r->floor_of], floor, r->best / floor, 100.0 * floor / r->best);
 }
 
 static double t_start;
@@ -190,8 +257,8 @@ int main(int argc, char **argv)
 {
     fit_runtime_env(argv);
     t_start = dn_now();
-    int epochs = 3, threads = 0, H = 256, B = 256, with_sgemm = 1, scaling = 0;
-    const char *data = NULL;
+    int epochs = 0, threads = 0, H = 0, B = 256, with_sgemm = 1, scaling = 0;
+    const char *data = NULL, *gemm = getenv("DN_GEMM");
     for (int i = 1; i < argc; i++) {
         const char *a = argv[i], *v = i + 1 < argc ? argv[i + 1] : NULL;
         if (strcmp(a, "--no-sgemm") == 0) { with_sgemm = 0; continue; }
@@ -200,15 +267,27 @@ int main(int argc, char **argv)
         if (strcmp(a, "--epochs") == 0) epochs = atoi(v);
         else if (strcmp(a, "--threads") == 0) threads = atoi(v);
         else if (strcmp(a, "--data") == 0) data = v;
+        else if (strcmp(a, "--gemm") == 0) gemm = v;
         else if (strcmp(a, "--hidden") == 0) H = atoi(v);
         else if (strcmp(a, "--batch-size") == 0) B = atoi(v);
         else goto usage;
         i++;
     }
-    if (epochs < 1 || epochs > 64 || H < 1 || H > 8192 || B < 1 || B > 60000)
+    if (epochs < 0 || epochs > 64 || H < 0 || H > 8192 || B < 1 || B > 60000)
         goto usage;
     threads = dn_set_threads(threads);
     dn_err err = {0};
+    if (dn_gemm_use(gemm, &err)) {
+        fprintf(stderr, "dropnet-bench: %s\n", err.msg);
+        return 2;
+    }
+    {
+        /* "openblas, onednn" -> the names */
+        static char names[64];
+        snprintf(names, sizeof names, "%s", dn_gemm_names());
+        for (char *tok = strtok(names, ", "); tok && n_backends < 2; tok = strtok(NULL, ", "))
+            backends[n_backends++] = tok;
+    }
     char dir[4096];
     dn_dataset train, test;
     if (dn_fmnist_find(data, dir, sizeof dir, &err) || dn_fmnist_load(dir, &train, &test, &err)) {
@@ -226,45 +305,52 @@ int main(int argc, char **argv)
         dn_net_free(net);
     }
     const char *policy = getenv("OMP_WAIT_POLICY");
-    printf("dropnet-bench: %d thread%s (OMP_WAIT_POLICY=%s), %s, dropnet %s\n", threads,
-           threads == 1 ? "" : "s", policy ? policy : "unset", dn_blas_info(), dn_version());
+    printf("dropnet-bench: dropnet %s, %d thread%s (OMP_WAIT_POLICY=%s), CPU %s\n", dn_version(),
+           threads, threads == 1 ? "" : "s", policy ? policy : "unset", dn_gemm_isa());
+    for (int b = 0; b < n_backends; b++)
+        printf("  %-8s %s%s\n", backends[b], dn_gemm_info(backends[b]),
+               strcmp(backends[b], dn_gemm_default()) == 0 ? " (the default here)" : "");
     printf("start-up (process start to the end of the first step, gzip included): %.3f s\n",
            t_first_step);
     if (scaling) {
         const int Hs[3] = {256, 1024, 4096}, Bs[3] = {64, 256, 1024};
         printf("\n%6s %6s %10s %10s %10s %9s %8s\n", "hidden", "batch", "GFLOP/ep", "s/epoch",
-               "SGEMM s", "fraction", "GFLOP/s");
+               "floor s", "fraction", "GFLOP/s");
         for (int h = 0; h < 3; h++)
             for (int b = 0; b < 3; b++) {
                 result r;
                 int e = Hs[h] == 4096 ? 1 : 2;
-                if (run(&train, &test, Hs[h], Bs[b], e, 1, &r))
+                if (run(&train, &test, Hs[h], Bs[b], e, threads, 1, &r))
                     return 1;
+                double floor = r.all[r.floor_of];
                 printf("%6d %6d %10.1f %10.3f %10.3f %8.0f%% %8.1f\n", Hs[h], Bs[b], r.gflop,
-                       r.best, r.sgemm, 100.0 * r.sgemm / r.best, r.gflop / r.best);
+                       r.best, floor, 100.0 * floor / r.best, r.gflop / r.best);
                 fflush(stdout);
             }
     } else {
-        result r;
-        if (run(&train, &test, H, B, epochs, with_sgemm, &r))
-            return 1;
-        printf("model 784-%d-%d-10, batch %d, %d epochs, final test accuracy %.4f\n", H, H, B,
-               epochs, r.test_acc);
-        printf("  matrix work per epoch        %.2f GFLOP\n", r.gflop);
-        printf("  dropnet s/epoch              best %.3f  median %.3f  (%.1f GFLOP/s at best)\n",
-               r.best, r.median, r.gflop / r.best);
-        if (with_sgemm) {
-            printf("  SGEMM alone, same shapes     %.3f s/epoch  (%.1f GFLOP/s)\n", r.sgemm,
-                   r.gflop / r.sgemm);
-            printf("  fraction of the SGEMM rate   %.0f %%\n", 100.0 * r.sgemm / r.best);
+        const int Hs[3] = {256, 1024, 4096}, Es[3] = {3, 2, 1};
+        double d2l = 0.0;
+        for (int h = 0; h < 3; h++) {
+            if (H && Hs[h] != 256)
+                break;
+            int width = H ? H : Hs[h], e = epochs ? epochs : Es[h];
+            result r;
+            if (run(&train, &test, width, B, e, threads, with_sgemm, &r))
+                return 1;
+            report(width, B, e, threads, with_sgemm, &r);
+            fflush(stdout);
+            if (h == 0)
+                d2l = r.best;
+            if (h == 0 && !with_sgemm && !H)
+                break; /* --no-sgemm: the time of the first model, for bench-compare */
         }
-        printf("RESULT dropnet_s_per_epoch=%.4f\n", r.best);
+        printf("RESULT dropnet_s_per_epoch=%.4f\n", d2l);
     }
     dn_dataset_free(&train);
     dn_dataset_free(&test);
     return 0;
 usage:
-    fprintf(stderr, "usage: dropnet-bench [--epochs N] [--threads T] [--data DIR] [--hidden H] "
-                    "[--batch-size B] [--no-sgemm] [--scaling]\n");
+    fprintf(stderr, "usage: dropnet-bench [--epochs N] [--threads T] [--data DIR] [--gemm NAME] "
+                    "[--hidden H] [--batch-size B] [--no-sgemm] [--scaling]\n");
     return 2;
 }

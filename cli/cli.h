@@ -23,6 +23,10 @@ void cli_error_context(const char *context);
 /* Exit status for a library error (2 for bad input, 1 otherwise), after
  * printing its message. */
 int cli_fail(const dn_err *err);
+/* Chooses the matrix-product backend: --gemm NAME (opt), else $DN_GEMM, else
+ * the default of this build and CPU; checked against a reference product.
+ * Returns 0, or an exit status after a one-line error naming the option. */
+int cli_gemm(const char *opt);
 /* getopt_long returned ':' (an option without its value) or '?' (an unknown
  * option): the one-line message for command CMD; returns EXIT_USAGE. */
 int cli_bad_option(const char *cmd, int c, char **argv);

@@ -128,7 +128,7 @@ static int parse_args(int argc, char **argv, compare_opts *o)
 /* Options compare sets itself or that do not define a training. */
 static const char *const not_allowed[] = {"seed", "threads", "out", "resume", "quiet",
                                           "no-figures", "figure-scale", "checkpoint-every",
-                                          "log-every"};
+                                          "log-every", "gemm"};
 
 /* One side's configuration: the shared options, then its own. */
 static int side_config(const compare_opts *o, const char *side, const char *text,
@@ -168,6 +168,9 @@ static int side_config(const compare_opts *o, const char *side, const char *text
                 strcmp(not_allowed[k], "out") == 0)
                 cli_error("--%s is compare's to set (dropnet compare --%s ...), not a "
                           "training setting", not_allowed[k], not_allowed[k]);
+            else if (strcmp(not_allowed[k], "gemm") == 0)
+                cli_error("--gemm is not a training setting compare can vary (DN_GEMM=NAME "
+                          "chooses the backend of every training)");
             else
                 cli_error("--%s is not a training setting compare can vary", not_allowed[k]);
             rc = EXIT_USAGE;

@@ -87,6 +87,9 @@ int cmd_eval(int argc, char **argv)
         return EXIT_USAGE;
     }
     dn_set_threads((int)threads);
+    int gemm_status = cli_gemm(NULL); /* $DN_GEMM or the default */
+    if (gemm_status)
+        return gemm_status;
     dn_err err = {0};
     model_input m;
     dn_dataset ds = {0};

@@ -190,7 +190,7 @@ static int parse_axis(axis *ax, const char *text, int list_option)
     return rc;
 }
 
-static const char *const not_allowed[] = {"resume", "checkpoint-every", "log-every"};
+static const char *const not_allowed[] = {"resume", "checkpoint-every", "log-every", "gemm"};
 static const char *const single_only[] = {"preset", "data", "train", "test", "scale"};
 
 static int parse_args(int argc, char **argv, sweep_opts *o)
@@ -254,7 +254,9 @@ static int parse_args(int argc, char **argv, sweep_opts *o)
         }
         for (size_t j = 0; j < sizeof not_allowed / sizeof *not_allowed; j++)
             if (strcmp(name, not_allowed[j]) == 0) {
-                cli_error("sweep: --%s is not a training setting a sweep can vary", name);
+                cli_error("sweep: --%s is not a training setting a sweep can vary%s", name,
+                          strcmp(name, "gemm") == 0 ? " (DN_GEMM=NAME chooses the backend of "
+                                                      "every training)" : "");
                 return EXIT_USAGE;
             }
         int single = 0;

@@ -52,6 +52,8 @@ static void usage(FILE *f)
             "\n"
             "running:\n"
             "  --threads N          threads (default: all cores)\n"
+            "  --gemm NAME          matrix-product backend: %s (default: $DN_GEMM,\n"
+            "                       else %s on this CPU); another backend gives other bits\n"
             "  --data DIR           Fashion-MNIST directory (default: $DROPNET_DATA,\n"
             "                       ./data/fashion-mnist, /usr/share/datasets/fashion-mnist)\n"
             "  --out DIR            run directory (default runs/<date-time>): config.json,\n"
@@ -64,7 +66,7 @@ static void usage(FILE *f)
             "                       2 for high-density screens)\n"
             "  --quiet              no header and no progress bar, only the table\n"
             "  -h, --help           this help\n",
-            DN_MAX_HIDDEN);
+            DN_MAX_HIDDEN, dn_gemm_names(), dn_gemm_default());
 }
 
 typedef struct {
@@ -273,6 +275,9 @@ int cmd_train(int argc, char **argv)
         return cli_fail(&err);
     int threads = dn_set_threads(cfg.threads);
     cfg.threads = threads;
+    int gemm_status = cli_gemm(opt.gemm_opt);
+    if (gemm_status)
+        return gemm_status;
 
     dn_net *net = NULL;
     dn_dataset train = {0}, test = {0};

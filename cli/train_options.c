@@ -34,6 +34,7 @@ static const struct option options[] = {
     {"log-every", required_argument, 0, OPT_LOG_EVERY},
     {"no-figures", no_argument, 0, OPT_NO_FIGURES},
     {"figure-scale", required_argument, 0, OPT_FIGURE_SCALE},
+    {"gemm", required_argument, 0, OPT_GEMM},
     {"help", no_argument, 0, 'h'},
     {0, 0, 0, 0}};
 
@@ -197,6 +198,7 @@ int train_options_parse(int argc, char **argv, train_options *o)
             cfg->threads = (int)v;
             break;
         case OPT_DATA: o->data_opt = optarg; break;
+        case OPT_GEMM: o->gemm_opt = optarg; break;
         case OPT_OUT: o->out_dir = optarg; break;
         case OPT_QUIET: o->quiet = 1; break;
         case OPT_TRAIN_CSV:

@@ -30,12 +30,14 @@ enum {
     OPT_LOG_EVERY,
     OPT_NO_FIGURES,
     OPT_FIGURE_SCALE,
+    OPT_GEMM,
     OPT_END
 };
 
 typedef struct {
     dn_run_config cfg;
     const char *data_opt, *out_dir, *resume_dir, *scale_opt;
+    const char *gemm_opt; /* --gemm NAME, or NULL */
     long checkpoint_every, log_every;
     int figures;
     float figure_scale;

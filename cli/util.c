@@ -41,6 +41,24 @@ int cli_fail(const dn_err *err)
     }
 }
 
+int cli_gemm(const char *opt)
+{
+    const char *name = opt, *from = "--gemm";
+    if (!name) {
+        name = getenv("DN_GEMM");
+        from = "DN_GEMM";
+        if (name && !*name)
+            name = NULL;
+    }
+    dn_err err = {0};
+    if (!dn_gemm_use(name, &err))
+        return 0;
+    if (!name)
+        return cli_fail(&err);
+    cli_error("%s: %s", from, err.msg);
+    return err.code == DN_EINVAL ? EXIT_USAGE : EXIT_RUNTIME;
+}
+
 int cli_bad_option(const char *cmd, int c, char **argv)
 {
     const char *arg = argv[optind - 1];

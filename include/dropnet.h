@@ -48,8 +48,29 @@ typedef struct {
 
 const char *dn_status_name(dn_status code);
 const char *dn_version(void);
-/* Name and version of the CBLAS in use, e.g. "BLIS 0.9.0". */
+/* Name, version and kernels of the matrix-product backend in use, e.g.
+ * "oneDNN 2.6.3 sgemm (avx2 kernels)". */
 const char *dn_blas_info(void);
+
+/* Matrix products. Backends: the CBLAS this build links ("openblas" or
+ * "blis") and "onednn" (dn_gemm_names lists them). The default is a fixed
+ * rule of the build and of the CPU's instruction set, never of timings, so a
+ * run and its resume multiply alike: dn_gemm_default. dn_gemm_use(name)
+ * (NULL or "": the default) first checks the backend's products against a
+ * double-precision reference and never switches to one that computes wrong
+ * (DN_ENUMERIC); a name not built in is DN_EINVAL. Call it before training,
+ * never while products run; without a call, the first product takes the
+ * default. Different backends, or one backend's kernels for different
+ * instruction sets, give different bits. */
+int dn_gemm_use(const char *name, dn_err *err);
+const char *dn_gemm_default(void);
+const char *dn_gemm_names(void);
+/* The backend in use ("onednn") and the instruction set of its kernels
+ * ("avx512", "avx2", ...). */
+const char *dn_gemm_name(void);
+const char *dn_gemm_isa(void);
+/* dn_blas_info of backend name (NULL if not built in). */
+const char *dn_gemm_info(const char *name);
 
 /* NULL, or the value of OPENBLAS_CORETYPE that would give OpenBLAS fitting
  * kernels where it fell back to its generic ones (it reads the variable only

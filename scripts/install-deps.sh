@@ -11,6 +11,7 @@ PACKAGES=(
   pkg-config             # dependency discovery
   libopenblas-openmp-dev # default CBLAS (run single-threaded in fixed tiles)
   libblis-openmp-dev     # alternative CBLAS (make BLAS=blis)
+  libdnnl-dev            # oneDNN's dnnl_sgemm, the matrix-product backend beside the CBLAS
   librandom123-dev       # Philox4x32 counter-based generator
   zlib1g-dev             # gzip-compressed IDX files
   nettle-dev             # SHA-256 for 'dropnet data check'

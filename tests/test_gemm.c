@@ -1,10 +1,12 @@
-/* dn_gemm (src/core/gemm.c): correct against a plain loop, and the same bits
- * for 1, 2, 3 and 4 threads on shapes that are cut into 1, 2 and 4 tiles. */
+/* dn_gemm (src/core/gemm.c): every backend built in correct against a plain
+ * loop, and the same bits for 1, 2, 3 and 4 threads on shapes that are cut
+ * into 1, 2 and 4 tiles; choosing a backend by name. */
 #include "core/internal.h"
 #include "helpers.h"
 
 #include <criterion/criterion.h>
 #include <math.h>
+#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 
@@ -15,7 +17,34 @@ static void fill(float *x, size_t n, uint32_t tag)
         x[i] -= 0.5f;
 }
 
+/* The names dn_gemm_names lists ("openblas, onednn"). */
+static int backend_list(char names[][16], int most)
+{
+    char all[64];
+    snprintf(all, sizeof all, "%s", dn_gemm_names());
+    int n = 0;
+    for (char *t = strtok(all, ", "); t && n < most; t = strtok(NULL, ", "))
+        snprintf(names[n++], 16, "%s", t);
+    return n;
+}
+
+static void matches_a_plain_loop(void);
+
 Test(gemm, matches_a_plain_loop_and_any_thread_count)
+{
+    char names[4][16];
+    int n = backend_list(names, 4);
+    cr_assert_geq(n, 2, "a CBLAS and oneDNN: %s", dn_gemm_names());
+    for (int b = 0; b < n; b++) {
+        dn_err err = {0};
+        cr_assert_eq(dn_gemm_use(names[b], &err), DN_OK, "%s: %s", names[b], err.msg);
+        cr_assert_str_eq(dn_gemm_name(), names[b]);
+        matches_a_plain_loop();
+    }
+    cr_assert_eq(dn_gemm_use(NULL, NULL), DN_OK);
+}
+
+static void matches_a_plain_loop(void)
 {
     const int shapes[][5] = {
         {0, 1, 256, 256, 784}, {1, 0, 256, 784, 256}, {0, 0, 256, 256, 256},
@@ -36,8 +65,9 @@ Test(gemm, matches_a_plain_loop_and_any_thread_count)
             dn_set_threads(threads);
             memset(C, 0xff, (size_t)M * N * 4);
             dn_gemm(ta, tb, M, N, K, 1.0f, A, lda, B, ldb, 0.0f, C, N);
-            cr_assert_eq(memcmp(C, C1, (size_t)M * N * 4), 0, "%dx%dx%d (%d tiles), %d threads",
-                         M, N, K, dn_gemm_tiles(M, N, K), threads);
+            cr_assert_eq(memcmp(C, C1, (size_t)M * N * 4), 0,
+                         "%s: %dx%dx%d (%d tiles), %d threads", dn_gemm_name(), M, N, K,
+                         dn_gemm_tiles(M, N, K), threads);
         }
         /* a sample of elements against double precision sums */
         for (int i = 0; i < M; i += 1 + M / 7)
@@ -49,7 +79,7 @@ Test(gemm, matches_a_plain_loop_and_any_thread_count)
                     s += a * b;
                 }
                 cr_assert(fabs(C1[(size_t)i * N + j] - s) < 1e-4 * (1.0 + sqrt((double)K)),
-                          "%dx%dx%d: C[%d][%d] = %g, expected %g", M, N, K, i, j,
+                          "%s: %dx%dx%d: C[%d][%d] = %g, expected %g", dn_gemm_name(), M, N, K, i, j,
                           (double)C1[(size_t)i * N + j], s);
             }
         free(A); free(B); free(C1); free(C);
@@ -77,4 +107,30 @@ Test(gemm, tiles_depend_on_the_shape_only)
     cr_assert_eq(dn_gemm_tiles(256, 256, 784), t);
     dn_set_threads(0);
     cr_assert_eq(dn_gemm_tiles(2, 2, 2), 1);
+}
+
+Test(gemm, backends_by_name)
+{
+    dn_err err = {0};
+    cr_assert_eq(dn_gemm_use("mkl", &err), DN_EINVAL);
+    cr_assert(strstr(err.msg, "'mkl'") && strstr(err.msg, dn_gemm_names()), "%s", err.msg);
+    /* a failed choice keeps the backend in use */
+    cr_assert_eq(dn_gemm_use("onednn", NULL), DN_OK);
+    cr_assert_eq(dn_gemm_use("", &err), DN_OK, "%s", err.msg);
+    cr_assert_str_eq(dn_gemm_name(), dn_gemm_default(), "\"\" is the default");
+    cr_assert_eq(dn_gemm_use("onednn", NULL), DN_OK);
+    cr_assert_eq(dn_gemm_use("nope", NULL), DN_EINVAL);
+    cr_assert_str_eq(dn_gemm_name(), "onednn");
+    /* the rule: oneDNN where the CPU has AVX-512, the default of AVX2 CPUs
+     * otherwise; the instruction set its kernels use follows the CPU */
+    __builtin_cpu_init();
+    int avx512 = __builtin_cpu_supports("avx512f") && __builtin_cpu_supports("avx512bw") &&
+                 __builtin_cpu_supports("avx512vl") && __builtin_cpu_supports("avx512dq");
+    if (avx512)
+        cr_assert_str_eq(dn_gemm_default(), "onednn");
+    if (!getenv("DNNL_MAX_CPU_ISA") && (avx512 || __builtin_cpu_supports("avx2")))
+        cr_assert_str_eq(dn_gemm_isa(), avx512 ? "avx512" : "avx2");
+    cr_assert(strstr(dn_blas_info(), "oneDNN"), "%s", dn_blas_info());
+    cr_assert_eq(dn_gemm_use(NULL, NULL), DN_OK);
+    cr_assert_str_eq(dn_gemm_name(), dn_gemm_default());
 }

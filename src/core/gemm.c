@@ -1,13 +1,21 @@
-/* The one module that talks to CBLAS, and the one place that knows which
- * CBLAS it is and how many threads it runs. Both ways below give bitwise
- * identical results for any thread count, and both run on the one OpenMP
- * pool that --threads sizes.
+/* The one module that talks to the matrix libraries (CBLAS and oneDNN), and
+ * the one place that knows which computes the products and on how many
+ * threads. Every way below gives bitwise identical results for any thread
+ * count, and all run on the one OpenMP pool that --threads sizes.
  *
- * OpenBLAS: multithreaded OpenBLAS gives different bits for different thread
- * counts, so it always runs single-threaded, and dn_gemm cuts C into a fixed
- * number of tiles chosen from the shape alone, one single-threaded call per
- * tile, tiles shared out to OpenMP threads. Every element of C is computed by
- * the same call with the same arguments whatever the thread count.
+ * Backends: the CBLAS this build links (OpenBLAS or BLIS) and oneDNN's
+ * dnnl_sgemm. Which one runs is a fixed rule of the build and of the CPU's
+ * instruction set (dn_gemm_default), never of timings taken at start: a run
+ * and its resume, or the processes of one experiment, would otherwise
+ * multiply with different kernels and give different bits. Whatever is
+ * chosen is first checked against a double-precision product.
+ *
+ * OpenBLAS and oneDNN: multithreaded, both give different bits for different
+ * thread counts, so they always run single-threaded, and dn_gemm cuts C into
+ * a fixed number of tiles chosen from the shape alone, one single-threaded
+ * call per tile, tiles shared out to OpenMP threads. Every element of C is
+ * computed by the same call with the same arguments whatever the thread
+ * count.
  *
  * BLIS: its own OpenMP threading never splits the k dimension, so its bits
  * do not depend on the thread count; dn_gemm makes one call. (BLIS called
@@ -16,27 +24,56 @@
 #include "core/internal.h"
 
 #include <cblas.h>
+#include <math.h>
+#include <oneapi/dnnl/dnnl.h>
 #include <omp.h>
+#include <pthread.h>
 #include <stdio.h>
+#include <stdlib.h>
 #include <string.h>
 
 #if defined(DN_BLAS_BLIS)
 #include <blis.h>
+#define CBLAS_NAME "blis"
 #elif defined(DN_BLAS_OPENBLAS)
+#define CBLAS_NAME "openblas"
 char *openblas_get_config(void);
 char *openblas_get_corename(void);
+#else
+#define CBLAS_NAME "cblas"
 #endif
+
+typedef enum { GEMM_CBLAS, GEMM_ONEDNN, GEMM_COUNT } gemm_backend;
+static const char *const backend_names[GEMM_COUNT] = {CBLAS_NAME, "onednn"};
+
+/* The backend in use; -1 until chosen (the first product picks the default). */
+static int current = -1;
+static pthread_once_t default_once = PTHREAD_ONCE_INIT;
 
 /* Rows or columns of a tile are multiples of this (whole SIMD registers and
  * cache lines of C). */
 #define TILE_ALIGN 16
 
-int dn_gemm_tiles(int M, int N, int K)
+/* The default backend where the CPU has no AVX-512 (see dn_gemm_default). */
+#define DEFAULT_AVX2 GEMM_CBLAS
+
+static int backend(void);
+
+/* BLIS threads its own calls: one call, no tiles. */
+static int untiled(int b)
 {
 #if defined(DN_BLAS_BLIS)
-    (void)M, (void)N, (void)K;
-    return 1;
+    return b == GEMM_CBLAS;
 #else
+    (void)b;
+    return 0;
+#endif
+}
+
+static int tiles_of(int b, int M, int N, int K)
+{
+    if (untiled(b))
+        return 1;
     double flops = 2.0 * M * N * K;
     int t = flops < 4e6 ? 1 : flops < 3e8 ? 2 : 4;
     /* never tiles narrower than TILE_ALIGN */
@@ -44,30 +81,44 @@ int dn_gemm_tiles(int M, int N, int K)
     while (t > 1 && longest / t < TILE_ALIGN)
         t /= 2;
     return t;
-#endif
 }
 
-static void gemm_block(int ta, int tb, int K, float alpha, const float *A, int lda,
+int dn_gemm_tiles(int M, int N, int K) { return tiles_of(backend(), M, N, K); }
+
+/* One call of backend b on the whole of its arguments, on the threads the
+ * calling thread's OpenMP setting allows (the callers pin it). */
+static void call(int b, int ta, int tb, int M, int N, int K, float alpha, const float *A,
+                 int lda, const float *B, int ldb, float beta, float *C, int ldc)
+{
+    if (b == GEMM_ONEDNN) {
+        /* Arguments dn_gemm's callers pass are valid: it cannot fail. */
+        (void)dnnl_sgemm(ta ? 'T' : 'N', tb ? 'T' : 'N', M, N, K, alpha, A, lda, B, ldb, beta,
+                         C, ldc);
+        return;
+    }
+    cblas_sgemm(CblasRowMajor, ta ? CblasTrans : CblasNoTrans, tb ? CblasTrans : CblasNoTrans,
+                M, N, K, alpha, A, lda, B, ldb, beta, C, ldc);
+}
+
+static void gemm_block(int b, int ta, int tb, int K, float alpha, const float *A, int lda,
                        const float *B, int ldb, float beta, float *C, int ldc, int m0, int m1,
                        int n0, int n1)
 {
     /* Row m of op(A) is row m of A (no transpose) or column m (transpose). */
     const float *Ap = ta ? A + m0 : A + (size_t)m0 * (size_t)lda;
     const float *Bp = tb ? B + (size_t)n0 * (size_t)ldb : B + n0;
-#if defined(DN_BLAS_OPENBLAS)
-    /* OpenBLAS built for OpenMP takes its thread count from this thread's
-     * omp_get_max_threads() (openblas_set_num_threads only sets that), so a
-     * call outside a parallel region would run multithreaded: pin it to one
-     * thread for the call. */
+    float *Cp = C + (size_t)m0 * (size_t)ldc + n0;
+    if (untiled(b)) {
+        call(b, ta, tb, m1 - m0, n1 - n0, K, alpha, Ap, lda, Bp, ldb, beta, Cp, ldc);
+        return;
+    }
+    /* OpenBLAS built for OpenMP, and oneDNN, take their thread count from
+     * this thread's omp_get_max_threads(), so a call outside a parallel
+     * region would run multithreaded: pin it to one thread for the call. */
     int saved = omp_get_max_threads();
     omp_set_num_threads(1);
-#endif
-    cblas_sgemm(CblasRowMajor, ta ? CblasTrans : CblasNoTrans, tb ? CblasTrans : CblasNoTrans,
-                m1 - m0, n1 - n0, K, alpha, Ap, lda, Bp, ldb, beta,
-                C + (size_t)m0 * (size_t)ldc + n0, ldc);
-#if defined(DN_BLAS_OPENBLAS)
+    call(b, ta, tb, m1 - m0, n1 - n0, K, alpha, Ap, lda, Bp, ldb, beta, Cp, ldc);
     omp_set_num_threads(saved);
-#endif
 }
 
 static int cut(int n, int t, int i)
@@ -79,12 +130,13 @@ static int cut(int n, int t, int i)
     return b - b % TILE_ALIGN;
 }
 
-void dn_gemm(int trans_a, int trans_b, int M, int N, int K, float alpha, const float *A,
-             int lda, const float *B, int ldb, float beta, float *C, int ldc)
+static void gemm_with(int b, int trans_a, int trans_b, int M, int N, int K, float alpha,
+                      const float *A, int lda, const float *B, int ldb, float beta, float *C,
+                      int ldc)
 {
-    int t = dn_gemm_tiles(M, N, K);
+    int t = tiles_of(b, M, N, K);
     if (t == 1) {
-        gemm_block(trans_a, trans_b, K, alpha, A, lda, B, ldb, beta, C, ldc, 0, M, 0, N);
+        gemm_block(b, trans_a, trans_b, K, alpha, A, lda, B, ldb, beta, C, ldc, 0, M, 0, N);
         return;
     }
     /* Cut the longer side of C: the tiles stay square-ish and the operand
@@ -95,28 +147,234 @@ void dn_gemm(int trans_a, int trans_b, int M, int N, int K, float alpha, const f
     #pragma omp parallel for schedule(static) if (!omp_in_parallel())
     for (int i = 0; i < t; i++) {
         if (split_m)
-            gemm_block(trans_a, trans_b, K, alpha, A, lda, B, ldb, beta, C, ldc, cut(M, t, i),
-                       cut(M, t, i + 1), 0, N);
+            gemm_block(b, trans_a, trans_b, K, alpha, A, lda, B, ldb, beta, C, ldc,
+                       cut(M, t, i), cut(M, t, i + 1), 0, N);
         else
-            gemm_block(trans_a, trans_b, K, alpha, A, lda, B, ldb, beta, C, ldc, 0, M,
+            gemm_block(b, trans_a, trans_b, K, alpha, A, lda, B, ldb, beta, C, ldc, 0, M,
                        cut(N, t, i), cut(N, t, i + 1));
     }
 }
 
-const char *dn_blas_info(void)
+void dn_gemm(int trans_a, int trans_b, int M, int N, int K, float alpha, const float *A,
+             int lda, const float *B, int ldb, float beta, float *C, int ldc)
 {
+    gemm_with(backend(), trans_a, trans_b, M, N, K, alpha, A, lda, B, ldb, beta, C, ldc);
+}
+
+void dn_gemm_one_call(const char *name, int threads, int trans_a, int trans_b, int M, int N,
+                      int K, float alpha, const float *A, int lda, const float *B, int ldb,
+                      float beta, float *C, int ldc)
+{
+    int b = strcmp(name, backend_names[GEMM_ONEDNN]) == 0 ? GEMM_ONEDNN : GEMM_CBLAS;
+    int saved = omp_get_max_threads();
+    omp_set_num_threads(threads);
 #if defined(DN_BLAS_BLIS)
-    static char buf[64];
-    snprintf(buf, sizeof buf, "BLIS %s (%s)", bli_info_get_version_str(),
-             bli_arch_string(bli_arch_query_id()));
-    return buf;
-#elif defined(DN_BLAS_OPENBLAS)
-    static char buf[160];
-    snprintf(buf, sizeof buf, "%s (%s kernels)", openblas_get_config(), openblas_get_corename());
-    return buf;
-#else
-    return "unknown CBLAS";
+    if (b == GEMM_CBLAS)
+        bli_thread_set_num_threads(threads);
 #endif
+    call(b, trans_a, trans_b, M, N, K, alpha, A, lda, B, ldb, beta, C, ldc);
+    omp_set_num_threads(saved);
+#if defined(DN_BLAS_BLIS)
+    if (b == GEMM_CBLAS)
+        dn_set_threads(saved);
+#endif
+}
+
+/* ------------------------------------------------------- choosing a backend */
+
+static int cpu_has_avx512(void)
+{
+#if defined(__GNUC__) && (defined(__x86_64__) || defined(__i386__))
+    __builtin_cpu_init();
+    return __builtin_cpu_supports("avx512f") && __builtin_cpu_supports("avx512bw") &&
+           __builtin_cpu_supports("avx512vl") && __builtin_cpu_supports("avx512dq");
+#else
+    return 0;
+#endif
+}
+
+static int index_of(const char *name)
+{
+    for (int b = 0; b < GEMM_COUNT; b++)
+        if (strcmp(name, backend_names[b]) == 0)
+            return b;
+    return -1;
+}
+
+const char *dn_gemm_default(void)
+{
+    /* Measured on the model's shapes (README, Benchmark), single-threaded
+     * as the tiles call them: on AVX-512 CPUs oneDNN matched OpenBLAS's
+     * AVX-512 kernels and was nearly twice its AVX2 ones (which OpenBLAS
+     * runs there when OPENBLAS_CORETYPE says so, or when it does not know
+     * the CPU); on AVX2-only CPUs DEFAULT_AVX2. */
+    if (cpu_has_avx512())
+        return backend_names[GEMM_ONEDNN];
+    return backend_names[DEFAULT_AVX2];
+}
+
+const char *dn_gemm_names(void) { return CBLAS_NAME ", onednn"; }
+
+/* The kernel family each backend runs on this CPU, as an instruction set. */
+static const char *isa_of(int b)
+{
+    if (b == GEMM_ONEDNN) {
+        /* dnnl_sgemm has AVX-512, AVX2, AVX and SSE4.1 kernels and runs the
+         * best that the CPU (and DNNL_MAX_CPU_ISA) allows. */
+        unsigned isa = (unsigned)dnnl_get_effective_cpu_isa();
+        if ((isa & dnnl_cpu_isa_avx512_core) == dnnl_cpu_isa_avx512_core)
+            return "avx512";
+        if ((isa & dnnl_cpu_isa_avx2) == dnnl_cpu_isa_avx2)
+            return "avx2";
+        if ((isa & dnnl_cpu_isa_avx) == dnnl_cpu_isa_avx)
+            return "avx";
+        return "sse4.1";
+    }
+#if defined(DN_BLAS_OPENBLAS)
+    static char name[32];
+    const char *core = openblas_get_corename();
+    static const char *const avx512[] = {"skylakex", "cooperlake", "sapphirerapids"};
+    static const char *const avx2[] = {"haswell", "zen"};
+    size_t i;
+    for (i = 0; core && core[i] && i + 1 < sizeof name; i++)
+        name[i] = (char)(core[i] >= 'A' && core[i] <= 'Z' ? core[i] - 'A' + 'a' : core[i]);
+    name[i] = '\0';
+    for (i = 0; i < sizeof avx512 / sizeof *avx512; i++)
+        if (strcmp(name, avx512[i]) == 0)
+            return "avx512";
+    for (i = 0; i < sizeof avx2 / sizeof *avx2; i++)
+        if (strcmp(name, avx2[i]) == 0)
+            return "avx2";
+    if (strcmp(name, "sandybridge") == 0)
+        return "avx";
+    return name[0] ? name : "unknown";
+#elif defined(DN_BLAS_BLIS)
+    return bli_arch_string(bli_arch_query_id());
+#else
+    return "unknown";
+#endif
+}
+
+/* The backend's product against sums in double precision, every element,
+ * on shapes that take each transpose, an edge that is not a whole register,
+ * a k longer than the kernels' blocks, several tiles and beta = 1. The bound
+ * is that of float sums, |error| <= 2e-5 * sum |a b| (rounding gives about
+ * 1e-6 here): a kernel that drops to lower precision (bf16 loses 1e-2)
+ * fails it. */
+static int check(int b, dn_err *err)
+{
+    static const int shapes[][5] = {
+        {0, 0, 37, 29, 300}, {0, 1, 37, 29, 300}, {1, 0, 37, 29, 300}, {1, 1, 37, 29, 300},
+        {0, 1, 160, 100, 784}, {1, 0, 100, 160, 200},
+    };
+    size_t most = 160 * 784 + 100 * 784 + 160 * 100;
+    float *buf = malloc(most * sizeof(float));
+    if (!buf)
+        return dn_fail(err, DN_ENOMEM, "cannot allocate the check of the %s products",
+                       backend_names[b]);
+    int rc = DN_OK;
+    for (size_t s = 0; s < sizeof shapes / sizeof *shapes && !rc; s++) {
+        int ta = shapes[s][0], tb = shapes[s][1], M = shapes[s][2], N = shapes[s][3],
+            K = shapes[s][4];
+        int lda = ta ? M : K, ldb = tb ? K : N;
+        float *A = buf, *B = A + (size_t)M * K, *C = B + (size_t)K * N;
+        for (size_t i = 0; i < (size_t)M * K; i++)
+            A[i] = (float)((int)((i * 7919u) % 1009u) - 504) / 509.0f;
+        for (size_t i = 0; i < (size_t)K * N; i++)
+            B[i] = (float)((int)((i * 104729u) % 1013u) - 506) / 511.0f;
+        float beta = s == 5 ? 1.0f : 0.0f;
+        for (size_t i = 0; i < (size_t)M * N; i++)
+            C[i] = beta != 0.0f ? (float)(i % 5) : NAN; /* NaN: beta = 0 must not read C */
+        gemm_with(b, ta, tb, M, N, K, 1.0f, A, lda, B, ldb, beta, C, N);
+        for (int i = 0; i < M && !rc; i++)
+            for (int j = 0; j < N && !rc; j++) {
+                double sum = beta != 0.0f ? (double)(((size_t)i * N + (size_t)j) % 5) : 0.0;
+                double mag = fabs(sum);
+                for (int p = 0; p < K; p++) {
+                    double ab = (double)(ta ? A[(size_t)p * lda + i] : A[(size_t)i * lda + p]) *
+                                (double)(tb ? B[(size_t)j * ldb + p] : B[(size_t)p * ldb + j]);
+                    sum += ab;
+                    mag += fabs(ab);
+                }
+                double got = (double)C[(size_t)i * N + j];
+                if (!(fabs(got - sum) <= 2e-5 * mag))
+                    rc = dn_fail(err, DN_ENUMERIC,
+                                 "the %s matrix product is wrong on this machine "
+                                 "(%dx%dx%d%s%s: C[%d][%d] = %g, expected %g); choose another "
+                                 "with --gemm (%s)",
+                                 backend_names[b], M, N, K, ta ? ", A transposed" : "",
+                                 tb ? ", B transposed" : "", i, j, got, sum, dn_gemm_names());
+            }
+    }
+    free(buf);
+    return rc;
+}
+
+int dn_gemm_use(const char *name, dn_err *err)
+{
+    if (!name || !*name)
+        name = dn_gemm_default();
+    int b = index_of(name);
+    if (b < 0)
+        return dn_fail(err, DN_EINVAL, "unknown matrix-product backend '%s' (this build has %s)",
+                       name, dn_gemm_names());
+    int rc = check(b, err);
+    if (rc)
+        return rc;
+    current = b;
+    return DN_OK;
+}
+
+static void pick_default(void)
+{
+    /* The default if it computes right, else the first that does. */
+    if (current >= 0)
+        return;
+    if (dn_gemm_use(NULL, NULL) == DN_OK)
+        return;
+    for (int b = 0; b < GEMM_COUNT; b++)
+        if (dn_gemm_use(backend_names[b], NULL) == DN_OK)
+            return;
+    current = GEMM_CBLAS; /* nothing computes right: products fail loudly in the tests */
+}
+
+static int backend(void)
+{
+    if (current < 0)
+        pthread_once(&default_once, pick_default);
+    return current;
+}
+
+const char *dn_gemm_name(void) { return backend_names[backend()]; }
+const char *dn_gemm_isa(void) { return isa_of(backend()); }
+
+static const char *describe(int b)
+{
+    static char buf[GEMM_COUNT][192];
+    if (b == GEMM_ONEDNN) {
+        const dnnl_version_t *v = dnnl_version();
+        snprintf(buf[b], sizeof buf[b], "oneDNN %d.%d.%d sgemm (%s kernels)", v->major,
+                 v->minor, v->patch, isa_of(b));
+        return buf[b];
+    }
+#if defined(DN_BLAS_BLIS)
+    snprintf(buf[b], sizeof buf[b], "BLIS %s (%s)", bli_info_get_version_str(),
+             bli_arch_string(bli_arch_query_id()));
+#elif defined(DN_BLAS_OPENBLAS)
+    snprintf(buf[b], sizeof buf[b], "%s (%s kernels)", openblas_get_config(),
+             openblas_get_corename());
+#else
+    snprintf(buf[b], sizeof buf[b], "unknown CBLAS");
+#endif
+    return buf[b];
+}
+
+const char *dn_blas_info(void) { return describe(backend()); }
+
+const char *dn_gemm_info(const char *name)
+{
+    int b = index_of(name);
+    return b < 0 ? NULL : describe(b);
 }
 
 const char *dn_blas_better_coretype(void)

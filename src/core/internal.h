@@ -30,6 +30,12 @@ void dn_free(void *p);
 int dn_gemm_tiles(int M, int N, int K);
 void dn_gemm(int trans_a, int trans_b, int M, int N, int K, float alpha, const float *A,
              int lda, const float *B, int ldb, float beta, float *C, int ldc);
+/* One call of backend name (dn_gemm_names) on the whole product with its
+ * own threading on the given number of threads: the fastest the library can
+ * go, the bits depending on the thread count (the benchmark's floor only). */
+void dn_gemm_one_call(const char *name, int threads, int trans_a, int trans_b, int M, int N,
+                      int K, float alpha, const float *A, int lda, const float *B, int ldb,
+                      float beta, float *C, int ldc);
 
 /* x where keep is 1, +0.0f where it is 0: the same bits as keep ? x : 0.0f,
  * written with integer masks so that loops using it vectorise. */
