@@ -132,11 +132,19 @@ static int cut(int n, int t, int i)
 
 static void gemm_with(int b, int trans_a, int trans_b, int M, int N, int K, float alpha,
                       const float *A, int lda, const float *B, int ldb, float beta, float *C,
-                      int ldc)
+                      int ldc, dn_tile_fn after, void *ctx)
 {
     int t = tiles_of(b, M, N, K);
     if (t == 1) {
         gemm_block(b, trans_a, trans_b, K, alpha, A, lda, B, ldb, beta, C, ldc, 0, M, 0, N);
+        if (after && untiled(b) && !omp_in_parallel() && (size_t)M * (size_t)N >= DN_PAR_MIN) {
+            /* BLIS threads the product itself: the work after it in row blocks */
+            #pragma omp parallel for schedule(static)
+            for (int r = 0; r < M; r += TILE_ALIGN)
+                after(ctx, r, r + TILE_ALIGN < M ? r + TILE_ALIGN : M, 0, N);
+        } else if (after) {
+            after(ctx, 0, M, 0, N);
+        }
         return;
     }
     /* Cut the longer side of C: the tiles stay square-ish and the operand
@@ -146,19 +154,30 @@ static void gemm_with(int b, int trans_a, int trans_b, int M, int N, int K, floa
     int split_m = M >= N;
     #pragma omp parallel for schedule(static) if (!omp_in_parallel())
     for (int i = 0; i < t; i++) {
+        int m0 = 0, m1 = M, n0 = 0, n1 = N;
         if (split_m)
-            gemm_block(b, trans_a, trans_b, K, alpha, A, lda, B, ldb, beta, C, ldc,
-                       cut(M, t, i), cut(M, t, i + 1), 0, N);
+            m0 = cut(M, t, i), m1 = cut(M, t, i + 1);
         else
-            gemm_block(b, trans_a, trans_b, K, alpha, A, lda, B, ldb, beta, C, ldc, 0, M,
-                       cut(N, t, i), cut(N, t, i + 1));
+            n0 = cut(N, t, i), n1 = cut(N, t, i + 1);
+        gemm_block(b, trans_a, trans_b, K, alpha, A, lda, B, ldb, beta, C, ldc, m0, m1, n0, n1);
+        if (after)
+            after(ctx, m0, m1, n0, n1);
     }
 }
 
 void dn_gemm(int trans_a, int trans_b, int M, int N, int K, float alpha, const float *A,
              int lda, const float *B, int ldb, float beta, float *C, int ldc)
 {
-    gemm_with(backend(), trans_a, trans_b, M, N, K, alpha, A, lda, B, ldb, beta, C, ldc);
+    gemm_with(backend(), trans_a, trans_b, M, N, K, alpha, A, lda, B, ldb, beta, C, ldc, NULL,
+              NULL);
+}
+
+void dn_gemm_then(int trans_a, int trans_b, int M, int N, int K, float alpha, const float *A,
+                  int lda, const float *B, int ldb, float beta, float *C, int ldc,
+                  dn_tile_fn after, void *ctx)
+{
+    gemm_with(backend(), trans_a, trans_b, M, N, K, alpha, A, lda, B, ldb, beta, C, ldc, after,
+              ctx);
 }
 
 void dn_gemm_one_call(const char *name, int threads, int trans_a, int trans_b, int M, int N,
@@ -285,7 +304,7 @@ static int check(int b, dn_err *err)
         float beta = s == 5 ? 1.0f : 0.0f;
         for (size_t i = 0; i < (size_t)M * N; i++)
             C[i] = beta != 0.0f ? (float)(i % 5) : NAN; /* NaN: beta = 0 must not read C */
-        gemm_with(b, ta, tb, M, N, K, 1.0f, A, lda, B, ldb, beta, C, N);
+        gemm_with(b, ta, tb, M, N, K, 1.0f, A, lda, B, ldb, beta, C, N, NULL, NULL);
         for (int i = 0; i < M && !rc; i++)
             for (int j = 0; j < N && !rc; j++) {
                 double sum = beta != 0.0f ? (double)(((size_t)i * N + (size_t)j) % 5) : 0.0;

@@ -30,6 +30,14 @@ void dn_free(void *p);
 int dn_gemm_tiles(int M, int N, int K);
 void dn_gemm(int trans_a, int trans_b, int M, int N, int K, float alpha, const float *A,
              int lda, const float *B, int ldb, float beta, float *C, int ldc);
+/* dn_gemm, then after(ctx, m0, m1, n0, n1) on each tile [m0, m1) x [n0, n1)
+ * of C, by the thread that computed it while the tile is in its cache (the
+ * tiles cover C; elementwise work there gives the same bits as a pass over C
+ * afterwards, without another pass or another wake-up of the threads). */
+typedef void (*dn_tile_fn)(void *ctx, int m0, int m1, int n0, int n1);
+void dn_gemm_then(int trans_a, int trans_b, int M, int N, int K, float alpha, const float *A,
+                  int lda, const float *B, int ldb, float beta, float *C, int ldc,
+                  dn_tile_fn after, void *ctx);
 /* One call of backend name (dn_gemm_names) on the whole product with its
  * own threading on the given number of threads: the fastest the library can
  * go, the bits depending on the thread count (the benchmark's floor only). */
@@ -75,9 +83,39 @@ void dn_bias_grad(float *db, const float *dout, int B, int out_dim);
  * thr = dn_dropout_threshold(p)), for i in [lo, hi): the mask dn_dropout_layer
  * draws for those elements of stream s. */
 void dn_dropout_mask(uint8_t *mask, uint64_t lo, uint64_t hi, uint32_t thr, dn_stream s);
+/* The forward pass on rows [r0, r1) x columns [c0, c1) of a B x W batch
+ * (bitwise the same there as the whole pass): dn_brd_tile is its dn_tile_fn,
+ * the work after a tile of the product z = x . w^T. */
+typedef struct {
+    float *z, *a, *d;
+    uint8_t *mask;
+    const float *b;
+    int W;
+    float p;
+    dn_stream s;
+    int training;
+} dn_brd;
+void dn_brd_rect(const dn_brd *f, int r0, int r1, int c0, int c1);
+void dn_brd_tile(void *ctx, int m0, int m1, int n0, int n1);
 void dn_bias_relu_dropout_forward(float *z, float *a, float *d, uint8_t *mask, const float *b,
                                   int B, int W, float p, dn_stream s, int training);
 void dn_dropout_relu_bias_backward(float *dz, float *db, const float *dd, const uint8_t *mask,
                                    const float *a, int B, int W, float p);
+
+/* SGD updates whose gradients are final, handed to the next parallel pass
+ * of the backward pass instead of a pass of their own: thread t of nt
+ * updates its share [n t / nt, n (t + 1) / nt) of each, with
+ * dn_sgd_range's arithmetic (the same bits as dn_net_sgd). */
+typedef struct {
+    float *w;
+    const float *g;
+    size_t n;
+    float wd;
+} dn_sgd_job;
+void dn_sgd_jobs(const dn_sgd_job *jobs, int n, float lr, int t, int nt);
+/* dn_dropout_relu_bias_backward that also runs jobs in its threads. */
+void dn_dropout_relu_bias_backward_sgd(float *dz, float *db, const float *dd,
+                                       const uint8_t *mask, const float *a, int B, int W, float p,
+                                       const dn_sgd_job *jobs, int n_jobs, float lr);
 
 #endif

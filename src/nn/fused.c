@@ -9,33 +9,34 @@
 
 #include <omp.h>
 
-void dn_bias_relu_dropout_forward(float *z, float *a, float *d, uint8_t *mask, const float *b,
-                                  int B, int W, float p, dn_stream s, int training)
+void dn_brd_rect(const dn_brd *f, int r0, int r1, int c0, int c1)
 {
+    const int W = f->W, training = f->training;
+    const float p = f->p;
     const int drop = training && p > 0.0f && p < 1.0f;
     const int zero = training && p >= 1.0f;
     const uint32_t thr = drop ? dn_dropout_threshold(p) : 0;
     const float scale = drop ? (float)(1.0 / (1.0 - (double)p)) : 1.0f;
-    #pragma omp parallel for schedule(static) if ((size_t)B * (size_t)W >= DN_PAR_MIN / 4)
-    for (int r = 0; r < B; r++) {
+    const float *b = f->b;
+    for (int r = r0; r < r1; r++) {
         size_t base = (size_t)r * (size_t)W;
-        float *zr = z + base, *ar = a + base;
-        for (int j = 0; j < W; j++) {
+        float *zr = f->z + base, *ar = f->a + base;
+        for (int j = c0; j < c1; j++) {
             float v = zr[j] + b[j];
             zr[j] = v;
             ar[j] = v > 0.0f ? v : 0.0f;
         }
         if (!training)
             continue;
-        float *restrict dr = d + base;
-        uint8_t *restrict mr = mask + base;
+        float *restrict dr = f->d + base;
+        uint8_t *restrict mr = f->mask + base;
         if (drop) {
-            dn_dropout_mask(mr, base, base + (size_t)W, thr, s);
-            for (int j = 0; j < W; j++)
+            dn_dropout_mask(mr + c0, base + (size_t)c0, base + (size_t)c1, thr, f->s);
+            for (int j = c0; j < c1; j++)
                 dr[j] = dn_keep_or_zero(ar[j] * scale, mr[j]);
         } else {
             /* p = 0 keeps everything unscaled, p = 1 drops everything. */
-            for (int j = 0; j < W; j++) {
+            for (int j = c0; j < c1; j++) {
                 dr[j] = zero ? 0.0f : ar[j];
                 mr[j] = (uint8_t)!zero;
             }
@@ -43,8 +44,38 @@ void dn_bias_relu_dropout_forward(float *z, float *a, float *d, uint8_t *mask, c
     }
 }
 
+void dn_brd_tile(void *ctx, int m0, int m1, int n0, int n1)
+{
+    dn_brd_rect(ctx, m0, m1, n0, n1);
+}
+
+void dn_bias_relu_dropout_forward(float *z, float *a, float *d, uint8_t *mask, const float *b,
+                                  int B, int W, float p, dn_stream s, int training)
+{
+    dn_brd f = {z, a, d, mask, b, W, p, s, training};
+    #pragma omp parallel for schedule(static) if ((size_t)B * (size_t)W >= DN_PAR_MIN / 4)
+    for (int r = 0; r < B; r++)
+        dn_brd_rect(&f, r, r + 1, 0, W);
+}
+
 void dn_dropout_relu_bias_backward(float *dz, float *db, const float *dd, const uint8_t *mask,
                                    const float *a, int B, int W, float p)
+{
+    dn_dropout_relu_bias_backward_sgd(dz, db, dd, mask, a, B, W, p, NULL, 0, 0.0f);
+}
+
+void dn_sgd_jobs(const dn_sgd_job *jobs, int n, float lr, int t, int nt)
+{
+    for (int k = 0; k < n; k++) {
+        size_t len = jobs[k].n;
+        dn_sgd_range(jobs[k].w, jobs[k].g, len * (size_t)t / (size_t)nt,
+                     len * (size_t)(t + 1) / (size_t)nt, lr, jobs[k].wd);
+    }
+}
+
+void dn_dropout_relu_bias_backward_sgd(float *dz, float *db, const float *dd,
+                                       const uint8_t *mask, const float *a, int B, int W, float p,
+                                       const dn_sgd_job *jobs, int n_jobs, float lr)
 {
     const float scale = p >= 1.0f ? 0.0f : (float)(1.0 / (1.0 - (double)p));
     /* Threads take column ranges and walk all rows in order, so each bias
@@ -52,6 +83,9 @@ void dn_dropout_relu_bias_backward(float *dz, float *db, const float *dd, const 
     #pragma omp parallel if ((size_t)B * (size_t)W >= DN_PAR_MIN)
     {
         int nt = omp_get_num_threads(), t = omp_get_thread_num();
+        /* the updates handed over, first: their gradients are final and
+         * their weights no longer read (no wake-up of their own) */
+        dn_sgd_jobs(jobs, n_jobs, lr, t, nt);
         int blocks = (W + 15) / 16;
         int lo = (int)((long long)blocks * t / nt) * 16;
         int hi = (int)((long long)blocks * (t + 1) / nt) * 16;

@@ -337,13 +337,15 @@ const float *dn_net_forward(dn_net *net, const float *x, int B)
             break;
         case DN_LAYER_LINEAR:
             if (L->fused) {
-                /* GEMM, then bias + ReLU + dropout in one pass. */
+                /* The product, and bias + ReLU + dropout on each of its
+                 * tiles as soon as it is computed (dn_linear_forward's
+                 * product without the bias). */
                 dn_layer *R = &net->layers[i + 1], *D = &net->layers[i + 2];
-                dn_linear_forward(L->act, cur, net->params + L->w_off, NULL, B, L->in, L->out);
-                dn_bias_relu_dropout_forward(L->act, R->act, D->act, D->mask,
-                                             net->params + L->b_off, B, L->out, D->p,
-                                             dn_dropout_stream(net->seed, D->site, net->step),
-                                             net->training);
+                dn_brd f = {L->act, R->act, D->act, D->mask, net->params + L->b_off, L->out,
+                            D->p, dn_dropout_stream(net->seed, D->site, net->step),
+                            net->training};
+                dn_gemm_then(0, 1, B, L->out, L->in, 1.0f, cur, L->in, net->params + L->w_off,
+                             L->in, 0.0f, L->act, L->out, dn_brd_tile, &f);
                 net->outs[i] = L->act;
                 net->outs[i + 1] = R->act;
                 cur = net->training ? D->act : R->act;
@@ -373,7 +375,42 @@ const float *dn_net_forward(dn_net *net, const float *x, int B)
     return cur;
 }
 
-void dn_net_backward(dn_net *net, const float *dlogits, int B)
+/* SGD fused into the backward pass: a layer's update runs once its
+ * gradients are final and its weights read for the last time (by its own
+ * input gradient), inside a parallel pass that runs anyway. */
+typedef struct {
+    float lr, wd;
+    dn_sgd_job pending[2 * DN_MAX_LAYERS]; /* final, waiting for a pass */
+    int n_pending;
+} fused_sgd;
+
+static void hand_over(fused_sgd *u, float *w, const float *g, size_t n, float wd)
+{
+    if (u)
+        u->pending[u->n_pending++] = (dn_sgd_job){w, g, n, wd};
+}
+
+/* The weight gradient of the first layer, tile by tile, each tile's weights
+ * updated as soon as its gradient is computed (nothing reads them later). */
+typedef struct {
+    float *w;
+    const float *g;
+    int in;
+    float lr, wd;
+} sgd_tile_ctx;
+
+static void sgd_tile(void *ctx, int m0, int m1, int n0, int n1)
+{
+    const sgd_tile_ctx *c = ctx;
+    for (int r = m0; r < m1; r++) {
+        size_t row = (size_t)r * (size_t)c->in;
+        dn_sgd_range(c->w + row, c->g + row, (size_t)n0, (size_t)n1, c->lr, c->wd);
+    }
+}
+
+/* Gradients of the batch; with u, also the SGD step (the same bits as
+ * dn_net_backward then dn_net_sgd). */
+static void backward(dn_net *net, const float *dlogits, int B, fused_sgd *u)
 {
     /* The first layer with parameters needs no input gradient. */
     const int first = net->first_linear;
@@ -391,23 +428,41 @@ void dn_net_backward(dn_net *net, const float *dlogits, int B)
             dn_linear_backward(i == first ? NULL : next, net->grads + L->w_off,
                                net->grads + L->b_off, g, in, net->params + L->w_off, B, L->in,
                                L->out);
+            hand_over(u, net->params + L->w_off, net->grads + L->w_off,
+                      (size_t)L->in * (size_t)L->out, u ? u->wd : 0.0f);
+            hand_over(u, net->params + L->b_off, net->grads + L->b_off, (size_t)L->out, 0.0f);
             break;
         case DN_LAYER_RELU:
             dn_relu_backward(next, g, net->outs[i], n);
             break;
         case DN_LAYER_DROPOUT:
             if (i >= 2 && net->layers[i - 2].fused) {
-                /* dropout, ReLU and the bias gradient in one pass, then the
-                 * Linear's two GEMMs. */
+                /* dropout, ReLU and the bias gradient in one pass (which
+                 * also runs the updates handed over), then the Linear's two
+                 * products */
                 dn_layer *R = &net->layers[i - 1], *F = &net->layers[i - 2];
                 float *db = net->grads + F->b_off;
-                dn_dropout_relu_bias_backward(next, db, g, L->mask, R->act, B, L->out, L->p);
+                dn_dropout_relu_bias_backward_sgd(next, db, g, L->mask, R->act, B, L->out, L->p,
+                                                  u ? u->pending : NULL, u ? u->n_pending : 0,
+                                                  u ? u->lr : 0.0f);
+                if (u)
+                    u->n_pending = 0;
                 g = next;
                 i -= 2;
                 const float *fin = i == 0 ? net->input : net->outs[i - 1];
                 next = g == net->gbuf[0] ? net->gbuf[1] : net->gbuf[0];
-                dn_linear_backward(i == first ? NULL : next, net->grads + F->w_off, NULL, g, fin,
-                                   net->params + F->w_off, B, F->in, F->out);
+                float *w = net->params + F->w_off, *dw = net->grads + F->w_off;
+                if (i == first && u) {
+                    /* dn_linear_backward's weight gradient, updating as it goes */
+                    sgd_tile_ctx c = {w, dw, F->in, u->lr, u->wd};
+                    dn_gemm_then(1, 0, F->out, F->in, B, 1.0f, g, F->out, fin, F->in, 0.0f, dw,
+                                 F->in, sgd_tile, &c);
+                } else {
+                    dn_linear_backward(i == first ? NULL : next, dw, NULL, g, fin, w, B, F->in,
+                                       F->out);
+                    hand_over(u, w, dw, (size_t)F->in * (size_t)F->out, u ? u->wd : 0.0f);
+                }
+                hand_over(u, net->params + F->b_off, db, (size_t)F->out, 0.0f);
                 break;
             }
             dn_dropout_backward(next, g, L->mask, n, L->p);
@@ -415,26 +470,34 @@ void dn_net_backward(dn_net *net, const float *dlogits, int B)
         }
         g = next;
     }
+    if (!u || !u->n_pending)
+        return;
+    /* what no pass took: in one parallel region, or on this thread if small */
+    size_t left = 0;
+    for (int k = 0; k < u->n_pending; k++)
+        left += u->pending[k].n;
+    #pragma omp parallel if (left >= DN_PAR_MIN)
+    dn_sgd_jobs(u->pending, u->n_pending, u->lr, omp_get_thread_num(), omp_get_num_threads());
+    u->n_pending = 0;
 }
+
+void dn_net_backward(dn_net *net, const float *dlogits, int B) { backward(net, dlogits, B, NULL); }
 
 void dn_net_sgd(dn_net *net, float lr, float weight_decay)
 {
     /* Every tensor in one parallel region (one fork and join per step, not
      * one per tensor); each thread takes its share of each tensor. */
-    #pragma omp parallel if (net->n_params >= DN_PAR_MIN)
-    {
-        size_t nt = (size_t)omp_get_num_threads(), t = (size_t)omp_get_thread_num();
-        for (int i = 0; i < net->n_layers; i++) {
-            dn_layer *L = &net->layers[i];
-            if (L->kind != DN_LAYER_LINEAR)
-                continue;
-            size_t nw = (size_t)L->in * (size_t)L->out, nb = (size_t)L->out;
-            dn_sgd_range(net->params + L->w_off, net->grads + L->w_off, nw * t / nt,
-                         nw * (t + 1) / nt, lr, weight_decay);
-            dn_sgd_range(net->params + L->b_off, net->grads + L->b_off, nb * t / nt,
-                         nb * (t + 1) / nt, lr, 0.0f);
-        }
+    fused_sgd u = {lr, weight_decay, {{0}}, 0};
+    for (int i = 0; i < net->n_layers; i++) {
+        dn_layer *L = &net->layers[i];
+        if (L->kind != DN_LAYER_LINEAR)
+            continue;
+        hand_over(&u, net->params + L->w_off, net->grads + L->w_off,
+                  (size_t)L->in * (size_t)L->out, weight_decay);
+        hand_over(&u, net->params + L->b_off, net->grads + L->b_off, (size_t)L->out, 0.0f);
     }
+    #pragma omp parallel if (net->n_params >= DN_PAR_MIN)
+    dn_sgd_jobs(u.pending, u.n_pending, lr, omp_get_thread_num(), omp_get_num_threads());
 }
 
 int dn_net_train_step(dn_net *net, const float *x, const uint8_t *y, int B, float lr,
@@ -458,7 +521,7 @@ int dn_net_train_step(dn_net *net, const float *x, const uint8_t *y, int B, floa
     *loss_sum += sum;
     *correct += ok;
     dn_softmax_xent_backward(net->gbuf[0], logits, y, B, C, 1.0f / (float)B);
-    dn_net_backward(net, net->gbuf[0], B);
-    dn_net_sgd(net, lr, weight_decay);
+    fused_sgd u = {lr, weight_decay, {{0}}, 0};
+    backward(net, net->gbuf[0], B, &u);
     return DN_OK;
 }
