@@ -128,11 +128,27 @@ static int cut(int n, int t, int i)
     return b - b % TILE_ALIGN;
 }
 
+/* before(ctx, 0, M) in row blocks on the threads, unless already inside a
+ * parallel region or too small to share */
+static void rows_first(dn_rows_fn before, void *ctx, int M, size_t per_row)
+{
+    #pragma omp parallel for schedule(static) if (!omp_in_parallel() && M * per_row >= DN_PAR_MIN)
+    for (int r = 0; r < M; r += TILE_ALIGN)
+        before(ctx, r, r + TILE_ALIGN < M ? r + TILE_ALIGN : M);
+}
+
 static void gemm_with(int b, int trans_a, int trans_b, int M, int N, int K, float alpha,
                       const float *A, int lda, const float *B, int ldb, float beta, float *C,
-                      int ldc, dn_tile_fn after, void *ctx)
+                      int ldc, dn_rows_fn before, void *before_ctx, dn_tile_fn after, void *ctx)
 {
     int t = tiles_of(b, M, N, K);
+    /* Rows of A made by the tile that reads them where tiles split the rows,
+     * else all of them first. */
+    int split_m = M >= N;
+    if (before && (t == 1 || !split_m || trans_a)) {
+        rows_first(before, before_ctx, M, (size_t)K);
+        before = NULL;
+    }
     if (t == 1) {
         gemm_block(b, trans_a, trans_b, K, alpha, A, lda, B, ldb, beta, C, ldc, 0, M, 0, N);
         if (after && untiled(b) && !omp_in_parallel() && (size_t)M * (size_t)N >= DN_PAR_MIN) {
@@ -149,7 +165,6 @@ static void gemm_with(int b, int trans_a, int trans_b, int M, int N, int K, floa
      * that every tile reads in full is the smaller one. Called from inside a
      * parallel region (two products side by side), this thread computes the
      * same tiles in turn. */
-    int split_m = M >= N;
     #pragma omp parallel for schedule(static) if (!omp_in_parallel())
     for (int i = 0; i < t; i++) {
         int m0 = 0, m1 = M, n0 = 0, n1 = N;
@@ -157,6 +172,8 @@ static void gemm_with(int b, int trans_a, int trans_b, int M, int N, int K, floa
             m0 = cut(M, t, i), m1 = cut(M, t, i + 1);
         else
             n0 = cut(N, t, i), n1 = cut(N, t, i + 1);
+        if (before)
+            before(before_ctx, m0, m1);
         gemm_block(b, trans_a, trans_b, K, alpha, A, lda, B, ldb, beta, C, ldc, m0, m1, n0, n1);
         if (after)
             after(ctx, m0, m1, n0, n1);
@@ -167,15 +184,23 @@ void dn_gemm(int trans_a, int trans_b, int M, int N, int K, float alpha, const f
              int lda, const float *B, int ldb, float beta, float *C, int ldc)
 {
     gemm_with(backend(), trans_a, trans_b, M, N, K, alpha, A, lda, B, ldb, beta, C, ldc, NULL,
-              NULL);
+              NULL, NULL, NULL);
 }
 
 void dn_gemm_then(int trans_a, int trans_b, int M, int N, int K, float alpha, const float *A,
                   int lda, const float *B, int ldb, float beta, float *C, int ldc,
                   dn_tile_fn after, void *ctx)
 {
-    gemm_with(backend(), trans_a, trans_b, M, N, K, alpha, A, lda, B, ldb, beta, C, ldc, after,
-              ctx);
+    gemm_with(backend(), trans_a, trans_b, M, N, K, alpha, A, lda, B, ldb, beta, C, ldc, NULL,
+              NULL, after, ctx);
+}
+
+void dn_gemm_ex(int trans_a, int trans_b, int M, int N, int K, float alpha, const float *A,
+                int lda, const float *B, int ldb, float beta, float *C, int ldc,
+                dn_rows_fn before, void *before_ctx, dn_tile_fn after, void *after_ctx)
+{
+    gemm_with(backend(), trans_a, trans_b, M, N, K, alpha, A, lda, B, ldb, beta, C, ldc, before,
+              before_ctx, after, after_ctx);
 }
 
 void dn_gemm_one_call(const char *name, int threads, int trans_a, int trans_b, int M, int N,
@@ -307,7 +332,7 @@ static int check(int b, dn_err *err)
         float beta = s == 5 ? 1.0f : 0.0f;
         for (size_t i = 0; i < (size_t)M * N; i++)
             C[i] = beta != 0.0f ? (float)(i % 5) : NAN; /* NaN: beta = 0 must not read C */
-        gemm_with(b, ta, tb, M, N, K, 1.0f, A, lda, B, ldb, beta, C, N, NULL, NULL);
+        gemm_with(b, ta, tb, M, N, K, 1.0f, A, lda, B, ldb, beta, C, N, NULL, NULL, NULL, NULL);
         for (int i = 0; i < M && !rc; i++)
             for (int j = 0; j < N && !rc; j++) {
                 double sum = beta != 0.0f ? (double)(((size_t)i * N + (size_t)j) % 5) : 0.0;

@@ -38,6 +38,14 @@ typedef void (*dn_tile_fn)(void *ctx, int m0, int m1, int n0, int n1);
 void dn_gemm_then(int trans_a, int trans_b, int M, int N, int K, float alpha, const float *A,
                   int lda, const float *B, int ldb, float beta, float *C, int ldc,
                   dn_tile_fn after, void *ctx);
+/* dn_gemm_then, and before that before(before_ctx, r0, r1) writes rows
+ * [r0, r1) of A: on the thread of the tile that reads them where the tiles
+ * split the rows of C (the batch is made where it is used, without a pass
+ * or a wake-up of its own), else for all rows first. */
+typedef void (*dn_rows_fn)(void *ctx, int r0, int r1);
+void dn_gemm_ex(int trans_a, int trans_b, int M, int N, int K, float alpha, const float *A,
+                int lda, const float *B, int ldb, float beta, float *C, int ldc,
+                dn_rows_fn before, void *before_ctx, dn_tile_fn after, void *after_ctx);
 /* One call of backend name (dn_gemm_names) on the whole product with its
  * own threading on the given number of threads: the fastest the library can
  * go, the bits depending on the thread count (the benchmark's floor only). */
@@ -55,6 +63,9 @@ static inline float dn_keep_or_zero(float x, uint32_t keep)
     memcpy(&x, &bits, sizeof x);
     return x;
 }
+
+/* Rows [r0, r1) of dn_batch_images' batch (no threads of its own). */
+void dn_batch_rows(float *x, const dn_dataset *ds, const uint32_t *idx, size_t r0, size_t r1);
 
 /* Elementwise loops shorter than this run on one thread: an OpenMP fork and
  * join costs more than they do. */

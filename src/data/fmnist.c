@@ -235,22 +235,27 @@ int dn_sha256_file(const char *path, char hex[65], dn_err *err)
     return DN_OK;
 }
 
-void dn_batch_images(float *x, const dn_dataset *ds, const uint32_t *idx, size_t b)
+void dn_batch_rows(float *x, const dn_dataset *ds, const uint32_t *idx, size_t r0, size_t r1)
 {
     /* v / 255, a division as torchvision's ToTensor does; the loop
      * vectorises (measured 0.25 ns a pixel against 0.37 for a table). */
     size_t px = (size_t)ds->rows * (size_t)ds->cols;
-    if (ds->features) {
-        #pragma omp parallel for schedule(static) if (b * px >= DN_PAR_MIN)
-        for (size_t r = 0; r < b; r++)
-            memcpy(x + r * px, ds->features + (size_t)idx[r] * px, px * sizeof(float));
-        return;
-    }
-    #pragma omp parallel for schedule(static) if (b * px >= DN_PAR_MIN)
-    for (size_t r = 0; r < b; r++) {
-        const uint8_t *restrict src = ds->images + (size_t)idx[r] * px;
+    for (size_t r = r0; r < r1; r++) {
         float *restrict dst = x + r * px;
+        if (ds->features) {
+            memcpy(dst, ds->features + (size_t)idx[r] * px, px * sizeof(float));
+            continue;
+        }
+        const uint8_t *restrict src = ds->images + (size_t)idx[r] * px;
         for (size_t j = 0; j < px; j++)
             dst[j] = (float)src[j] / 255.0f;
     }
+}
+
+void dn_batch_images(float *x, const dn_dataset *ds, const uint32_t *idx, size_t b)
+{
+    size_t px = (size_t)ds->rows * (size_t)ds->cols;
+    #pragma omp parallel for schedule(static) if (b * px >= DN_PAR_MIN)
+    for (size_t r = 0; r < b; r++)
+        dn_batch_rows(x, ds, idx, r, r + 1);
 }

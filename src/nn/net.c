@@ -323,10 +323,26 @@ const uint8_t *dn_net_mask(const dn_net *net, int i)
     return i >= 0 && i < net->n_layers ? net->layers[i].mask : NULL;
 }
 
-const float *dn_net_forward(dn_net *net, const float *x, int B)
+static void fill_all(const dn_batch_src *src, int B, int width)
+{
+    #pragma omp parallel for schedule(static) if ((size_t)B * (size_t)width >= DN_PAR_MIN)
+    for (int r = 0; r < B; r++)
+        src->fn(src->ctx, r, r + 1);
+}
+
+static const float *forward(dn_net *net, const float *x, const dn_batch_src *src, int B)
 {
     if (!net->built || B < 1 || B > net->max_batch)
         return NULL;
+    /* The batch is made inside the first product where that reads it
+     * directly (no Dropout on the input), else first. */
+    int direct = net->layers[net->first_linear].fused;
+    for (int i = 0; i < net->first_linear; i++)
+        direct &= net->layers[i].kind == DN_LAYER_FLATTEN;
+    if (src && !direct) {
+        fill_all(src, B, net->input_width);
+        src = NULL;
+    }
     net->input = x;
     const float *cur = x;
     for (int i = 0; i < net->n_layers; i++) {
@@ -344,8 +360,9 @@ const float *dn_net_forward(dn_net *net, const float *x, int B)
                 dn_brd f = {L->act, R->act, D->act, D->mask, net->params + L->b_off, L->out,
                             D->p, dn_dropout_stream(net->seed, D->site, net->step),
                             net->training};
-                dn_gemm_then(0, 1, B, L->out, L->in, 1.0f, cur, L->in, net->params + L->w_off,
-                             L->in, 0.0f, L->act, L->out, dn_brd_tile, &f);
+                dn_gemm_ex(0, 1, B, L->out, L->in, 1.0f, cur, L->in, net->params + L->w_off,
+                           L->in, 0.0f, L->act, L->out, src && cur == x ? src->fn : NULL,
+                           src ? src->ctx : NULL, dn_brd_tile, &f);
                 net->outs[i] = L->act;
                 net->outs[i + 1] = R->act;
                 cur = net->training ? D->act : R->act;
@@ -373,6 +390,16 @@ const float *dn_net_forward(dn_net *net, const float *x, int B)
     }
     net->last_batch = B;
     return cur;
+}
+
+const float *dn_net_forward(dn_net *net, const float *x, int B)
+{
+    return forward(net, x, NULL, B);
+}
+
+const float *dn_net_forward_from(dn_net *net, float *x, const dn_batch_src *src, int B)
+{
+    return forward(net, x, src, B);
 }
 
 /* SGD fused into the backward pass: a layer's update runs once its
@@ -500,14 +527,15 @@ void dn_net_sgd(dn_net *net, float lr, float weight_decay)
     dn_sgd_jobs(u.pending, u.n_pending, lr, omp_get_thread_num(), omp_get_num_threads());
 }
 
-int dn_net_train_step(dn_net *net, const float *x, const uint8_t *y, int B, float lr,
-                      float weight_decay, double *loss_sum, size_t *correct, dn_err *err)
+static int train_step(dn_net *net, const float *x, const dn_batch_src *src, const uint8_t *y,
+                      int B, float lr, float weight_decay, double *loss_sum, size_t *correct,
+                      dn_err *err)
 {
     if (!net->built || B < 1 || B > net->max_batch)
         return dn_fail(err, DN_EINVAL, "batch of %d rows for a network built for %d", B,
                        net->max_batch);
     net->training = true;
-    const float *logits = dn_net_forward(net, x, B);
+    const float *logits = forward(net, x, src, B);
     int C = net->width;
     dn_softmax_xent_forward(net->losses, logits, y, B, C);
     double sum = 0.0;
@@ -524,4 +552,17 @@ int dn_net_train_step(dn_net *net, const float *x, const uint8_t *y, int B, floa
     fused_sgd u = {lr, weight_decay, {{0}}, 0};
     backward(net, net->gbuf[0], B, &u);
     return DN_OK;
+}
+
+int dn_net_train_step(dn_net *net, const float *x, const uint8_t *y, int B, float lr,
+                      float weight_decay, double *loss_sum, size_t *correct, dn_err *err)
+{
+    return train_step(net, x, NULL, y, B, lr, weight_decay, loss_sum, correct, err);
+}
+
+int dn_net_train_step_from(dn_net *net, float *x, const dn_batch_src *src, const uint8_t *y,
+                           int B, float lr, float weight_decay, double *loss_sum, size_t *correct,
+                           dn_err *err)
+{
+    return train_step(net, x, src, y, B, lr, weight_decay, loss_sum, correct, err);
 }

@@ -35,4 +35,18 @@ struct dn_net {
     uint32_t step;
 };
 
+/* A batch made while the forward pass reads it: fn(ctx, r0, r1) writes rows
+ * [r0, r1) of the input x (inside the first product's tiles where it can,
+ * see dn_gemm_ex; all rows first otherwise). */
+typedef struct {
+    dn_rows_fn fn;
+    void *ctx;
+} dn_batch_src;
+
+/* dn_net_forward and dn_net_train_step on a batch that src makes into x. */
+const float *dn_net_forward_from(dn_net *net, float *x, const dn_batch_src *src, int B);
+int dn_net_train_step_from(dn_net *net, float *x, const dn_batch_src *src, const uint8_t *y,
+                           int B, float lr, float weight_decay, double *loss_sum, size_t *correct,
+                           dn_err *err);
+
 #endif

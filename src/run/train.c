@@ -49,6 +49,19 @@ static int block_buffers(const dn_net *net, float **x, uint32_t **idx, const cha
     return dn_fail(err, DN_ENOMEM, "cannot allocate %s batch", what);
 }
 
+/* Rows of a batch of images, made where the first product reads them. */
+typedef struct {
+    float *x;
+    const dn_dataset *ds;
+    const uint32_t *idx;
+} batch_ctx;
+
+static void batch_fill(void *ctx, int r0, int r1)
+{
+    const batch_ctx *c = ctx;
+    dn_batch_rows(c->x, c->ds, c->idx, (size_t)r0, (size_t)r1);
+}
+
 /* The logits of examples [start, start + b), in whatever mode the network
  * is in (the callers set eval mode). */
 static const float *forward_block(dn_net *net, const dn_dataset *ds, float *x, uint32_t *idx,
@@ -56,8 +69,9 @@ static const float *forward_block(dn_net *net, const dn_dataset *ds, float *x, u
 {
     for (int i = 0; i < b; i++)
         idx[i] = (uint32_t)(start + (size_t)i);
-    dn_batch_images(x, ds, idx, (size_t)b);
-    return dn_net_forward(net, x, b);
+    batch_ctx c = {x, ds, idx};
+    dn_batch_src src = {batch_fill, &c};
+    return dn_net_forward_from(net, x, &src, b);
 }
 
 /* Examples in the block that starts at start, of n. */
@@ -209,14 +223,15 @@ int dn_fit(dn_net *net, const dn_dataset *train, const dn_dataset *test, const d
             size_t lo = s * (size_t)o->batch_size;
             int b = (int)(train->n - lo < (size_t)o->batch_size ? train->n - lo
                                                                 : (size_t)o->batch_size);
-            dn_batch_images(x, train, perm + lo, (size_t)b);
             for (int r = 0; r < b; r++)
                 y[r] = train->labels[perm[lo + (size_t)r]];
             dn_net_set_rng(net, o->seed, (uint32_t)((size_t)e * steps + s));
             double step_loss = 0.0;
             size_t step_correct = 0;
-            rc = dn_net_train_step(net, x, y, b, o->lr, o->weight_decay, &step_loss,
-                                   &step_correct, err);
+            batch_ctx bc = {x, train, perm + lo};
+            dn_batch_src src = {batch_fill, &bc};
+            rc = dn_net_train_step_from(net, x, &src, y, b, o->lr, o->weight_decay, &step_loss,
+                                        &step_correct, err);
             if (rc == DN_ENUMERIC)
                 rc = dn_fail(err, DN_ENUMERIC,
                              "training diverged: the loss became not finite at epoch %d, step "
