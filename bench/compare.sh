@@ -4,8 +4,9 @@
 # epoch of 3) and the ratio. Skipped, with a message, without python3-torch.
 # PyTorch loads the same OpenBLAS, which may not know this CPU (dropnet then
 # picks its kernels through OPENBLAS_CORETYPE, cli/runtime_env.h): it is timed
-# as installed and again with the kernels dropnet runs with, and both ratios
-# are printed.
+# as installed and again with the OpenBLAS kernels dropnet would run with, and
+# both ratios are printed. dropnet runs its default backend (DN_GEMM to
+# change it).
 # usage: compare.sh DROPNET_BENCH [THREADS]
 set -u
 BENCH=$1
@@ -16,13 +17,13 @@ if ! "$PY" -c 'import torch' 2>/dev/null; then
   echo "bench-compare: skipped: PyTorch is not installed for $PY (apt-get install python3-torch to measure)"
   exit 0
 fi
-echo "machine: $(nproc) cores, $(grep -m1 'model name' /proc/cpuinfo | cut -d: -f2 | sed 's/^ *//'), $THREADS threads, $(date -u +%Y-%m-%d)"
+echo "machine: $(nproc) cores, $(grep -m1 'model name' /proc/cpuinfo | cut -d: -f2 | sed 's/^ *//') (family $(grep -m1 'cpu family' /proc/cpuinfo | cut -d: -f2 | tr -d ' ')), $THREADS threads, $(date -u +%Y-%m-%d)"
 d=(); t=(); k=()
 for round in 1 2; do
   out=$("$BENCH" --epochs 3 --no-sgemm --threads "$THREADS") || { echo "dropnet-bench failed"; exit 1; }
   d+=("$(printf '%s\n' "$out" | sed -n 's/^RESULT dropnet_s_per_epoch=//p')")
-  # the kernels dropnet ran with, from its first line: "... (SkylakeX kernels)"
-  core=$(printf '%s\n' "$out" | head -1 | sed -n 's/.*(\([A-Za-z0-9]*\) kernels).*/\1/p')
+  # OpenBLAS's kernels in dropnet, from the line "  openblas OpenBLAS ... (SkylakeX kernels)"
+  core=$(printf '%s\n' "$out" | sed -n 's/^  openblas .*(\([A-Za-z0-9]*\) kernels).*/\1/p' | head -1)
   out=$("$PY" "$HERE/torch_reference.py" --epochs 3 --threads "$THREADS") || { echo "torch_reference.py failed"; exit 1; }
   t+=("$(printf '%s\n' "$out" | sed -n 's/^RESULT torch_s_per_epoch=//p')")
   line="round $round: dropnet ${d[-1]} s/epoch, PyTorch ${t[-1]} s/epoch"
