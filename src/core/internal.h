@@ -30,10 +30,12 @@ void dn_free(void *p);
 int dn_gemm_tiles(int M, int N, int K);
 void dn_gemm(int trans_a, int trans_b, int M, int N, int K, float alpha, const float *A,
              int lda, const float *B, int ldb, float beta, float *C, int ldc);
-/* dn_gemm, then after(ctx, m0, m1, n0, n1) on each tile [m0, m1) x [n0, n1)
- * of C, by the thread that computed it while the tile is in its cache (the
- * tiles cover C; elementwise work there gives the same bits as a pass over C
- * afterwards, without another pass or another wake-up of the threads). */
+/* dn_gemm, then after(ctx, m0, m1, n0, n1) on rectangles [m0, m1) x [n0, n1)
+ * that cover C: on each tile by the thread that computed it, while it is in
+ * its cache, where the tiles split the rows; by blocks of whole rows once
+ * the product is done, in the same parallel region, where they split the
+ * columns. Elementwise work there gives the same bits as a pass over C
+ * afterwards, without another wake-up of the threads. */
 typedef void (*dn_tile_fn)(void *ctx, int m0, int m1, int n0, int n1);
 void dn_gemm_then(int trans_a, int trans_b, int M, int N, int K, float alpha, const float *A,
                   int lda, const float *B, int ldb, float beta, float *C, int ldc,
