@@ -262,14 +262,13 @@ const char *dn_gemm_default(void)
      * them (README, Benchmark). With AVX-512 (Zen 5): oneDNN 0.401 s of
      * products per epoch, OpenBLAS's AVX-512 kernels 0.413, its AVX2 ones
      * (which it runs there when OPENBLAS_CORETYPE says so) nearly twice
-     * that. AVX2 only (Zen 3): oneDNN 5 to 10 % faster than OpenBLAS's
-     * kernels, which also clear C in a pass of their own before a product
-     * with beta = 0, and whole trainings faster in 3 of 4 alternating
-     * rounds. So oneDNN on both; the rule keeps its two cases because they
-     * rest on different measurements. */
+     * that. AVX2 only (Zen 3): oneDNN and OpenBLAS within the noise of a
+     * shared machine on the d2l model (oneDNN 0.87 to 0.92 s, OpenBLAS 0.91
+     * to 1.03), OpenBLAS 13 to 20 % faster at widths 1024 and 4096; and
+     * OpenBLAS there keeps the bits of the runs made before oneDNN came. */
     if (cpu_has_avx512())
         return backend_names[GEMM_ONEDNN];
-    return backend_names[GEMM_ONEDNN];
+    return backend_names[GEMM_CBLAS];
 }
 
 const char *dn_gemm_names(void) { return CBLAS_NAME ", onednn"; }
