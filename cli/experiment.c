@@ -18,7 +18,7 @@
  * written. Children get SIGTERM when this process dies (PR_SET_PDEATHSIG)
  * and then checkpoint and stop, as they do on Ctrl-C. */
 #include "experiment.h"
-#include "io/file.h"
+#include "files/file.h"
 #include "train_options.h"
 
 #include <dirent.h>

@@ -3,7 +3,7 @@
  * parameters, where training stands and the partial sums of the epoch. */
 #include "train_state.h"
 
-#include "io/file.h"
+#include "files/file.h"
 
 #include <errno.h>
 #include <signal.h>

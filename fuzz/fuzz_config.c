@@ -1,4 +1,4 @@
-/* config.json (src/io/config.c): the input is the text. What dn_config_parse
+/* config.json (src/train/config.c): the input is the text. What dn_config_parse
  * accepts is written again with dn_config_json and parsed again: the same
  * run (dn_config_differs finds nothing) and the same data directory. */
 #include "fuzz_util.h"

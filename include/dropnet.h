@@ -452,7 +452,7 @@ void dn_model_info_free(dn_model_info *info);
  * rename, fsync of the directory; on failure path is left as it was). Every
  * file the library writes for users goes this way; for tests, the
  * environment variable DROPNET_FAULT_WRITE=NAME[,NAME...] makes writes of
- * files so named fail as on a full disk (see src/io/file.h). */
+ * files so named fail as on a full disk (see src/files/file.h). */
 int dn_model_save(const char *path, const dn_net *net, const dn_model_info *info, dn_err *err);
 /* Reads a model file and builds its network for batches of up to max_batch
  * rows (eval mode). Every malformed file is DN_EFORMAT with one line naming

@@ -1,4 +1,4 @@
-/* Presets and config.json (src/io/config.c). */
+/* Presets and config.json (src/train/config.c). */
 #include "helpers.h"
 
 #include <criterion/criterion.h>

@@ -1,4 +1,4 @@
-/* The strict readers of metrics.csv and steps.csv (src/io/metrics.c), fed by
+/* The strict readers of metrics.csv and steps.csv (src/files/metrics.c), fed by
  * what dn_runlog writes and by files damaged on purpose. */
 #include "helpers.h"
 

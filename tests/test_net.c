@@ -1,4 +1,4 @@
-/* Networks and training (src/nn/net.c, src/run/train.c): modes, resets,
+/* Networks and training (src/nn/net.c, src/train/fit.c): modes, resets,
  * reproducibility, and the pairing of configurations. */
 #include "helpers.h"
 

@@ -1,5 +1,5 @@
 /* Run directories read back, and the legend words that tell runs apart
- * (src/io/rundir.c). */
+ * (src/files/rundir.c). */
 #include "helpers.h"
 
 #include <criterion/criterion.h>

@@ -1,4 +1,4 @@
-/* The run directory's writer (src/io/runlog.c): one training per directory
+/* The run directory's writer (src/files/runlog.c): one training per directory
  * (the lock), config.json written whole, temporaries of a killed run removed
  * on resume, metrics rebuilt from the checkpoint's rows, and a failed row
  * reported. */

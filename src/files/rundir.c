@@ -1,6 +1,6 @@
 /* A run directory read back from its files alone, and the words that tell
  * runs apart in a legend. */
-#include "io/file.h"
+#include "files/file.h"
 
 #include <errno.h>
 #include <stdio.h>

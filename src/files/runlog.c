@@ -2,7 +2,7 @@
  * of steps.csv, flushed as they come so an interrupted run keeps every
  * finished epoch. One training at a time: the run log holds a lock on the
  * directory. */
-#include "io/file.h"
+#include "files/file.h"
 
 #include <errno.h>
 #include <fcntl.h>

@@ -2,7 +2,7 @@
  * paired values per seed, and heatmaps of a sweep. Drawn through plot.c's
  * renderer (one PLplot user at a time, files written atomically, PLplot's
  * messages and exits kept inside); see plot.c for why. */
-#include "io/plot_internal.h"
+#include "plot/plot_internal.h"
 
 #include <math.h>
 #include <plplot.h>

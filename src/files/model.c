@@ -1,7 +1,7 @@
 /* Model and checkpoint files: a network's parameters as safetensors, named
  * like PyTorch's nn.Sequential state_dict, with the layers and the input
  * preparation in the metadata so the network can be rebuilt from the file. */
-#include "io/safetensors.h"
+#include "files/safetensors.h"
 #include "nn/net_internal.h"
 
 #include <cJSON.h>

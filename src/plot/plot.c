@@ -20,8 +20,8 @@
  *     temporary file and renamed into place.
  */
 #include "core/internal.h"
-#include "io/file.h"
-#include "io/plot_internal.h"
+#include "files/file.h"
+#include "plot/plot_internal.h"
 
 #include <errno.h>
 #include <math.h>

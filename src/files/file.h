@@ -1,7 +1,7 @@
 /* Writing files so that nobody ever sees half of one, and a way to test what
  * happens when writing fails. */
-#ifndef DN_IO_FILE_H
-#define DN_IO_FILE_H
+#ifndef DN_FILES_FILE_H
+#define DN_FILES_FILE_H
 
 #include "core/internal.h"
 

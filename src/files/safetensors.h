@@ -1,7 +1,7 @@
 /* The safetensors format, F32 only: reading with strict checks, writing
  * atomically. The model and checkpoint code map networks onto it. */
-#ifndef DN_IO_SAFETENSORS_H
-#define DN_IO_SAFETENSORS_H
+#ifndef DN_FILES_SAFETENSORS_H
+#define DN_FILES_SAFETENSORS_H
 
 #include "core/internal.h"
 

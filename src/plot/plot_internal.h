@@ -1,8 +1,8 @@
 /* What the figures of experiments (plot_experiment.c) use of plot.c: its
  * renderer, which holds PLplot's lock and writes files atomically, and its
  * drawing helpers. A page is the opaque job plot.c passes to draw. */
-#ifndef DN_IO_PLOT_INTERNAL_H
-#define DN_IO_PLOT_INTERNAL_H
+#ifndef DN_PLOT_INTERNAL_H
+#define DN_PLOT_INTERNAL_H
 
 #include "core/internal.h"
 
