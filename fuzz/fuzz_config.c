@@ -9,7 +9,7 @@
 int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 {
     char *json = fuzz_cstr(data, size);
-    dn_run_config cfg, cfg2;
+    dn_config cfg, cfg2;
     char dir[4096], dir2[4096];
     dn_err err = {0};
     if (dn_config_parse(json, "config.json", &cfg, dir, sizeof dir, &err) != DN_OK) {

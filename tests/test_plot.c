@@ -2,6 +2,7 @@
  * pixels with libpng, the SVG as XML with libxml2, whose paths are then
  * matched against the numbers the test wrote. */
 #include "helpers.h"
+#include "plot/cells.h"
 #include "png_check.h"
 
 #include <criterion/criterion.h>
@@ -211,7 +212,7 @@ static double te_acc(int e) { return 0.6 + 0.04 * e - 0.03 * (e == 4); }
  * epoch; dropout (p0, p1). */
 static void make_run(const char *dir, float p0, float p1, int with_steps)
 {
-    dn_run_config cfg;
+    dn_config cfg;
     dn_preset("d2l-2020", &cfg, NULL);
     cfg.arch.dropout[0] = p0;
     cfg.arch.dropout[1] = p1;

@@ -2,6 +2,7 @@
  * them: PNG sizes and pixels with libpng, SVG title and description with
  * libxml2. */
 #include "helpers.h"
+#include "plot/cells.h"
 #include "png_check.h"
 
 #include <criterion/criterion.h>

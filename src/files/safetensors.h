@@ -7,6 +7,9 @@
 
 #include <stdio.h>
 
+/* Largest header the reader accepts (a model's header is a few kB). */
+#define DN_SAFETENSORS_MAX_HEADER (100u << 20)
+
 #define DN_ST_MAX_RANK 8
 
 typedef struct {

@@ -3,6 +3,7 @@
  * renderer (one PLplot user at a time, files written atomically, PLplot's
  * messages and exits kept inside); see plot.c for why. */
 #include "plot/plot_internal.h"
+#include "plot/cells.h"
 
 #include <math.h>
 #include <plplot.h>

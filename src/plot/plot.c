@@ -22,6 +22,7 @@
 #include "core/internal.h"
 #include "files/file.h"
 #include "plot/plot_internal.h"
+#include "plot/cells.h"
 
 #include <errno.h>
 #include <math.h>
