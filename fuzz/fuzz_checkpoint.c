@@ -1,4 +1,4 @@
-/* Checkpoints (src/files/model.c): the input is the file, loaded into the
+/* Checkpoints (src/files/checkpoint.c): the input is the file, loaded into the
  * network the seed checkpoints were written for (6 inputs, input dropout
  * 0.1, hidden 5 and 4 with dropout 0.5 and 0.25, 3 outputs; see
  * fuzz/make-seeds.sh). As `dropnet train --resume` does, the configuration

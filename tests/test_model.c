@@ -1,4 +1,5 @@
-/* Model and checkpoint files (src/files/model.c): PyTorch's names and shapes,
+/* Model and checkpoint files (src/files/model.c, src/files/checkpoint.c):
+ * PyTorch's names and shapes,
  * bit-exact round trips, layers inferred from PyTorch files, and a one-line
  * error for files whose layers or shapes do not fit. */
 #include "helpers.h"
