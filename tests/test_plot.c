@@ -1,4 +1,4 @@
-/* Figures (src/plot/plot.c), checked by decoding them: the PNG header and
+/* Figures (src/plot/curves.c, predictions.c), checked by decoding them: the PNG header and
  * pixels with libpng, the SVG as XML with libxml2, whose paths are then
  * matched against the numbers the test wrote. */
 #include "helpers.h"
@@ -19,7 +19,7 @@
 #include <sys/stat.h>
 #include <unistd.h>
 
-/* Colours of src/plot/plot.c's palette. */
+/* Colours of the palette (src/plot/pl.h). */
 static const int BLUE[3] = {0, 114, 178};      /* one run: training; runs: the first */
 static const int ORANGE[3] = {230, 159, 0};    /* runs: the second */
 static const int VERMILLION[3] = {213, 94, 0}; /* one run: test */
