@@ -35,7 +35,7 @@ enum {
 };
 
 typedef struct {
-    dn_run_config cfg;
+    dn_config cfg;
     const char *data_opt, *out_dir, *resume_dir, *scale_opt;
     const char *gemm_opt; /* --gemm NAME, or NULL */
     long checkpoint_every, log_every;
@@ -65,7 +65,7 @@ int train_option_arity(const char *arg);
  * the preset's defaults do not matter): words into argv (at most max),
  * their text in buf. data_dir: --data for Fashion-MNIST (NULL: none).
  * Returns the count, or -1 when they do not fit. */
-int train_options_render(const dn_run_config *cfg, const char *data_dir, char *buf, size_t size,
+int train_options_render(const dn_config *cfg, const char *data_dir, char *buf, size_t size,
                          char **argv, int max);
 
 #endif

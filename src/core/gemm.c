@@ -461,6 +461,21 @@ const char *dn_blas_better_coretype(void)
     return NULL;
 }
 
+bool dn_runtime_env(void)
+{
+    bool changed = false;
+    if (!getenv("OMP_WAIT_POLICY")) {
+        setenv("OMP_WAIT_POLICY", "PASSIVE", 1);
+        changed = true;
+    }
+    const char *core = dn_blas_better_coretype();
+    if (core && !getenv("OPENBLAS_CORETYPE")) {
+        setenv("OPENBLAS_CORETYPE", core, 1);
+        changed = true;
+    }
+    return changed;
+}
+
 int dn_set_threads(int n)
 {
     int procs = omp_get_num_procs();
