@@ -294,6 +294,7 @@ int cmd_train(int argc, char **argv)
     }
     dn_training_opts topt = {.dir = resume_dir ? resume_dir : out_dir,
                              .resume = resume_dir != NULL,
+                             .gemm_named = opt.gemm_opt || (getenv("DN_GEMM") && *getenv("DN_GEMM")),
                              .data_dir = csv ? NULL : data_dir,
                              .checkpoint_every = checkpoint_every,
                              .log_every = log_every,
@@ -325,7 +326,8 @@ int cmd_train(int argc, char **argv)
                    cfg.csv.test, train.n, test.n, cfg.arch.inputs, cfg.arch.outputs);
         else
             printf("# data %s (%zu train, %zu test)", data_dir, train.n, test.n);
-        printf(" | %d thread%s | %s\n", threads, threads == 1 ? "" : "s", dn_blas_info());
+        printf(" | %d thread%s | gemm %s, %s: %s\n", threads, threads == 1 ? "" : "s",
+               dn_gemm_name(), dn_gemm_isa(), dn_blas_info());
         printf("# run directory %s\n", state.dir);
         if (resume_dir)
             printf("# resuming at epoch %d, step %zu of %zu\n", state.epoch + 1, state.step,

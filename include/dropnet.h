@@ -431,6 +431,11 @@ typedef struct {
     dn_fit_opts fit;
     int threads;
     dn_csv_source csv;
+    /* The matrix-product backend and the instruction set of its kernels
+     * that computed the run ("onednn", "avx512"): read from config.json, ""
+     * where it does not say (runs made before it did). dn_config_json
+     * writes the backend in use instead. */
+    char gemm[16], gemm_isa[16];
 } dn_config;
 
 /* "d2l-2020": 784-256-256-10, dropout 0.2/0.5, lr 0.5, batch 256, 10 epochs,
@@ -452,6 +457,12 @@ int dn_config_parse(const char *json, const char *what, dn_config *cfg, char *da
  * settings, seed, data source); otherwise the name of the first field that
  * differs. Threads are not compared: they do not change the bits. */
 const char *dn_config_differs(const dn_config *a, const dn_config *b);
+/* NULL when the backend in use (dn_gemm_name, dn_gemm_isa) is the one that
+ * computed cfg's run, or cfg does not say; otherwise "gemm" (another
+ * backend) or "isa" (its kernels for another instruction set). Either gives
+ * other bits than the run had: a resumed run would not be bitwise the run
+ * never stopped. */
+const char *dn_config_gemm_differs(const dn_config *cfg);
 /* Largest seed: 2^53 - 1, so JSON readers keep it exact. */
 #define DN_MAX_SEED 9007199254740991ULL
 
@@ -571,6 +582,12 @@ typedef struct {
     long checkpoint_every; /* also checkpoint every N steps (0: after each epoch only) */
     long log_every;        /* a steps.csv row every N steps (0: five rows per epoch) */
     const volatile sig_atomic_t *stop; /* may be NULL; nonzero: stop after this step */
+    /* Resuming: the run's config.json names the matrix-product backend and
+     * instruction set that computed it; another (dn_config_gemm_differs) is
+     * refused, since the bits would differ, unless gemm_named (the user
+     * named the backend) and it is the same backend on another instruction
+     * set. */
+    bool gemm_named;
     /* on_step: after each step (its steps.csv row and checkpoint written);
      * on_epoch: with each epoch's results, before they are saved; on_saved:
      * after the epoch's checkpoint and metrics row are written. Nonzero stops

@@ -93,6 +93,19 @@ cp -r "$T/term" "$T/mixed2" && sed -i 's/"lr":[[:space:]]*0.1,/"lr": 0.2,/' "$T/
 expect 2 'from another configuration ("lr" differs' -- train --resume "$T/mixed2"
 cp -r "$T/term" "$T/mixed3" && sed -i 's/"seed":[[:space:]]*1,/"seed": 2,/' "$T/mixed3/config.json"
 expect 2 'from another configuration ("seed" differs' -- train --resume "$T/mixed3"
+# config.json records the backend of the products and its kernels; resuming
+# with another is refused (other bits), unless --gemm names the recorded one.
+grep -q "\"backend\":[[:space:]]*\"$("$DN" train --help | sed -n 's/.*else \([a-z]*\) on this CPU.*/\1/p')\"" "$T/whole/config.json" ||
+  fail "config.json does not record the default backend: $(grep -A3 '"gemm"' "$T/whole/config.json")"
+grep -q '"isa":' "$T/whole/config.json" || fail "config.json does not record the instruction set"
+cp -r "$T/term" "$T/gemm" && sed -i 's/"backend":[[:space:]]*"[a-z]*"/"backend": "mkl"/' "$T/gemm/config.json"
+expect 2 'trained with mkl' -- train --resume "$T/gemm"
+expect 2 '(--gemm mkl resumes it with its backend)' -- train --resume "$T/gemm" --gemm onednn
+rec=$(sed -n 's/.*"backend":[[:space:]]*"\([a-z]*\)".*/\1/p' "$T/term/config.json")
+cp -r "$T/term" "$T/isa" && sed -i 's/"isa":[[:space:]]*"[a-z0-9.]*"/"isa": "sse2"/' "$T/isa/config.json"
+expect 2 "trained with $rec (sse2 kernels)" -- train --resume "$T/isa"
+expect 0 'resuming at epoch' -- train --resume "$T/isa" --gemm "$rec"
+same_run "$T/whole" "$T/isa" "--resume with --gemm naming the recorded backend"
 head -c 1000 "$T/whole/checkpoint.safetensors" > "$T/mixed/checkpoint.safetensors"
 expect 2 'past the end' -- train --resume "$T/mixed"
 

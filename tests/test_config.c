@@ -2,6 +2,7 @@
 #include "helpers.h"
 
 #include <criterion/criterion.h>
+#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 
@@ -157,4 +158,40 @@ Test(config, tiny_learning_rate_reads_back)
                                  "c", &b, NULL, 0, &err),
                  DN_EFORMAT);
     cr_assert(strstr(err.msg, "\"lr\" must be a positive number"), "%s", err.msg);
+}
+
+/* config.json records the matrix-product backend in use and its kernels'
+ * instruction set; a run resumed on another gives other bits. */
+Test(config, gemm_recorded_and_compared)
+{
+    dn_config a, b;
+    dn_preset("d2l-2020", &a, NULL);
+    cr_assert_eq(dn_gemm_use("onednn", NULL), DN_OK);
+    char *json = dn_config_json(&a, NULL, NULL);
+    cr_assert(json);
+    dn_err err = {0};
+    cr_assert_eq(dn_config_parse(json, "config.json", &b, NULL, 0, &err), DN_OK, "%s", err.msg);
+    cr_assert_str_eq(b.gemm, "onednn");
+    cr_assert_str_eq(b.gemm_isa, dn_gemm_isa());
+    cr_assert_null(dn_config_gemm_differs(&b));
+    /* another backend, then the same on other kernels */
+    char names[64];
+    snprintf(names, sizeof names, "%s", dn_gemm_names());
+    const char *cblas = strtok(names, ", ");
+    cr_assert_eq(dn_gemm_use(cblas, NULL), DN_OK);
+    cr_assert_str_eq(dn_config_gemm_differs(&b), "gemm");
+    cr_assert_eq(dn_gemm_use("onednn", NULL), DN_OK);
+    snprintf(b.gemm_isa, sizeof b.gemm_isa, "%s", strcmp(dn_gemm_isa(), "avx2") ? "avx2" : "avx512");
+    cr_assert_str_eq(dn_config_gemm_differs(&b), "isa");
+    /* runs made before the field: nothing to compare */
+    b.gemm[0] = '\0';
+    cr_assert_null(dn_config_gemm_differs(&b));
+    /* a malformed field is an error naming it */
+    char *at = strstr(json, "\"backend\"");
+    cr_assert(at);
+    memcpy(at, "\"backenX\"", 9);
+    cr_assert_eq(dn_config_parse(json, "run/config.json", &b, NULL, 0, &err), DN_EFORMAT);
+    cr_assert(strstr(err.msg, "run/config.json: field \"gemm\""), "%s", err.msg);
+    free(json);
+    cr_assert_eq(dn_gemm_use(NULL, NULL), DN_OK);
 }

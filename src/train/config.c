@@ -110,14 +110,15 @@ char *dn_config_json(const dn_config *c, const char *data_dir, dn_err *err)
 {
     cJSON *root = cJSON_CreateObject();
     cJSON *hid = cJSON_CreateArray(), *drop = cJSON_CreateArray(), *ver = cJSON_CreateObject();
-    cJSON *csv = c->csv.train[0] ? cJSON_CreateObject() : NULL;
-    int bad = !root || !hid || !drop || !ver || (c->csv.train[0] && !csv);
+    cJSON *csv = c->csv.train[0] ? cJSON_CreateObject() : NULL, *gemm = cJSON_CreateObject();
+    int bad = !root || !hid || !drop || !ver || (c->csv.train[0] && !csv) || !gemm;
     if (bad) {
         cJSON_Delete(root);
         cJSON_Delete(hid);
         cJSON_Delete(drop);
         cJSON_Delete(ver);
         cJSON_Delete(csv);
+        cJSON_Delete(gemm);
         dn_fail(err, DN_ENOMEM, "cannot build config.json");
         return NULL;
     }
@@ -140,6 +141,9 @@ char *dn_config_json(const dn_config *c, const char *data_dir, dn_err *err)
         bad |= add(csv, "scale", num(c->csv.scale));
         bad |= add(csv, "standardize", cJSON_CreateBool(c->csv.standardize));
     }
+    /* what computes the products of this process (and so the run's bits) */
+    bad |= add(gemm, "backend", cJSON_CreateString(dn_gemm_name()));
+    bad |= add(gemm, "isa", cJSON_CreateString(dn_gemm_isa()));
     bad |= add(ver, "dropnet", cJSON_CreateString(dn_version()));
     bad |= add(ver, "blas", cJSON_CreateString(dn_blas_info()));
     bad |= add(ver, "zlib", cJSON_CreateString(zlibVersion()));
@@ -160,6 +164,7 @@ char *dn_config_json(const dn_config *c, const char *data_dir, dn_err *err)
     bad |= add(root, "weight_decay", num(c->fit.weight_decay));
     bad |= add(root, "seed", cJSON_CreateRaw(seed));
     bad |= add(root, "threads", cJSON_CreateNumber(c->threads));
+    bad |= add(root, "gemm", gemm);
     if (csv)
         bad |= add(root, "csv", csv);
     if (data_dir)
@@ -302,6 +307,20 @@ int dn_config_parse(const char *json, const char *what, dn_config *c, char *data
         c->csv.scale = (float)d;
         c->csv.standardize = cJSON_IsTrue(st);
     }
+    const cJSON *gemm = cJSON_GetObjectItemCaseSensitive(root, "gemm");
+    c->gemm[0] = c->gemm_isa[0] = '\0';
+    if (gemm) { /* absent in runs made before it was recorded */
+        const cJSON *be = cJSON_GetObjectItemCaseSensitive(gemm, "backend");
+        const cJSON *isa = cJSON_GetObjectItemCaseSensitive(gemm, "isa");
+        if (!cJSON_IsString(be) || !cJSON_IsString(isa) || !*be->valuestring ||
+            strlen(be->valuestring) >= sizeof c->gemm ||
+            strlen(isa->valuestring) >= sizeof c->gemm_isa) {
+            rc = dn_fail(err, DN_EFORMAT, "%s: field \"gemm\" needs a backend and an isa", what);
+            goto out;
+        }
+        snprintf(c->gemm, sizeof c->gemm, "%s", be->valuestring);
+        snprintf(c->gemm_isa, sizeof c->gemm_isa, "%s", isa->valuestring);
+    }
     const cJSON *data = cJSON_GetObjectItemCaseSensitive(root, "data");
     if (data_dir && data_dir_size && cJSON_IsString(data))
         snprintf(data_dir, data_dir_size, "%s", data->valuestring);
@@ -359,4 +378,13 @@ char *dn_config_text(const char *path, dn_err *err)
         return NULL;
     }
     return buf;
+}
+
+const char *dn_config_gemm_differs(const dn_config *cfg)
+{
+    if (!cfg->gemm[0])
+        return NULL;
+    if (strcmp(cfg->gemm, dn_gemm_name()) != 0)
+        return "gemm";
+    return strcmp(cfg->gemm_isa, dn_gemm_isa()) != 0 ? "isa" : NULL;
 }

@@ -224,6 +224,14 @@ dn_training *dn_training_open(const dn_training_opts *opts, const dn_config *cfg
         dn_fail(err, DN_EINVAL, "resuming needs a run directory");
         return NULL;
     }
+    const char *gemm = opts->resume ? dn_config_gemm_differs(cfg) : NULL;
+    if (gemm && (!opts->gemm_named || strcmp(gemm, "gemm") == 0)) {
+        dn_fail(err, DN_EINVAL,
+                "%s: trained with %s (%s kernels), now %s (%s kernels): resumed, it would not "
+                "give the bits of a run never stopped (--gemm %s resumes it with its backend)",
+                opts->dir, cfg->gemm, cfg->gemm_isa, dn_gemm_name(), dn_gemm_isa(), cfg->gemm);
+        return NULL;
+    }
     if (cfg->fit.batch_size < 1) {
         dn_fail(err, DN_EINVAL, "batch size %d is not positive", cfg->fit.batch_size);
         return NULL;
