@@ -349,8 +349,10 @@ int main(int argc, char **argv)
         dn_net_free(net);
     }
     const char *policy = getenv("OMP_WAIT_POLICY");
-    printf("dropnet-bench: dropnet %s, %d thread%s (OMP_WAIT_POLICY=%s), CPU %s\n", dn_version(),
-           threads, threads == 1 ? "" : "s", policy ? policy : "unset", dn_gemm_isa());
+    printf("dropnet-bench: dropnet %s, %d thread%s (OMP_WAIT_POLICY=%s), products by %s (%s "
+           "kernels)\n",
+           dn_version(), threads, threads == 1 ? "" : "s", policy ? policy : "unset",
+           dn_gemm_name(), dn_gemm_isa());
     for (int b = 0; b < n_backends; b++)
         printf("  %-8s %s%s\n", backends[b], dn_gemm_info(backends[b]),
                strcmp(backends[b], dn_gemm_default()) == 0 ? " (the default here)" : "");
