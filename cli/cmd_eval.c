@@ -110,7 +110,8 @@ int cmd_eval(int argc, char **argv)
         goto out;
     }
     char layers[2048];
-    dn_net_describe(m.net, layers, sizeof layers);
+    if (dn_net_describe(m.net, layers, sizeof layers, NULL))
+        snprintf(layers, sizeof layers, "%d layers", dn_net_num_layers(m.net));
     printf("# model %s | %s\n", model, layers);
     printf("# test set %s (%zu examples)\n", what, ds.n);
     printf("test loss %.4f  accuracy %.4f  (%zu of %zu correct)\n", loss, acc,

@@ -137,7 +137,11 @@ int cmd_predict(int argc, char **argv)
         for (int r = 0; r < b; r++)
             idx[r] = n_want ? want[start + (size_t)r] : (uint32_t)(start + (size_t)r);
         dn_batch_images(x, &ds, idx, (size_t)b);
-        const float *z = dn_net_forward(m.net, x, b);
+        const float *z = dn_net_forward(m.net, x, b, &err);
+        if (!z) {
+            status = cli_fail(&err);
+            goto out;
+        }
         dn_softmax_forward(probs, z, b, C);
         for (int r = 0; r < b; r++) {
             printf("%5u", idx[r]);

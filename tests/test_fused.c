@@ -28,7 +28,7 @@ static void check(int B, int W, float p, int training, int threads)
             zr[(size_t)r * W + j] = z0[(size_t)r * W + j] + b[j];
     dn_relu_forward(ar, zr, n);
     if (training)
-        cr_assert_eq(dn_dropout_layer(dr, mr, ar, n, p, s, NULL), DN_OK);
+        cr_assert_eq(dn_dropout_forward(dr, mr, ar, n, p, s, NULL), DN_OK);
 
     dn_set_threads(threads);
     float *z = malloc(n * 4), *a = malloc(n * 4), *d = malloc(n * 4);

@@ -42,21 +42,26 @@ Test(net, layout_matches_the_d2l_model)
     cr_assert_eq(dn_net_num_layers(net), 8);
     for (int i = 0; i < 8; i++) {
         dn_layer_info L;
-        cr_assert_eq(dn_net_layer(net, i, &L), DN_OK);
+        cr_assert_eq(dn_net_layer(net, i, &L, NULL), DN_OK);
         cr_assert_eq(L.kind, kinds[i], "layer %d", i);
     }
     dn_layer_info L;
-    dn_net_layer(net, 3, &L);
+    dn_net_layer(net, 3, &L, NULL);
     cr_assert_eq(L.p, 0.2f);
     cr_assert_eq(L.site, 1);
-    dn_net_layer(net, 6, &L);
+    dn_net_layer(net, 6, &L, NULL);
     cr_assert_eq(L.p, 0.5f);
     cr_assert_eq(L.site, 2);
-    dn_net_layer(net, 1, &L);
+    dn_net_layer(net, 1, &L, NULL);
     cr_assert_eq(L.in, 784);
     cr_assert_eq(L.out, 256);
     cr_assert_eq(((uintptr_t)L.w) % 64, 0, "weights are 64-byte aligned");
-    cr_assert_eq(dn_net_layer(net, 8, &L), DN_EINVAL);
+    dn_err err = {0};
+    cr_assert_eq(dn_net_layer(net, 8, &L, &err), DN_EINVAL);
+    cr_assert_str_eq(err.msg, "no layer 8: the network has 8 (0 to 7)");
+    char small[16];
+    cr_assert_eq(dn_net_describe(net, small, sizeof small, &err), DN_EINVAL);
+    cr_assert_str_eq(err.msg, "the list of 8 layers does not fit in 16 bytes");
     dn_net_free(net);
 }
 
@@ -65,7 +70,7 @@ Test(net, eval_mode_dropout_is_the_identity)
     dn_net *net = make(d2l_spec(0.2f, 0.5f), 32, 1);
     float *x = batch(32, 1);
     dn_net_set_training(net, false);
-    const float *z1 = dn_net_forward(net, x, 32);
+    const float *z1 = dn_net_forward(net, x, 32, NULL);
     float first[320];
     memcpy(first, z1, sizeof first);
     /* dropout layers pass their input on untouched */
@@ -73,12 +78,12 @@ Test(net, eval_mode_dropout_is_the_identity)
     cr_assert_eq(dn_net_activation(net, 6), dn_net_activation(net, 5));
     /* evaluating twice, even with other random streams, gives the same bits */
     dn_net_set_rng(net, 99, 12345);
-    const float *z2 = dn_net_forward(net, x, 32);
+    const float *z2 = dn_net_forward(net, x, 32, NULL);
     cr_assert_eq(memcmp(first, z2, sizeof first), 0);
     /* and equals a network without dropout layers at all */
     dn_net *plain = make(d2l_spec(0.0f, 0.0f), 32, 1);
     dn_net_set_training(plain, false);
-    const float *z3 = dn_net_forward(plain, x, 32);
+    const float *z3 = dn_net_forward(plain, x, 32, NULL);
     cr_assert_eq(memcmp(first, z3, sizeof first), 0);
     free(x);
     dn_net_free(net);
@@ -92,16 +97,16 @@ Test(net, training_mode_masks_follow_seed_and_step)
     dn_net_set_training(net, true);
     dn_net_set_rng(net, 5, 7);
     float a[320], b[320];
-    memcpy(a, dn_net_forward(net, x, 32), sizeof a);
+    memcpy(a, dn_net_forward(net, x, 32, NULL), sizeof a);
     dn_net_set_rng(net, 5, 7);
-    memcpy(b, dn_net_forward(net, x, 32), sizeof b);
+    memcpy(b, dn_net_forward(net, x, 32, NULL), sizeof b);
     cr_assert_eq(memcmp(a, b, sizeof a), 0, "same (seed, step): same masks");
-    /* the mask of layer 3 is the one dn_dropout_layer draws from its stream */
+    /* the mask of layer 3 is the one dn_dropout_forward draws from its stream */
     const uint8_t *m = dn_net_mask(net, 3);
     for (uint64_t i = 0; i < 32 * 256; i += 37)
         cr_assert_eq(m[i], dn_uniform(dn_dropout_stream(5, 1, 7), i) > 0.2f);
     dn_net_set_rng(net, 5, 8);
-    memcpy(b, dn_net_forward(net, x, 32), sizeof b);
+    memcpy(b, dn_net_forward(net, x, 32, NULL), sizeof b);
     cr_assert_neq(memcmp(a, b, sizeof a), 0, "another step: other masks");
     free(x);
     dn_net_free(net);
@@ -111,7 +116,7 @@ Test(net, init_schemes)
 {
     dn_net *net = make(d2l_spec(0.2f, 0.5f), 4, 1);
     dn_layer_info L;
-    dn_net_layer(net, 1, &L);
+    dn_net_layer(net, 1, &L, NULL);
     size_t n = 784 * 256;
     double s1 = 0, s2 = 0;
     for (size_t i = 0; i < n; i++) {
@@ -127,7 +132,7 @@ Test(net, init_schemes)
     dn_err err = {0};
     cr_assert_eq(dn_net_reset(net, (dn_init){DN_INIT_PYTORCH, 0}, 1, &err), DN_OK);
     for (int li = 1; li < 8; li += 3) {
-        dn_net_layer(net, li, &L);
+        dn_net_layer(net, li, &L, NULL);
         float bound = 1.0f / sqrtf((float)L.in);
         float wmax = 0, bmax = 0;
         for (size_t i = 0; i < (size_t)L.in * L.out; i++)
@@ -311,9 +316,20 @@ Test(net, rejects_bad_layers)
     cr_assert_eq(dn_net_build(net, 8, &err), DN_EINVAL, "no linear layer");
     cr_assert_eq(dn_net_add_linear(net, 10, &err), DN_OK);
     cr_assert_eq(dn_net_build(net, 0, &err), DN_EINVAL);
+    /* An unbuilt network says so, not "built for 0". */
+    float x1[784] = {0};
+    double loss = 0.0;
+    size_t correct = 0;
+    uint8_t y1 = 0;
+    cr_assert_null(dn_net_forward(net, x1, 1, &err));
+    cr_assert(strstr(err.msg, "network not built"), "%s", err.msg);
+    cr_assert_eq(dn_net_train_step(net, x1, &y1, 1, 0.1f, 0.0f, &loss, &correct, &err),
+                 DN_EINVAL);
+    cr_assert(strstr(err.msg, "network not built"), "%s", err.msg);
     cr_assert_eq(dn_net_build(net, 8, &err), DN_OK);
     cr_assert_eq(dn_net_add_relu(net, &err), DN_EINVAL, "no layers after build");
-    cr_assert_null(dn_net_forward(net, NULL, 9), "batch above max_batch");
+    cr_assert_null(dn_net_forward(net, NULL, 9, &err), "batch above max_batch");
+    cr_assert_str_eq(err.msg, "batch of 9 rows for a network built for 1 to 8");
     dn_net_free(net);
     /* absurd sizes are refused before allocating */
     dn_mlp_spec s = d2l_spec(0.2f, 0.5f);

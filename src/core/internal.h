@@ -59,7 +59,7 @@ void dn_bias_grad(float *db, const float *dout, int B, int out_dim);
  * training d = dropout(a) with its mask. Backward: dz and the bias gradient
  * from the gradient of d. */
 /* mask[i - lo] = 1 where element i's uniform is above the threshold (U > p,
- * thr = dn_dropout_threshold(p)), for i in [lo, hi): the mask dn_dropout_layer
+ * thr = dn_dropout_threshold(p)), for i in [lo, hi): the mask dn_dropout_forward
  * draws for those elements of stream s. */
 void dn_dropout_mask(uint8_t *mask, uint64_t lo, uint64_t hi, uint32_t thr, dn_stream s);
 void dn_bias_relu_dropout_forward(float *z, float *a, float *d, uint8_t *mask, const float *b,

@@ -11,8 +11,8 @@ uint32_t dn_dropout_threshold(float p)
     return (uint32_t)floor((double)p * 16777216.0);
 }
 
-int dn_dropout_layer(float *out, uint8_t *mask, const float *inp, size_t n, float p,
-                     dn_stream s, dn_err *err)
+int dn_dropout_forward(float *out, uint8_t *mask, const float *inp, size_t n, float p,
+                       dn_stream s, dn_err *err)
 {
     if (!(p >= 0.0f && p <= 1.0f))
         return dn_fail(err, DN_EINVAL, "dropout probability %g is outside [0, 1]", (double)p);
