@@ -1,4 +1,5 @@
 /* Dropout as d2l defines it (src/nn/dropout.c). */
+#include "core/internal.h"
 #include "helpers.h"
 
 #include <criterion/criterion.h>
@@ -179,10 +180,13 @@ Test(dropout, same_mask_for_any_thread_count)
     float *x = malloc(n * 4), *y1 = malloc(n * 4), *y2 = malloc(n * 4);
     for (size_t i = 0; i < n; i++)
         x[i] = (float)(i % 13);
+    dn_par_take(DN_PAR_DROPOUT);
     dn_set_threads(1);
     dn_dropout_forward(y1, NULL, x, n, 0.4f, S, NULL);
+    cr_assert_eq(dn_par_take(DN_PAR_DROPOUT), 1);
     dn_set_threads(3);
     dn_dropout_forward(y2, NULL, x, n, 0.4f, S, NULL);
+    cr_assert_eq(dn_par_take(DN_PAR_DROPOUT), 3, "the mask was drawn by 3 threads");
     dn_set_threads(0);
     cr_assert_eq(memcmp(y1, y2, n * 4), 0);
     free(x);

@@ -13,7 +13,7 @@
 #include <stdlib.h>
 #include <string.h>
 
-#define TOL(a, n) (2e-3 + 1e-2 * fabs(n))
+#define TOL(a, n) (2e-3 + 1e-2 * fmax(fabs(a), fabs(n)))
 
 static float rnd(uint64_t i, uint32_t tag) { return 2.0f * dn_uniform((dn_stream){77, tag, 0}, i) - 1.0f; }
 

@@ -1,5 +1,6 @@
 /* Networks and training (src/nn/net.c, src/train/fit.c): modes, resets,
  * reproducibility, and the pairing of configurations. */
+#include "core/internal.h"
 #include "helpers.h"
 #include "train/fit.h"
 
@@ -175,8 +176,8 @@ static int rec(void *user, const dn_epoch_stats *s)
     return 0;
 }
 
-static dn_net *fit_synthetic(dn_mlp_spec spec, uint64_t seed, int threads, record *r,
-                             int epochs)
+static dn_net *fit_batches(dn_mlp_spec spec, uint64_t seed, int threads, record *r,
+                           int epochs, int batch)
 {
     dn_dataset train, test;
     synthetic_dataset(&train, 600, 1);
@@ -186,7 +187,7 @@ static dn_net *fit_synthetic(dn_mlp_spec spec, uint64_t seed, int threads, recor
     dn_fit_opts o;
     dn_fit_opts_default(&o);
     o.epochs = epochs;
-    o.batch_size = 32;
+    o.batch_size = batch;
     o.lr = 0.5f;
     o.seed = seed;
     dn_fit_hooks h = {NULL, rec, r};
@@ -196,6 +197,12 @@ static dn_net *fit_synthetic(dn_mlp_spec spec, uint64_t seed, int threads, recor
     dn_dataset_free(&train);
     dn_dataset_free(&test);
     return net;
+}
+
+static dn_net *fit_synthetic(dn_mlp_spec spec, uint64_t seed, int threads, record *r,
+                             int epochs)
+{
+    return fit_batches(spec, seed, threads, r, epochs, 32);
 }
 
 Test(train, learns_a_separable_problem)
@@ -231,21 +238,42 @@ Test(train, same_seed_same_bits_different_seed_different_bits)
     dn_net_free(c);
 }
 
+/* Batches of 128 rows of 256 hidden units reach the parallel threshold of
+ * every pass of a training step (the fused backward's is the highest);
+ * each must have run on the threads asked for (matrix products on as many
+ * as they have tiles; tests/test_gemm.c checks up to 4). */
 Test(train, same_bits_for_1_2_and_4_threads)
 {
-    record r1 = {0}, r2 = {0}, r4 = {0};
-    dn_net *a = fit_synthetic(d2l_spec(0.2f, 0.5f), 3, 1, &r1, 2);
-    dn_net *b = fit_synthetic(d2l_spec(0.2f, 0.5f), 3, 2, &r2, 2);
-    dn_net *c = fit_synthetic(d2l_spec(0.2f, 0.5f), 3, 4, &r4, 2);
+    record r[3];
+    memset(r, 0, sizeof r);
+    const int threads[3] = {1, 2, 4};
+    const int paths[3] = {DN_PAR_GEMM, DN_PAR_FUSED_FORWARD, DN_PAR_FUSED_BACKWARD};
+    const char *names[3] = {"matrix products", "fused forward", "fused backward"};
+    dn_net *net[3];
+    for (int k = 0; k < 3; k++) {
+        for (int p = 0; p < 3; p++)
+            dn_par_take(paths[p]);
+        net[k] = fit_batches(d2l_spec(0.2f, 0.5f), 3, threads[k], &r[k], 2, 128);
+        for (int p = 0; p < 3; p++) {
+            int ran = dn_par_take(paths[p]);
+            if (k == 0)
+                cr_assert_leq(ran, 1, "%s: %d threads of 1", names[p], ran);
+            else if (paths[p] == DN_PAR_GEMM) /* at most one thread per tile: 2 here */
+                cr_assert_geq(ran, 2, "%s ran on %d threads of %d", names[p], ran, threads[k]);
+            else
+                cr_assert_eq(ran, threads[k], "%s ran on %d threads, not %d", names[p], ran,
+                             threads[k]);
+        }
+    }
     size_t n;
-    float *pa = dn_net_params(a, &n);
-    cr_assert_eq(memcmp(pa, dn_net_params(b, NULL), n * sizeof(float)), 0, "1 vs 2 threads");
-    cr_assert_eq(memcmp(pa, dn_net_params(c, NULL), n * sizeof(float)), 0, "1 vs 4 threads");
-    cr_assert_eq(r1.st[1].test_loss, r2.st[1].test_loss);
-    cr_assert_eq(r1.st[1].test_loss, r4.st[1].test_loss);
-    dn_net_free(a);
-    dn_net_free(b);
-    dn_net_free(c);
+    float *pa = dn_net_params(net[0], &n);
+    cr_assert_eq(memcmp(pa, dn_net_params(net[1], NULL), n * sizeof(float)), 0, "1 vs 2 threads");
+    cr_assert_eq(memcmp(pa, dn_net_params(net[2], NULL), n * sizeof(float)), 0, "1 vs 4 threads");
+    cr_assert_eq(r[0].st[1].test_loss, r[1].st[1].test_loss);
+    cr_assert_eq(r[0].st[1].test_loss, r[2].st[1].test_loss);
+    cr_assert_eq(r[0].st[1].train_loss, r[2].st[1].train_loss);
+    for (int k = 0; k < 3; k++)
+        dn_net_free(net[k]);
 }
 
 /* d2l's readers: "does calling train again continue training?" With dropnet,

@@ -5,6 +5,8 @@
 #include "dropnet.h"
 #include "dropnet_experiment.h"
 
+#include <omp.h>
+#include <stdatomic.h>
 #include <stddef.h>
 #include <string.h>
 
@@ -31,6 +33,22 @@ static inline float dn_keep_or_zero(float x, uint32_t keep)
     memcpy(&x, &bits, sizeof x);
     return x;
 }
+
+/* Which threads ran part of each parallel pass, bit t for thread t, so that
+ * the tests of "the same bits for any thread count" can check that a pass
+ * really ran on several threads. A thread writes its bit once; afterwards
+ * the check is a read of a line nobody writes. */
+enum { DN_PAR_GEMM, DN_PAR_FUSED_FORWARD, DN_PAR_FUSED_BACKWARD, DN_PAR_DROPOUT, DN_PAR_PATHS };
+extern _Atomic unsigned dn_par_seen[DN_PAR_PATHS];
+static inline void dn_par_mark(int path)
+{
+    unsigned bit = 1u << (omp_get_thread_num() & 31);
+    if (!(atomic_load_explicit(&dn_par_seen[path], memory_order_relaxed) & bit))
+        atomic_fetch_or_explicit(&dn_par_seen[path], bit, memory_order_relaxed);
+}
+/* How many threads ran part of pass `path` since the last call (0 if none);
+ * clears the record. */
+int dn_par_take(int path);
 
 /* Elementwise loops shorter than this run on one thread: an OpenMP fork and
  * join costs more than they do. */

@@ -43,6 +43,7 @@ int dn_dropout_forward(float *out, uint8_t *mask, const float *inp, size_t n, fl
     const size_t nchunk = (n + CHUNK - 1) / CHUNK;
     #pragma omp parallel for schedule(static) if (n >= DN_PAR_MIN)
     for (size_t c = 0; c < nchunk; c++) {
+        dn_par_mark(DN_PAR_DROPOUT);
         size_t lo = c * CHUNK, hi = n - lo > CHUNK ? lo + CHUNK : n;
         uint8_t local[CHUNK];
         uint8_t *m = mask ? mask + lo : local;
