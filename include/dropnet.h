@@ -292,6 +292,8 @@ typedef struct {
     float input_dropout;
 } dn_mlp_spec;
 dn_net *dn_net_mlp(const dn_mlp_spec *spec, int max_batch, dn_err *err);
+/* "MLP 784-256-256-10": the widths from inputs to outputs (cut to fit size). */
+void dn_mlp_describe(const dn_mlp_spec *spec, char *out, size_t size);
 
 typedef enum { DN_INIT_NORMAL, DN_INIT_PYTORCH } dn_init_kind;
 typedef struct {
