@@ -171,10 +171,10 @@ void dn_comparison_verdict(const dn_comparison *c, const char *name_a, const cha
                                      ? "more than the luck of the seed explains."
                                      : "too few seeds to rule out the luck of the seed.");
         } else if (c->verdict == DN_VERDICT_DIFFERENT) {
-            k = (size_t)snprintf(out, size, "%s, %s, p %s%s, over %s: more than the luck of "
+            k = (size_t)snprintf(out, size, "%s %s, p %s%s, over %s: more than the luck of "
                                  "the seed explains.", dir, br, eq, p, how);
         } else {
-            k = (size_t)snprintf(out, size, "%s, %s, p %s%s, over %s: the interval includes "
+            k = (size_t)snprintf(out, size, "%s %s, p %s%s, over %s: the interval includes "
                                  "0, so the luck of the seed could explain it; no difference "
                                  "shown (which is not evidence that there is none).", dir, br,
                                  eq, p, how);
