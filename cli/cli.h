@@ -35,6 +35,16 @@ int cli_no_operands(const char *cmd, int argc, char **argv);
  * NULL after a one-line message naming CMD when there is none. */
 const char *cli_option_value(const char *cmd, int argc, char **argv, int *i);
 
+/* Options a command has seen, to refuse one given twice (the second would
+ * silently replace the first). */
+typedef struct {
+    char names[64][64];
+    int n;
+} option_seen;
+/* 0 the first time NAME (without dashes) is seen; after that EXIT_USAGE
+ * with "CMD: --NAME is given twice". */
+int option_once(option_seen *s, const char *cmd, const char *name);
+
 /* Strict number parsing: the whole text, finite, in range. 0 on success. */
 int parse_int(const char *opt, const char *text, long lo, long hi, long *out);
 int parse_u64(const char *opt, const char *text, unsigned long long *out);
