@@ -14,7 +14,7 @@ int cmd_compare(int argc, char **argv)
     int rc = compare_parse(argc, argv, &o);
     if (rc || o.help)
         return rc;
-    dn_run_config ca, cb;
+    dn_config ca, cb;
     char da[4096], db[4096];
     if ((rc = compare_side_config(&o, "a", o.a, &ca, da, sizeof da)) ||
         (rc = compare_side_config(&o, "b", o.b, &cb, db, sizeof db)))
@@ -58,7 +58,7 @@ int cmd_compare(int argc, char **argv)
     for (long i = 0; i < o.x.seeds; i++) {
         unsigned long long s = o.x.seed + (unsigned long long)i;
         char name[64];
-        dn_run_config c = ca;
+        dn_config c = ca;
         c.fit.seed = s;
         snprintf(name, sizeof name, "a-seed%llu", s);
         if ((rc = experiment_add(&x, name, &c, da)))

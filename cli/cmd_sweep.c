@@ -63,7 +63,7 @@ int cmd_sweep(int argc, char **argv)
     for (int c = 0; c < n_cells; c++)
         for (long s = 0; s < o.x.seeds; s++) {
             char name[256];
-            dn_run_config cfg = cells[c].cfg;
+            dn_config cfg = cells[c].cfg;
             cfg.fit.seed = o.x.seed + (unsigned long long)s;
             snprintf(name, sizeof name, "%s_seed%llu", cells[c].name,
                      (unsigned long long)cfg.fit.seed);

@@ -29,7 +29,7 @@ int compare_parse(int argc, char **argv, compare_opts *o);
 /* One side's configuration: the shared options, then its own ("a" or "b",
  * its option text). 0 or an exit status. */
 int compare_side_config(const compare_opts *o, const char *side, const char *text,
-                        dn_run_config *cfg, char *data_dir, size_t dsize);
+                        dn_config *cfg, char *data_dir, size_t dsize);
 
 /* The trainings of one side. */
 typedef struct {
@@ -45,7 +45,7 @@ void side_free(side *s);
  * and finished with the expected configuration (quietly: a side that was
  * not run is simply absent). */
 int side_load(const char *dir, const char *prefix, const compare_opts *o,
-              const dn_run_config *cfg, unsigned long long offset, side *s, int quiet);
+              const dn_config *cfg, unsigned long long offset, side *s, int quiet);
 
 /* Per measure: A's and B's means, and B - A paired and (when B also ran
  * on other seeds) unpaired; the margin and --detect apply to test

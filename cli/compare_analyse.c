@@ -19,7 +19,7 @@ void side_free(side *s)
 }
 
 int side_load(const char *dir, const char *prefix, const compare_opts *o,
-              const dn_run_config *cfg, unsigned long long offset, side *s, int quiet)
+              const dn_config *cfg, unsigned long long offset, side *s, int quiet)
 {
     memset(s, 0, sizeof *s);
     s->n = (int)o->x.seeds;
@@ -40,7 +40,7 @@ int side_load(const char *dir, const char *prefix, const compare_opts *o,
         s->seed[i] = o->x.seed + (unsigned long long)i;
         snprintf(path, sizeof path, "%s/runs/%s-seed%llu", dir, prefix, s->seed[i]);
         dn_err err = {0};
-        dn_run_config want = *cfg;
+        dn_config want = *cfg;
         want.fit.seed = s->seed[i] + offset;
         char model[4500];
         snprintf(model, sizeof model, "%s/model.safetensors", path);

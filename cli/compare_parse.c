@@ -144,7 +144,7 @@ static const char *const not_allowed[] = {"seed", "threads", "out", "resume", "q
                                           "log-every"};
 
 int compare_side_config(const compare_opts *o, const char *side, const char *text,
-                        dn_run_config *cfg, char *data_dir, size_t dsize)
+                        dn_config *cfg, char *data_dir, size_t dsize)
 {
     char msg[600];
     word_list w;

@@ -2,7 +2,6 @@
 #include "report.h"
 #include "experiment.h"
 
-#include "io/file.h"
 
 #include <math.h>
 #include <stdio.h>

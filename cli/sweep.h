@@ -39,7 +39,7 @@ typedef struct {
     int *index;                /* value index per axis */
     char label[512];           /* "lr=0.1, dropout1=0.3" */
     char name[200];            /* directory stem */
-    dn_run_config cfg;
+    dn_config cfg;
     char data_dir[4096];
     double *final[N_MEASURES]; /* per seed */
     dn_interval ci[N_MEASURES];

@@ -5,7 +5,6 @@
  * model will take them, and the model info that records how. */
 #include "train_data.h"
 
-#include "core/internal.h"
 
 #include <stdio.h>
 #include <stdlib.h>
@@ -32,7 +31,7 @@ void fmnist_model_info(dn_model_info *info)
                               dn_fmnist_classes[c]);
 }
 
-int load_run_data(dn_run_config *cfg, const char *data_dir, dn_dataset *train, dn_dataset *test,
+int load_run_data(dn_config *cfg, const char *data_dir, dn_dataset *train, dn_dataset *test,
                   dn_model_info *info, dn_err *err)
 {
     memset(train, 0, sizeof *train);

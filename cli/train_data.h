@@ -14,7 +14,7 @@ void fmnist_model_info(dn_model_info *info);
  * (then cfg->arch.inputs and outputs come from the data, and the features
  * are scaled or standardised as configured, with statistics from the
  * training set only). */
-int load_run_data(dn_run_config *cfg, const char *data_dir, dn_dataset *train, dn_dataset *test,
+int load_run_data(dn_config *cfg, const char *data_dir, dn_dataset *train, dn_dataset *test,
                   dn_model_info *info, dn_err *err);
 
 #endif
