@@ -199,7 +199,8 @@ int csv_table_read(const char *path, csv_table *t)
         }
         int line = lineno;
         int r = record(path, &p, &lineno, &f, &nf, &cap);
-        if (r < 0) {
+        if (r < 0) { /* the fields read before the error */
+            free_fields(f, nf);
             rc = EXIT_USAGE;
             break;
         }
