@@ -56,30 +56,6 @@ static int eval_check(void *ctx, const char *model)
     return 0;
 }
 
-static int load_test(const model_input *m, const char *data_opt, const char *csv, dn_dataset *ds,
-                     char *what, size_t what_size, dn_err *err)
-{
-    int inputs = dn_net_input_width(m->net);
-    if (csv) {
-        snprintf(what, what_size, "%s", csv);
-        int rc = dn_csv_load(ds, csv, inputs, m->classes, err);
-        return rc ? rc : model_input_prepare(m, ds, err);
-    }
-    char dir[4096], images[4200], labels[4200];
-    int rc = dn_fmnist_find(data_opt, dir, sizeof dir, err);
-    if (!rc)
-        rc = dn_fmnist_file(dir, dn_fmnist_names[2], images, sizeof images, err);
-    if (!rc)
-        rc = dn_fmnist_file(dir, dn_fmnist_names[3], labels, sizeof labels, err);
-    if (!rc && inputs != 784)
-        return dn_fail(err, DN_EINVAL, "the model takes %d inputs; Fashion-MNIST images have "
-                       "784 (give --test FILE.csv)", inputs);
-    if (!rc)
-        rc = dn_dataset_load(ds, images, labels, err);
-    snprintf(what, what_size, "%s", dir);
-    return rc ? rc : model_input_prepare(m, ds, err);
-}
-
 int cmd_eval(int argc, char **argv)
 {
     eval_opts o = {0};
@@ -92,7 +68,7 @@ int cmd_eval(int argc, char **argv)
     dn_dataset ds = {0};
     size_t *conf = NULL;
     char what[4200];
-    if (load_test(&m, o.data_opt, o.csv, &ds, what, sizeof what, &err)) {
+    if (model_input_test_set(&m, o.data_opt, o.csv, &ds, what, sizeof what, &err)) {
         status = cli_fail(&err);
         goto out;
     }
