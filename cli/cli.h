@@ -5,7 +5,11 @@
 #include "dropnet.h"
 #include "dropnet_experiment.h"
 
-/* Exit statuses. */
+/* Exit statuses. Every cmd_* function, and every helper documented as
+ * returning "an exit status", returns one of these or 0, and nothing else;
+ * whether it is done (help printed, say) is a separate flag. Helpers that
+ * take a dn_err return the library's dn_status, which only cli_fail turns
+ * into an exit status. */
 enum { EXIT_USAGE = 2, EXIT_RUNTIME = 1, EXIT_INTERRUPTED = 130 };
 
 int cmd_train(int argc, char **argv);
@@ -15,6 +19,7 @@ int cmd_predict(int argc, char **argv);
 int cmd_plot(int argc, char **argv);
 int cmd_compare(int argc, char **argv);
 int cmd_sweep(int argc, char **argv);
+int cmd_stats(int argc, char **argv);
 
 /* One-line error on stderr: "dropnet: <what>". */
 void cli_error(const char *fmt, ...) __attribute__((format(printf, 1, 2)));
@@ -38,6 +43,16 @@ int cli_no_operands(const char *cmd, int argc, char **argv);
  * argv[*i], from "--name=VALUE", or from the next argument (*i moves on).
  * NULL after a one-line message naming CMD when there is none. */
 const char *cli_option_value(const char *cmd, int argc, char **argv, int *i);
+
+/* Options a command has seen, to refuse one given twice (the second would
+ * silently replace the first). */
+typedef struct {
+    char names[64][64];
+    int n;
+} option_seen;
+/* 0 the first time NAME (without dashes) is seen; after that EXIT_USAGE
+ * with "CMD: --NAME is given twice". */
+int option_once(option_seen *s, const char *cmd, const char *name);
 
 /* Strict number parsing: the whole text, finite, in range. 0 on success. */
 int parse_int(const char *opt, const char *text, long lo, long hi, long *out);

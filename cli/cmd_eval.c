@@ -2,7 +2,6 @@
  * accuracy and the confusion matrix. */
 #include "model_input.h"
 
-
 #include <getopt.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -24,79 +23,52 @@ static void usage(FILE *f)
                "  -h, --help       this help\n");
 }
 
-static const struct option options[] = {{"model", required_argument, 0, 'm'},
-                                        {"data", required_argument, 0, 'd'},
+/* Besides --model, --threads and --help (model_command_start). */
+static const struct option options[] = {{"data", required_argument, 0, 'd'},
                                         {"test", required_argument, 0, 't'},
-                                        {"threads", required_argument, 0, 'j'},
-                                        {"help", no_argument, 0, 'h'},
                                         {0, 0, 0, 0}};
 
-static int load_test(const model_input *m, const char *data_opt, const char *csv, dn_dataset *ds,
-                     char *what, size_t what_size, dn_err *err)
+typedef struct {
+    const char *data_opt, *csv;
+} eval_opts;
+
+static int eval_option(void *ctx, int c, const char *arg)
 {
-    int inputs = dn_net_input_width(m->net);
-    if (csv) {
-        snprintf(what, what_size, "%s", csv);
-        int rc = dn_csv_load(ds, csv, inputs, m->classes, err);
-        return rc ? rc : model_input_prepare(m, ds, err);
-    }
-    char dir[4096], images[4200], labels[4200];
-    int rc = dn_fmnist_find(data_opt, dir, sizeof dir, err);
-    if (!rc)
-        rc = dn_fmnist_file(dir, dn_fmnist_names[2], images, sizeof images, err);
-    if (!rc)
-        rc = dn_fmnist_file(dir, dn_fmnist_names[3], labels, sizeof labels, err);
-    if (!rc && inputs != 784)
-        return dn_fail(err, DN_EINVAL, "the model takes %d inputs; Fashion-MNIST images have "
-                       "784 (give --test FILE.csv)", inputs);
-    if (!rc)
-        rc = dn_dataset_load(ds, images, labels, err);
-    snprintf(what, what_size, "%s", dir);
-    return rc ? rc : model_input_prepare(m, ds, err);
+    eval_opts *o = ctx;
+    if (c == 'd')
+        o->data_opt = arg;
+    else
+        o->csv = arg;
+    return 0;
 }
 
-int cmd_eval(int argc, char **argv)
+static int eval_check(void *ctx, const char *model)
 {
-    const char *model = NULL, *data_opt = NULL, *csv = NULL;
-    long threads = 0;
-    optind = 1;
-    opterr = 0;
-    int c;
-    while ((c = getopt_long(argc, argv, ":h", options, NULL)) != -1) {
-        switch (c) {
-        case 'm': model = optarg; break;
-        case 'd': data_opt = optarg; break;
-        case 't': csv = optarg; break;
-        case 'j':
-            if (parse_int("--threads", optarg, 1, 1024, &threads))
-                return EXIT_USAGE;
-            break;
-        case 'h': usage(stdout); return 0;
-        default: return cli_bad_option("eval", c, argv);
-        }
-    }
-    if (cli_no_operands("eval", argc, argv))
-        return EXIT_USAGE;
+    const eval_opts *o = ctx;
     if (!model) {
         cli_error("eval: --model FILE is required");
         return EXIT_USAGE;
     }
-    if (data_opt && csv) {
+    if (o->data_opt && o->csv) {
         cli_error("eval: --data and --test exclude each other");
         return EXIT_USAGE;
     }
-    dn_set_threads((int)threads);
-    int gemm_status = cli_gemm(NULL); /* $DN_GEMM or the default */
-    if (gemm_status)
-        return gemm_status;
-    dn_err err = {0};
+    return 0;
+}
+
+int cmd_eval(int argc, char **argv)
+{
+    eval_opts o = {0};
+    model_command mc = {"eval", usage, options, eval_option, eval_check, &o};
     model_input m;
+    int done, status = model_command_start(&mc, argc, argv, &m, &done);
+    if (done)
+        return status;
+    dn_err err = {0};
     dn_dataset ds = {0};
     size_t *conf = NULL;
-    int status = 0;
     char what[4200];
-    if (model_input_load(&m, model, &err) ||
-        load_test(&m, data_opt, csv, &ds, what, sizeof what, &err)) {
+    if (model_input_test_set(&m, o.data_opt, o.csv, &ds, what, sizeof what, &err)) {
         status = cli_fail(&err);
         goto out;
     }
@@ -113,8 +85,9 @@ int cmd_eval(int argc, char **argv)
         goto out;
     }
     char layers[2048];
-    dn_net_describe(m.net, layers, sizeof layers);
-    printf("# model %s | %s\n", model, layers);
+    if (dn_net_describe(m.net, layers, sizeof layers, NULL))
+        snprintf(layers, sizeof layers, "%d layers", dn_net_num_layers(m.net));
+    printf("# model %s | %s\n", m.path, layers);
     printf("# test set %s (%zu examples)\n", what, ds.n);
     printf("test loss %.4f  accuracy %.4f  (%zu of %zu correct)\n", loss, acc,
            (size_t)(acc * (double)ds.n + 0.5), ds.n);

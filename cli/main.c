@@ -19,7 +19,8 @@ static void usage(FILE *f)
             "  plot          draw the curves of one or more run directories (PNG or SVG)\n"
             "  compare       two configurations over several paired seeds: is B better than A?\n"
             "  sweep         a grid of settings over several seeds: which is best, and which\n"
-            "                are indistinguishable from it\n"
+            "                could be the best\n"
+            "  stats         compare two columns of numbers from a CSV file (one row per seed)\n"
             "\n"
             "  dropnet <command> --help   options of one command\n"
             "  dropnet --version          version and libraries\n");
@@ -58,6 +59,8 @@ int main(int argc, char **argv)
         return cmd_compare(argc - 1, argv + 1);
     if (strcmp(cmd, "sweep") == 0)
         return cmd_sweep(argc - 1, argv + 1);
+    if (strcmp(cmd, "stats") == 0)
+        return cmd_stats(argc - 1, argv + 1);
     cli_error("unknown command '%s' (try dropnet --help)", cmd);
     return EXIT_USAGE;
 }

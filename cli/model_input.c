@@ -1,5 +1,6 @@
+/* A model file and data prepared as it was trained, for eval and predict,
+ * and the start both commands share. */
 #include "model_input.h"
-
 
 #include <stdio.h>
 #include <stdlib.h>
@@ -8,6 +9,7 @@
 int model_input_load(model_input *m, const char *path, dn_err *err)
 {
     memset(m, 0, sizeof *m);
+    m->path = path;
     m->net = dn_model_load(path, MODEL_MAX_BATCH, &m->info, err);
     if (!m->net)
         return err->code;
@@ -52,4 +54,77 @@ void model_input_free(model_input *m)
     free(m->names);
     free(m->name_mem);
     memset(m, 0, sizeof *m);
+}
+
+int model_input_test_set(const model_input *m, const char *data_opt, const char *csv,
+                         dn_dataset *ds, char *what, size_t what_size, dn_err *err)
+{
+    int inputs = dn_net_input_width(m->net);
+    if (csv) {
+        snprintf(what, what_size, "%s", csv);
+        int rc = dn_csv_load(ds, csv, inputs, m->classes, err);
+        return rc ? rc : model_input_prepare(m, ds, err);
+    }
+    char dir[4096], images[4200], labels[4200];
+    int rc = dn_fmnist_find(data_opt, dir, sizeof dir, err);
+    if (!rc)
+        rc = dn_fmnist_file(dir, dn_fmnist_names[2], images, sizeof images, err);
+    if (!rc)
+        rc = dn_fmnist_file(dir, dn_fmnist_names[3], labels, sizeof labels, err);
+    if (!rc && inputs != 784)
+        return dn_fail(err, DN_EINVAL, "the model takes %d inputs; Fashion-MNIST images have "
+                       "784 (give --test FILE.csv)", inputs);
+    if (!rc)
+        rc = dn_dataset_load(ds, images, labels, err);
+    snprintf(what, what_size, "%s", dir);
+    return rc ? rc : model_input_prepare(m, ds, err);
+}
+
+#define MAX_OPTIONS 16
+
+int model_command_start(const model_command *mc, int argc, char **argv, model_input *m,
+                        int *done)
+{
+    memset(m, 0, sizeof *m);
+    *done = 1;
+    struct option all[MAX_OPTIONS + 4] = {{"model", required_argument, 0, 'm'},
+                                          {"threads", required_argument, 0, 'j'},
+                                          {"help", no_argument, 0, 'h'}};
+    int n = 3;
+    for (int i = 0; mc->options[i].name && n < MAX_OPTIONS + 3; i++)
+        all[n++] = mc->options[i];
+    const char *model = NULL;
+    long threads = 0;
+    optind = 1;
+    opterr = 0;
+    int c, rc;
+    while ((c = getopt_long(argc, argv, ":h", all, NULL)) != -1) {
+        switch (c) {
+        case 'm': model = optarg; break;
+        case 'j':
+            if (parse_int("--threads", optarg, 1, 1024, &threads))
+                return EXIT_USAGE;
+            break;
+        case 'h': mc->usage(stdout); return 0;
+        case ':':
+        case '?': return cli_bad_option(mc->cmd, c, argv);
+        default:
+            if ((rc = mc->option(mc->ctx, c, optarg)))
+                return rc;
+        }
+    }
+    if (cli_no_operands(mc->cmd, argc, argv))
+        return EXIT_USAGE;
+    if ((rc = mc->check(mc->ctx, model)))
+        return rc;
+    dn_set_threads((int)threads);
+    if ((rc = cli_gemm(NULL))) /* $DN_GEMM or the default */
+        return rc;
+    dn_err err = {0};
+    if (model_input_load(m, model, &err)) {
+        model_input_free(m);
+        return cli_fail(&err);
+    }
+    *done = 0;
+    return 0;
 }

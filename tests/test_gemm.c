@@ -46,6 +46,7 @@ Test(gemm, matches_a_plain_loop_and_any_thread_count)
 
 static void matches_a_plain_loop(void)
 {
+    int most = 0; /* the most threads any product ran on */
     const int shapes[][5] = {
         {0, 1, 256, 256, 784}, {1, 0, 256, 784, 256}, {0, 0, 256, 256, 256},
         {0, 1, 96, 256, 784},  {1, 0, 10, 256, 96},   {0, 1, 1024, 256, 784},
@@ -64,7 +65,14 @@ static void matches_a_plain_loop(void)
         for (int threads = 2; threads <= 4; threads++) {
             dn_set_threads(threads);
             memset(C, 0xff, (size_t)M * N * 4);
+            dn_par_take(DN_PAR_GEMM);
             dn_gemm(ta, tb, M, N, K, 1.0f, A, lda, B, ldb, 0.0f, C, N);
+            /* One thread per tile, as many as there are of both. */
+            int tiles = dn_gemm_tiles(M, N, K), ran = dn_par_take(DN_PAR_GEMM);
+            cr_assert_eq(ran, tiles == 1 ? 0 : tiles < threads ? tiles : threads,
+                         "%s: %dx%dx%d (%d tiles), %d threads", dn_gemm_name(), M, N, K, tiles,
+                         threads);
+            most = ran > most ? ran : most;
             cr_assert_eq(memcmp(C, C1, (size_t)M * N * 4), 0,
                          "%s: %dx%dx%d (%d tiles), %d threads", dn_gemm_name(), M, N, K,
                          dn_gemm_tiles(M, N, K), threads);
@@ -85,6 +93,9 @@ static void matches_a_plain_loop(void)
         free(A); free(B); free(C1); free(C);
     }
     dn_set_threads(0);
+    /* BLIS threads each product itself: no tiles */
+    if (dn_gemm_tiles(1024, 256, 784) > 1)
+        cr_assert_eq(most, 4, "%s: some shape ran on 4 threads", dn_gemm_name());
 }
 
 Test(gemm, beta_accumulates)

@@ -169,6 +169,7 @@ static void gemm_with(int b, int trans_a, int trans_b, int M, int N, int K, floa
     {
         #pragma omp for schedule(static)
         for (int i = 0; i < t; i++) {
+            dn_par_mark(DN_PAR_GEMM);
             int m0 = 0, m1 = M, n0 = 0, n1 = N;
             if (split_m)
                 m0 = cut(M, t, i), m1 = cut(M, t, i + 1);
@@ -491,3 +492,14 @@ int dn_set_threads(int n)
 }
 
 int dn_get_threads(void) { return omp_get_max_threads(); }
+
+_Atomic unsigned dn_par_seen[DN_PAR_PATHS];
+
+int dn_par_take(int path)
+{
+    unsigned bits = atomic_exchange(&dn_par_seen[path], 0u);
+    int n = 0;
+    for (; bits; bits &= bits - 1)
+        n++;
+    return n;
+}

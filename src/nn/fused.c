@@ -18,6 +18,8 @@ void dn_brd_rect(const dn_brd *f, int r0, int r1, int c0, int c1)
     const uint32_t thr = drop ? dn_dropout_threshold(p) : 0;
     const float scale = drop ? (float)(1.0 / (1.0 - (double)p)) : 1.0f;
     const float *b = f->b;
+    if (r0 < r1)
+        dn_par_mark(DN_PAR_FUSED_FORWARD);
     for (int r = r0; r < r1; r++) {
         size_t base = (size_t)r * (size_t)W;
         float *zr = f->z + base, *ar = f->a + base;
@@ -82,6 +84,7 @@ void dn_dropout_relu_bias_backward_sgd(float *dz, float *db, const float *dd,
      * gradient is summed in row order 0..B-1 whatever the thread count. */
     #pragma omp parallel if ((size_t)B * (size_t)W >= DN_PAR_MIN)
     {
+        dn_par_mark(DN_PAR_FUSED_BACKWARD);
         int nt = omp_get_num_threads(), t = omp_get_thread_num();
         /* the updates handed over, first: their gradients are final and
          * their weights no longer read (no wake-up of their own) */

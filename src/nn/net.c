@@ -279,10 +279,11 @@ int dn_net_input_width(const dn_net *net) { return net->input_width; }
 int dn_net_output_width(const dn_net *net) { return net->width; }
 int dn_net_max_batch(const dn_net *net) { return net->max_batch; }
 
-int dn_net_layer(const dn_net *net, int i, dn_layer_info *info)
+int dn_net_layer(const dn_net *net, int i, dn_layer_info *info, dn_err *err)
 {
     if (i < 0 || i >= net->n_layers)
-        return DN_EINVAL;
+        return dn_fail(err, DN_EINVAL, "no layer %d: the network has %d (0 to %d)", i,
+                       net->n_layers, net->n_layers - 1);
     const dn_layer *L = &net->layers[i];
     memset(info, 0, sizeof *info);
     info->kind = L->kind;
@@ -330,9 +331,21 @@ static void fill_all(const dn_batch_src *src, int B, int width)
         src->fn(src->ctx, r, r + 1);
 }
 
-static const float *forward(dn_net *net, const float *x, const dn_batch_src *src, int B)
+/* Why a forward pass of B rows cannot run, or DN_OK. */
+static int check_batch(const dn_net *net, int B, dn_err *err)
 {
-    if (!net->built || B < 1 || B > net->max_batch)
+    if (!net->built)
+        return dn_fail(err, DN_EINVAL, "network not built (dn_net_build sets its largest batch)");
+    if (B < 1 || B > net->max_batch)
+        return dn_fail(err, DN_EINVAL, "batch of %d rows for a network built for 1 to %d", B,
+                       net->max_batch);
+    return DN_OK;
+}
+
+static const float *forward(dn_net *net, const float *x, const dn_batch_src *src, int B,
+                            dn_err *err)
+{
+    if (check_batch(net, B, err))
         return NULL;
     /* The batch is made inside the first product where that reads it
      * directly (no Dropout on the input), else first. */
@@ -380,7 +393,7 @@ static const float *forward(dn_net *net, const float *x, const dn_batch_src *src
         case DN_LAYER_DROPOUT:
             if (net->training) {
                 /* p was checked when the layer was added: this cannot fail. */
-                dn_dropout_layer(L->act, L->mask, cur, n, L->p,
+                dn_dropout_forward(L->act, L->mask, cur, n, L->p,
                                  dn_dropout_stream(net->seed, L->site, net->step), NULL);
                 cur = L->act;
             }
@@ -392,14 +405,15 @@ static const float *forward(dn_net *net, const float *x, const dn_batch_src *src
     return cur;
 }
 
-const float *dn_net_forward(dn_net *net, const float *x, int B)
+const float *dn_net_forward(dn_net *net, const float *x, int B, dn_err *err)
 {
-    return forward(net, x, NULL, B);
+    return forward(net, x, NULL, B, err);
 }
 
-const float *dn_net_forward_from(dn_net *net, float *x, const dn_batch_src *src, int B)
+const float *dn_net_forward_from(dn_net *net, float *x, const dn_batch_src *src, int B,
+                                 dn_err *err)
 {
-    return forward(net, x, src, B);
+    return forward(net, x, src, B, err);
 }
 
 /* SGD fused into the backward pass: a layer's update runs once its
@@ -531,11 +545,11 @@ static int train_step(dn_net *net, const float *x, const dn_batch_src *src, cons
                       int B, float lr, float weight_decay, double *loss_sum, size_t *correct,
                       dn_err *err)
 {
-    if (!net->built || B < 1 || B > net->max_batch)
-        return dn_fail(err, DN_EINVAL, "batch of %d rows for a network built for %d", B,
-                       net->max_batch);
+    int rc = check_batch(net, B, err);
+    if (rc)
+        return rc;
     net->training = true;
-    const float *logits = forward(net, x, src, B);
+    const float *logits = forward(net, x, src, B, err);
     int C = net->width;
     dn_softmax_xent_forward(net->losses, logits, y, B, C);
     double sum = 0.0;

@@ -44,7 +44,8 @@ typedef struct {
 } dn_batch_src;
 
 /* dn_net_forward and dn_net_train_step on a batch that src makes into x. */
-const float *dn_net_forward_from(dn_net *net, float *x, const dn_batch_src *src, int B);
+const float *dn_net_forward_from(dn_net *net, float *x, const dn_batch_src *src, int B,
+                                 dn_err *err);
 int dn_net_train_step_from(dn_net *net, float *x, const dn_batch_src *src, const uint8_t *y,
                            int B, float lr, float weight_decay, double *loss_sum, size_t *correct,
                            dn_err *err);

@@ -68,7 +68,7 @@ static const float *forward_block(dn_net *net, const dn_dataset *ds, float *x, u
         idx[i] = (uint32_t)(start + (size_t)i);
     batch_ctx c = {x, ds, idx};
     dn_batch_src src = {batch_fill, &c};
-    return dn_net_forward_from(net, x, &src, b);
+    return dn_net_forward_from(net, x, &src, b, NULL);
 }
 
 /* Examples in the block that starts at start, of n. */
