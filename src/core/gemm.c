@@ -259,11 +259,11 @@ static int index_of(const char *name)
 
 const char *dn_gemm_default(void)
 {
-    /* Measured on the model's shapes, single-threaded as the tiles call
-     * them (README, Benchmark). With AVX-512 (Zen 5): oneDNN 0.401 s of
-     * products per epoch, OpenBLAS's AVX-512 kernels 0.413, its AVX2 ones
-     * (which it runs there when OPENBLAS_CORETYPE says so) nearly twice
-     * that. AVX2 only (Zen 3): oneDNN and OpenBLAS within the noise of a
+    /* Measured on the model's shapes (README, Benchmark). With AVX-512
+     * (Zen 5), a d2l epoch's products on one thread, as the tiles call
+     * them: oneDNN 0.401 s, OpenBLAS's AVX-512 kernels 0.413; on two,
+     * OpenBLAS's AVX2 kernels (which it runs there when OPENBLAS_CORETYPE
+     * says so) took 0.416 s against 0.228 for its AVX-512 ones. AVX2 only (Zen 3): oneDNN and OpenBLAS within the noise of a
      * shared machine on the d2l model (oneDNN 0.87 to 0.92 s, OpenBLAS 0.91
      * to 1.03), OpenBLAS 13 to 20 % faster at widths 1024 and 4096; and
      * OpenBLAS there keeps the bits of the runs made before oneDNN came. */
