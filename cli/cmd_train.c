@@ -325,15 +325,24 @@ int cmd_train(int argc, char **argv)
         printf("# dropnet %s | %s | %s | dropout %s", dn_version(), cfg.preset, arch, dr);
         if (cfg.arch.input_dropout > 0.0f)
             printf(" | input dropout %g", (double)cfg.arch.input_dropout);
-        printf(" | lr %g | batch %d | %d epochs | init %s", (double)cfg.fit.lr,
-               cfg.fit.batch_size, cfg.fit.epochs, init);
+        printf(" | lr %g | batch %d | %d epoch%s | init %s", (double)cfg.fit.lr,
+               cfg.fit.batch_size, cfg.fit.epochs, cfg.fit.epochs == 1 ? "" : "s", init);
         if (cfg.fit.weight_decay > 0.0f)
             printf(" | weight decay %g", (double)cfg.fit.weight_decay);
         printf(" | seed %llu\n", (unsigned long long)cfg.fit.seed);
-        if (csv)
-            printf("# data %s, %s (%zu train, %zu test, %d features, %d classes)", csv,
-                   cfg.csv.test, train.n, test.n, cfg.arch.inputs, cfg.arch.outputs);
-        else
+        if (csv) {
+            printf("# data %s, %s (%zu train, %zu test, %d feature%s, %d class%s; ", csv,
+                   cfg.csv.test, train.n, test.n, cfg.arch.inputs,
+                   cfg.arch.inputs == 1 ? "" : "s", cfg.arch.outputs,
+                   cfg.arch.outputs == 1 ? "" : "es");
+            /* Which first lines were skipped as headers, so that a data row
+             * taken for one would show. */
+            if (strcmp(train.header, test.header) == 0)
+                printf("header: %s)", train.header[0] ? train.header : "none");
+            else
+                printf("header: %s (train), %s (test))", train.header[0] ? train.header : "none",
+                       test.header[0] ? test.header : "none");
+        } else
             printf("# data %s (%zu train, %zu test)", data_dir, train.n, test.n);
         printf(" | %d thread%s | %s\n", threads, threads == 1 ? "" : "s", dn_blas_info());
         printf("# run directory %s\n", dn_runlog_dir(ctx.log));

@@ -109,6 +109,9 @@ typedef struct {
      * batches are pixels / 255.
      * A struct zeroed before use keeps the old meaning. */
     float *features;
+    /* CSV: the header line that was skipped ("" when the first line is
+     * data), cut to fit with "..." at its end. */
+    char header[64];
 } dn_dataset;
 
 extern const char *const dn_fmnist_classes[10];
@@ -140,8 +143,9 @@ int dn_sha256_file(const char *path, char hex[65], dn_err *err);
 void dn_batch_images(float *x, const dn_dataset *ds, const uint32_t *idx, size_t b);
 
 /* CSV data: one example per line, the label (an integer) first, then the
- * features, comma-separated; an optional header row (a first line holding
- * anything that is not a number). The layout of the widely used
+ * features, comma-separated; an optional header row (a first line most of
+ * whose fields are not numbers; a UTF-8 byte order mark before it is
+ * skipped). The layout of the widely used
  * Fashion-MNIST CSV files. ds gets features (raw values, rows = 1, cols =
  * width) and labels. width and classes 0: taken from the data (classes = the
  * largest label + 1, at most 256); otherwise they must match (a test set is

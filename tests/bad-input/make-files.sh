@@ -74,6 +74,13 @@ printf '0,1,2\n1.5,2,3\n' > csv-label-fraction.csv
 printf '0,1,2\n1,2\x00,3\n' > csv-nul-byte.csv
 printf '0,1,2\n1,,3\n' > csv-empty-value.csv
 printf '0,1,2,3,4,5,6,7\n1,2,3,4,5,6,7,8\n' > csv-wrong-width.csv
+# a typo in the first row of a file without a header: data, not a header
+printf '0,1,O.4,3,4,5,6\n1,1,2,3,4,5,6\n' > csv-typo-first-row.csv
+# a byte order mark before a header, and before a first data row
+{ printf '\xef\xbb\xbf'; cat ok.csv; } > csv-bom-header.csv
+{ printf '\xef\xbb\xbf'; tail -n +2 ok.csv; } > csv-bom-no-header.csv
+# float-subnormal features (1e-45 is the smallest) are valid numbers
+awk -F, 'NR == 1 { print; next } { $2 = (NR % 3 ? "1e-45" : "1e-38"); $3 = "1e-40"; print }' OFS=, ok.csv > csv-subnormal.csv
 # a test set with a class the training set lacks (ok.csv has 0, 1, 2)
 printf '0,1,2,3,4,5,6\n3,1,2,3,4,5,6\n' > csv-new-class.csv
 
