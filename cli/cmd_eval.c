@@ -113,7 +113,7 @@ int cmd_eval(int argc, char **argv)
     char layers[2048];
     dn_net_describe(m.net, layers, sizeof layers);
     printf("# model %s | %s\n", model, layers);
-    printf("# test set %s (%zu examples)\n", what, ds.n);
+    printf("# test set %s (%zu example%s)\n", what, ds.n, ds.n == 1 ? "" : "s");
     printf("test loss %.4f  accuracy %.4f  (%zu of %zu correct)\n", loss, acc,
            (size_t)(acc * (double)ds.n + 0.5), ds.n);
     int namew = 5;

@@ -108,8 +108,8 @@ int cmd_predict(int argc, char **argv)
     }
     for (int i = 0; i < n_want; i++)
         if (want[i] >= ds.n) {
-            cli_error("--index: %u is past the last image of %s (%zu images)", want[i], images,
-                      ds.n);
+            cli_error("--index: %u is past the last image of %s (%zu image%s)", want[i], images,
+                      ds.n, ds.n == 1 ? "" : "s");
             status = EXIT_USAGE;
             goto out;
         }

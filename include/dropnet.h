@@ -47,6 +47,9 @@ typedef struct {
 } dn_err;
 
 const char *dn_status_name(dn_status code);
+/* Makes a message fit size bytes (with its NUL): its longest words (paths)
+ * lose their middle to "..." first, so the reason after them stays whole. */
+void dn_message_fit(char *msg, size_t size);
 const char *dn_version(void);
 /* Name and version of the CBLAS in use, e.g. "BLIS 0.9.0". */
 const char *dn_blas_info(void);

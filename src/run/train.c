@@ -28,7 +28,7 @@ static int check_data(const dn_net *net, const dn_dataset *ds, const char *what,
                        ds->rows * ds->cols, net->input_width);
     if (ds->classes > net->width)
         return dn_fail(err, DN_EINVAL, "%s set has %d classes, the network outputs %d", what,
-                       ds->classes, net->width);
+                       ds->classes, net->width); /* classes > width >= 1: plural */
     if (ds->n > UINT32_MAX)
         return dn_fail(err, DN_EINVAL, "%s set has more than 2^32 examples", what);
     return DN_OK;
