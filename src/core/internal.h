@@ -20,6 +20,10 @@ int dn_fail(dn_err *err, dn_status code, const char *fmt, ...) DN_PRINTF(3, 4);
  * float: 0.2f is "0.2", not "0.200000003", and nothing is lost. */
 void dn_float_text(char *buf, size_t n, float v);
 
+/* zlib's gzerror() text without the "PATH: " it starts with (the caller's
+ * message names the file already). */
+const char *dn_gz_reason(const char *msg, const char *path);
+
 /* 64-byte aligned, zeroed; size rounded up. NULL on failure or overflow. */
 void *dn_alloc(size_t count, size_t size);
 void dn_free(void *p);

@@ -58,6 +58,8 @@ fmdir data-no-images 'images 0 28 28' "labels 0 ''"
 fmdir data-corrupt-gzip 'images 2 28 28' "labels 2 '\\0\\1'"
 rm data-corrupt-gzip/t10k-labels-idx1-ubyte.gz
 cp idx-corrupt.idx.gz data-corrupt-gzip/t10k-labels-idx1-ubyte.gz
+fmdir data-truncated-gzip 'images 2 28 28' "labels 2 '\\0\\1'"
+images 2 28 28 | gzip -n | head -c 40 > data-truncated-gzip/t10k-images-idx3-ubyte.gz
 mkdir data-missing-file
 images 2 28 28 > data-missing-file/train-images-idx3-ubyte
 
