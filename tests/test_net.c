@@ -271,6 +271,29 @@ Test(train, divergence_names_epoch_and_step)
     cr_assert_eq(dn_fit(net, &train, NULL, &o, NULL, &err), DN_ENUMERIC);
     cr_assert(strstr(err.msg, "epoch 1, step"), "%s", err.msg);
     cr_assert(strstr(err.msg, "not finite"), "%s", err.msg);
+    cr_assert(strstr(err.msg, "(try a smaller learning rate than 1e+06)"), "%s", err.msg);
+    cr_assert_null(strstr(err.msg, "initial"), "d2l's init scale is not to blame: %s", err.msg);
+    dn_dataset_free(&train);
+    dn_net_free(net);
+}
+
+/* Weights drawn 10^4 times too large overflow the loss at a sane learning
+ * rate: the message names the initial scale first, with the numbers. */
+Test(train, divergence_from_a_huge_init_names_the_init)
+{
+    dn_dataset train;
+    synthetic_dataset(&train, 300, 1);
+    dn_net *net = make(d2l_spec(0.0f, 0.0f), 64, 1);
+    cr_assert_eq(dn_net_reset(net, (dn_init){DN_INIT_NORMAL, 1000.0f}, 1, NULL), DN_OK);
+    dn_fit_opts o;
+    dn_fit_opts_default(&o);
+    o.batch_size = 64;
+    o.lr = 0.1f;
+    dn_err err = {0};
+    cr_assert_eq(dn_fit(net, &train, NULL, &o, NULL, &err), DN_ENUMERIC);
+    cr_assert(strstr(err.msg, "the likelier cause is the initial weights' scale: 1e+03 (root "
+                              "mean square) on a layer of "), "%s", err.msg);
+    cr_assert(strstr(err.msg, "then a smaller learning rate than 0.1)"), "%s", err.msg);
     dn_dataset_free(&train);
     dn_net_free(net);
 }

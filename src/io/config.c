@@ -59,7 +59,7 @@ int dn_init_parse(const char *text, dn_init *init, dn_err *err)
         }
     }
     return dn_fail(err, DN_EINVAL,
-                   "init '%s' is not 'normal:SIGMA' (SIGMA > 0) or 'pytorch'", text);
+                   "init '%s' is not 'normal:SIGMA' (0 < SIGMA < 1e6) or 'pytorch'", text);
 }
 
 /* Floats are written as the shortest decimal that reads back as the same
