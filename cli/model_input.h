@@ -8,6 +8,7 @@
 #define MODEL_MAX_BATCH 1024
 
 typedef struct {
+    const char *path; /* the model file, as given */
     dn_net *net;
     dn_model_info info;
     int classes;

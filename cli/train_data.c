@@ -26,6 +26,7 @@ void fmnist_model_info(dn_model_info *info)
     info->input_rows = 28;
     info->input_cols = 28;
     info->dropout_known = true;
+    info->input_known = true;
     size_t k = 0;
     for (int c = 0; c < 10; c++)
         k += (size_t)snprintf(info->classes + k, sizeof info->classes - k, "%s%s", c ? "," : "",
@@ -48,6 +49,7 @@ int load_run_data(dn_run_config *cfg, const char *data_dir, dn_dataset *train, d
     if (rc)
         goto fail;
     info->dropout_known = true;
+    info->input_known = true;
     info->input_scale = cfg->csv.standardize ? 1.0f : cfg->csv.scale;
     if (cfg->csv.standardize) {
         /* Statistics of the training set only: the test set must not leak

@@ -449,6 +449,8 @@ typedef struct {
     int input_rows, input_cols; /* image shape (28 x 28), 0 when inputs are not images */
     char classes[4096];       /* class names, comma-separated; "" when unnamed */
     bool dropout_known;       /* false for a file without dropnet's metadata */
+    bool input_known;         /* false when the file does not say how its inputs are
+                               * prepared (then they are taken as pixels / 255) */
 } dn_model_info;
 
 /* Largest header the reader accepts (a model's header is a few kB). */

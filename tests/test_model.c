@@ -153,6 +153,32 @@ Test(model, shapes_must_match_the_metadata)
                              4), "dropout outside [0, 1]");
 }
 
+/* Class names that do not match the outputs would label predictions with
+ * the wrong names: refused, not ignored. */
+Test(model, class_names_must_match_the_outputs)
+{
+    dn_net *net = mlp(6, 5, 0, 3, 0.3f, 0, 0, 7);
+    dn_model_info info = {.input_scale = 1.0f};
+    snprintf(info.classes, sizeof info.classes, "cat,dog");
+    const char *path = tmp_path("cls.safetensors");
+    dn_err err = {0};
+    cr_assert_eq(dn_model_save(path, net, &info, &err), DN_OK, "%s", err.msg);
+    expect_load_error(path, "metadata \"classes\" names 2 classes but the model has 3 outputs");
+    snprintf(info.classes, sizeof info.classes, "cat,dog,bird,fish");
+    cr_assert_eq(dn_model_save(path, net, &info, &err), DN_OK, "%s", err.msg);
+    expect_load_error(path, "names 4 classes but the model has 3 outputs");
+    snprintf(info.classes, sizeof info.classes, "cat,dog,bird");
+    cr_assert_eq(dn_model_save(path, net, &info, &err), DN_OK, "%s", err.msg);
+    dn_model_info back;
+    dn_net *ok = dn_model_load(path, 4, &back, &err);
+    cr_assert(ok, "%s", err.msg);
+    cr_assert_str_eq(back.classes, "cat,dog,bird");
+    cr_assert(back.input_known, "dropnet's files say how inputs are prepared");
+    dn_model_info_free(&back);
+    dn_net_free(ok);
+    dn_net_free(net);
+}
+
 Test(model, layers_inferred_from_pytorch_names)
 {
     /* d2l's nn.Sequential: Linear layers at 1, 4, 7. */
@@ -167,6 +193,8 @@ Test(model, layers_inferred_from_pytorch_names)
     cr_assert_str_eq(d, "Flatten,Linear(6,8),ReLU,Dropout(0),Linear(8,4),ReLU,Dropout(0),"
                         "Linear(4,3)");
     cr_assert(!info.dropout_known);
+    cr_assert(!info.input_known, "a PyTorch file does not say how inputs are prepared");
+    cr_assert_eq(info.input_scale, 255.0f, "taken as pixels / 255");
     dn_model_info_free(&info);
     dn_net_free(net);
     /* Without dropout layers: ReLU alone between Linear layers (0, 2). */

@@ -88,7 +88,7 @@ printf '0,1,2,3,4,5,6\n3,1,2,3,4,5,6\n' > csv-new-class.csv
 
 # ---- safetensors ----
 st() { # NAME LENGTH HEADER DATA_BYTES (LENGTH -1: the header's own)
-  local h=$3 n=$2
+  local h=$3 n=$2 LC_ALL=C # lengths in bytes
   [ "$n" = -1 ] && n=${#h}
   { printf "\\x$(printf %02x $((n & 255)))\\x$(printf %02x $((n >> 8 & 255)))"
     printf "\\x$(printf %02x $((n >> 16 & 255)))\\x$(printf %02x $((n >> 24 & 255)))"
@@ -114,6 +114,12 @@ st st-duplicate-tensor.safetensors -1 "{$W,$W,$B}" "$ONE"
 st st-layers-garbage.safetensors -1 "{\"__metadata__\":{\"layers\":\"Linear(1,1),Softmax\"},$W,$B}" "$ONE"
 st st-negative-dimension.safetensors -1 "{\"0.weight\":{\"dtype\":\"F32\",\"shape\":[-1,1],\"data_offsets\":[0,4]},$B}" "$ONE"
 st st-missing-bias.safetensors -1 "{$W}" '\x00\x00\x80\x3f'
+st st-dup-key-in-entry.safetensors -1 "{\"0.weight\":{\"dtype\":\"F32\",\"shape\":[1,1],\"dtype\":\"F16\",\"data_offsets\":[0,4]},$B}" "$ONE"
+st st-metadata-not-utf8.safetensors -1 "{\"__metadata__\":{\"classes\":\"$(printf '\xff')\"},$W,$B}" "$ONE"
+st st-shape-2-62.safetensors -1 "{\"0.weight\":{\"dtype\":\"F32\",\"shape\":[4611686018427387904,1],\"data_offsets\":[0,4]},$B}" "$ONE"
+st st-classes-count.safetensors -1 "{\"__metadata__\":{\"classes\":\"cat,dog\"},$W,$B}" "$ONE"
+st st-no-metadata.safetensors -1 "{$W,$B}" "$ONE"
+printf 'label,x\n0,1\n0,2\n' > csv-one-feature.csv
 st st-extra-tensor.safetensors -1 "{$W,$B,\"x\":{\"dtype\":\"F32\",\"shape\":[1],\"data_offsets\":[8,12]}}" "$ONE"'\x00\x00\x00\x00'
 
 # ---- run directories (dropnet plot) ----
