@@ -20,8 +20,10 @@ static void usage(FILE *f)
                "  --images FILE    IDX images (plain or gzip), e.g. t10k-images-idx3-ubyte.gz\n"
                "  --index LIST     only these images (0-based, comma-separated, up to 64 per\n"
                "                   --index; repeat it for more; default: all)\n"
-               "  --top K          the K most probable classes (default 1)\n"
-               "  --logits         print the raw logits instead\n"
+               "  --top K          the K most probable classes (default 1; at most the\n"
+               "                   model's classes)\n"
+               "  --logits         the raw logits instead, one column per class, headed by\n"
+               "                   its name (not with --top)\n"
                "  --threads N      threads (default: all cores)\n"
                "  -h, --help       this help\n");
 }
@@ -37,11 +39,21 @@ static const struct option options[] = {{"model", required_argument, 0, 'm'},
 
 #define MAX_INDICES 4096
 
+/* "1st", "2nd", "3rd", "4th", ..., "11th", "12th", "13th", "21st", ... */
+static const char *ordinal(int k, char *buf, size_t size)
+{
+    const char *suffix = "th";
+    if (k % 100 < 11 || k % 100 > 13)
+        suffix = k % 10 == 1 ? "st" : k % 10 == 2 ? "nd" : k % 10 == 3 ? "rd" : "th";
+    snprintf(buf, size, "%d%s", k, suffix);
+    return buf;
+}
+
 int cmd_predict(int argc, char **argv)
 {
     const char *model = NULL, *images = NULL;
     long top = 1, threads = 0;
-    int logits_only = 0;
+    int logits_only = 0, top_given = 0;
     static uint32_t want[MAX_INDICES];
     int n_want = 0;
     optind = 1;
@@ -67,6 +79,7 @@ int cmd_predict(int argc, char **argv)
         case 'k':
             if (parse_int("--top", optarg, 1, 1 << 24, &top))
                 return EXIT_USAGE;
+            top_given = 1;
             break;
         case 'l': logits_only = 1; break;
         case 'j':
@@ -81,6 +94,11 @@ int cmd_predict(int argc, char **argv)
         return EXIT_USAGE;
     if (!model || !images) {
         cli_error("predict: --model FILE and --images FILE are required");
+        return EXIT_USAGE;
+    }
+    if (top_given && logits_only) {
+        cli_error("predict: --top and --logits cannot be given together (--logits prints the "
+                  "logit of every class)");
         return EXIT_USAGE;
     }
     dn_set_threads((int)threads);
@@ -113,8 +131,12 @@ int cmd_predict(int argc, char **argv)
             status = EXIT_USAGE;
             goto out;
         }
-    if (top > C)
-        top = C;
+    if (top > C) {
+        cli_error("--top: %ld is more than the %d class%s of %s", top, C, C == 1 ? "" : "es",
+                  model);
+        status = EXIT_USAGE;
+        goto out;
+    }
     if (model_input_prepare(&m, &ds, &err)) {
         status = cli_fail(&err);
         goto out;
@@ -129,10 +151,27 @@ int cmd_predict(int argc, char **argv)
         status = EXIT_RUNTIME;
         goto out;
     }
-    if (logits_only)
-        printf("index  logits\n");
-    else
-        printf("index  class  probability%s\n", top > 1 ? "  (then the next most probable)" : "");
+    /* Columns as wide as their longest entry, so that they line up. */
+    int namew = 5, valw = 15; /* "class"; a %.9g logit: "-1.23456789e-05" */
+    for (int k = 0; k < C; k++)
+        if ((int)strlen(m.names[k]) > namew)
+            namew = (int)strlen(m.names[k]);
+    if (logits_only) {
+        /* One column per class, headed by its name. */
+        printf("index");
+        for (int k = 0; k < C; k++) {
+            int w = (int)strlen(m.names[k]) > valw ? (int)strlen(m.names[k]) : valw;
+            printf("  %*s", w, m.names[k]);
+        }
+        printf("\n");
+    } else {
+        printf("index");
+        for (int k = 0; k < top; k++) {
+            char ord[16];
+            printf("  %-*s  probability", namew, top == 1 ? "class" : ordinal(k + 1, ord, sizeof ord));
+        }
+        printf("\n");
+    }
     for (size_t start = 0; start < total; start += MODEL_MAX_BATCH) {
         int b = (int)(total - start < MODEL_MAX_BATCH ? total - start : MODEL_MAX_BATCH);
         for (int r = 0; r < b; r++)
@@ -143,8 +182,10 @@ int cmd_predict(int argc, char **argv)
         for (int r = 0; r < b; r++) {
             printf("%5u", idx[r]);
             if (logits_only) {
-                for (int k = 0; k < C; k++)
-                    printf(" %.9g", (double)z[(size_t)r * C + k]);
+                for (int k = 0; k < C; k++) {
+                    int w = (int)strlen(m.names[k]) > valw ? (int)strlen(m.names[k]) : valw;
+                    printf("  %*.9g", w, (double)z[(size_t)r * C + k]);
+                }
                 printf("\n");
                 continue;
             }
@@ -160,7 +201,7 @@ int cmd_predict(int argc, char **argv)
                 int t = order[k];
                 order[k] = order[best];
                 order[best] = t;
-                printf("%s  %s  %.4f", k ? " |" : "", m.names[order[k]], (double)p[order[k]]);
+                printf("  %-*s  %11.4f", namew, m.names[order[k]], (double)p[order[k]]);
             }
             printf("\n");
         }
