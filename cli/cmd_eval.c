@@ -86,7 +86,7 @@ int cmd_eval(int argc, char **argv)
         cli_error("eval: --data and --test exclude each other");
         return EXIT_USAGE;
     }
-    dn_set_threads((int)threads);
+    cli_set_threads((int)threads);
     dn_err err = {0};
     model_input m;
     dn_dataset ds = {0};

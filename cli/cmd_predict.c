@@ -101,7 +101,7 @@ int cmd_predict(int argc, char **argv)
                   "logit of every class)");
         return EXIT_USAGE;
     }
-    dn_set_threads((int)threads);
+    cli_set_threads((int)threads);
     dn_err err = {0};
     model_input m;
     dn_dataset ds = {0};

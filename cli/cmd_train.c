@@ -271,7 +271,7 @@ int cmd_train(int argc, char **argv)
              resume_dir ? data_dir : opt.data_opt ? opt.data_opt : "");
     if (!csv && dn_fmnist_find(data_from, data_dir, sizeof data_dir, &err))
         return cli_fail(&err);
-    int threads = dn_set_threads(cfg.threads);
+    int threads = cli_set_threads(cfg.threads);
     cfg.threads = threads;
 
     dn_net *net = NULL;
@@ -289,6 +289,7 @@ int cmd_train(int argc, char **argv)
         status = cli_fail(&err);
         goto out;
     }
+    train_data_warnings(&cfg, &train);
     /* Before anything is allocated for batches of that size. */
     if ((size_t)cfg.fit.batch_size > train.n) {
         cli_error("--batch-size: %d is larger than the training set (%zu)", cfg.fit.batch_size,

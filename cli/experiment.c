@@ -286,6 +286,11 @@ void experiment_set_jobs(experiment *x, int jobs, int threads)
     /* More threads than cores only makes the trainings wait for each
      * other (and crawl if OpenMP threads spin, OMP_WAIT_POLICY=ACTIVE). */
     x->threads = threads > 0 ? threads : cores / x->jobs > 1 ? cores / x->jobs : 1;
+    if (x->jobs * x->threads > cores)
+        cli_error("warning: %d job%s x %d thread%s is more than the %d core%s here: the "
+                  "trainings will wait for each other (their results are the same bits)",
+                  x->jobs, x->jobs == 1 ? "" : "s", x->threads, x->threads == 1 ? "" : "s", cores,
+                  cores == 1 ? "" : "s");
 }
 
 /* ---- running ---- */

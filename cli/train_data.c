@@ -33,6 +33,33 @@ void fmnist_model_info(dn_model_info *info)
                               dn_fmnist_classes[c]);
 }
 
+void train_data_warnings(const dn_run_config *cfg, const dn_dataset *train)
+{
+    char layers[128] = "";
+    int n = 0;
+    for (int i = 0; i < cfg->arch.n_hidden; i++)
+        if (cfg->arch.dropout[i] >= 1.0f) {
+            size_t k = strlen(layers);
+            snprintf(layers + k, sizeof layers - k, "%s%d", n++ ? "," : "", i + 1);
+        }
+    if (cfg->arch.input_dropout >= 1.0f)
+        cli_error("warning: --input-dropout 1 drops every input: the network sees zeros and can "
+                  "learn nothing from the data");
+    else if (n)
+        cli_error("warning: dropout 1 on hidden layer%s %s drops every unit: later layers "
+                  "see zeros, so the output is the last layer's bias whatever the input",
+                  n == 1 ? "" : "s", layers);
+    int seen[DN_MAX_CLASSES] = {0}, classes = 0, only = 0;
+    for (size_t i = 0; i < train->n; i++)
+        if (!seen[train->labels[i]]++) {
+            classes++;
+            only = train->labels[i];
+        }
+    if (classes == 1)
+        cli_error("warning: the training data holds one class only (label %d): there is nothing "
+                  "to tell apart, and every prediction will be that class", only);
+}
+
 int load_run_data(dn_run_config *cfg, const char *data_dir, dn_dataset *train, dn_dataset *test,
                   dn_model_info *info, dn_err *err)
 {

@@ -17,4 +17,9 @@ void fmnist_model_info(dn_model_info *info);
 int load_run_data(dn_run_config *cfg, const char *data_dir, dn_dataset *train, dn_dataset *test,
                   dn_model_info *info, dn_err *err);
 
+/* One-line warnings about settings that train but cannot learn: a dropout
+ * probability of 1 (every unit dropped, later layers see zeros), training
+ * data of one class. */
+void train_data_warnings(const dn_run_config *cfg, const dn_dataset *train);
+
 #endif

@@ -30,6 +30,16 @@ void cli_error(const char *fmt, ...)
         fprintf(stderr, "dropnet: %s\n", msg);
 }
 
+int cli_set_threads(int n)
+{
+    int cores = dn_set_threads(0);
+    if (n > cores)
+        cli_error("warning: --threads %d is more than the %d core%s here: the extra threads only "
+                  "wait for each other (results are the same bits whatever the count)", n, cores,
+                  cores == 1 ? "" : "s");
+    return dn_set_threads(n);
+}
+
 int cli_fail(const dn_err *err)
 {
     cli_error("%s", err->msg);
