@@ -83,6 +83,7 @@ typedef struct {
 enum {
     DN_PURPOSE_INIT = 1,      /* step = 2*linear_index (+1 for the bias) */
     DN_PURPOSE_SHUFFLE = 2,   /* step = epoch */
+    DN_PURPOSE_VAL_SPLIT = 3, /* step = class (dn_dataset_split) */
     DN_PURPOSE_DROPOUT = 0x100 /* + site: the number of Linear layers before it */
 };
 
@@ -128,6 +129,14 @@ int dn_dataset_load(dn_dataset *ds, const char *images, const char *labels, dn_e
 void dn_dataset_free(dn_dataset *ds);
 /* dst = the first n examples of src (copied). */
 int dn_dataset_head(dn_dataset *dst, const dn_dataset *src, size_t n, dn_err *err);
+/* A validation split: n_val examples of all (1 <= n_val < all->n) go to val,
+ * the rest to train, each in the order of all. Class-balanced: each class
+ * gives its share of n_val (rounded, the largest remainders rounding up),
+ * its examples chosen by the stream (seed, DN_PURPOSE_VAL_SPLIT, class). A
+ * function of the seed, the labels and n_val alone: every configuration
+ * trained with one seed holds out the same examples. */
+int dn_dataset_split(const dn_dataset *all, size_t n_val, uint64_t seed, dn_dataset *train,
+                     dn_dataset *val, dn_err *err);
 
 /* Fashion-MNIST directory: explicit dir (may be NULL), then $DROPNET_DATA,
  * ./data/fashion-mnist, /usr/share/datasets/fashion-mnist. */
