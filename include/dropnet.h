@@ -407,6 +407,26 @@ const char *dn_config_differs(const dn_run_config *a, const dn_run_config *b);
  * per epoch, flushed as each epoch ends, and steps.csv, rows written by
  * dn_runlog_step (header: epoch,step,steps_per_epoch,examples,train_loss,
  * train_acc). */
+/* Directories dropnet writes, by kind. Each kind writes the marker file
+ * DN_DIR_MARKER ("dropnet run", "dropnet compare", ...) into its directory
+ * before anything else, and is written only into a new or empty directory
+ * or one that holds its own kind: never into a directory of the user's (a
+ * file there of the same name would be lost) or of another kind. */
+typedef enum { DN_DIR_RUN, DN_DIR_COMPARE, DN_DIR_SWEEP, DN_DIR_LAB } dn_dir_kind;
+#define DN_DIR_MARKER ".dropnet"
+/* "training run", "compare experiment", "sweep experiment", "lab". */
+const char *dn_dir_kind_name(dn_dir_kind kind);
+/* Claims dir for kind: a path that does not exist is made (with its
+ * parents) and marked; an empty directory is marked; a directory marked
+ * with kind is accepted as it is (*own = true, when own is not NULL).
+ * Anything else (a file, a directory with other entries and no marker, the
+ * marker of another kind) is DN_EINVAL, one line naming the directory and
+ * what it holds, and nothing is written. */
+int dn_dir_claim(const char *dir, dn_dir_kind kind, bool *own, dn_err *err);
+/* The kind of dir's marker: 1 (*kind set), 0 when it has none, or minus a
+ * dn_status (a marker that cannot be read or is not dropnet's). */
+int dn_dir_kind_of(const char *dir, dn_dir_kind *kind, dn_err *err);
+
 typedef struct dn_runlog dn_runlog;
 /* dir NULL: runs/<date-time> (made unique). An existing directory that
  * already holds a run is refused, so nothing is overwritten. The log holds an
