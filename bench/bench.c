@@ -15,17 +15,24 @@
  * is timed in several rounds (min kept). --scaling prints the table of
  * hidden widths 256, 1024, 4096 by batch sizes 64, 256, 1024 (one epoch each,
  * the first step of the start-up excluded). */
-#include "core/internal.h"
-#include "../cli/runtime_env.h"
+#include "dropnet.h"
 
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <unistd.h>
 
 typedef struct {
     int ta, tb, M, N, K;
     double calls; /* per epoch */
 } shape;
+
+/* n floats, 64-byte aligned as the library's own buffers are. */
+static float *alloc64(size_t n)
+{
+    size_t bytes = (n * sizeof(float) + 63) / 64 * 64;
+    return aligned_alloc(64, bytes ? bytes : 64);
+}
 
 static double gemm_best(const shape *s, float *A, float *B, float *C)
 {
@@ -118,7 +125,7 @@ static int run(const dn_dataset *train, const dn_dataset *test, int H, int B, in
                int with_sgemm, result *res)
 {
     dn_err err = {0};
-    dn_run_config cfg;
+    dn_config cfg;
     dn_preset("d2l-2020", &cfg, &err);
     cfg.arch.hidden[0] = cfg.arch.hidden[1] = H;
     cfg.fit.batch_size = B;
@@ -156,8 +163,7 @@ static int run(const dn_dataset *train, const dn_dataset *test, int H, int B, in
             a = a > m * n ? a : m * n;
             big = a > big ? a : big;
         }
-        float *A = dn_alloc(big, sizeof(float)), *Bm = dn_alloc(big, sizeof(float));
-        float *C = dn_alloc(big, sizeof(float));
+        float *A = alloc64(big), *Bm = alloc64(big), *C = alloc64(big);
         if (!A || !Bm || !C) {
             fprintf(stderr, "dropnet-bench: out of memory\n");
             return 1;
@@ -168,9 +174,9 @@ static int run(const dn_dataset *train, const dn_dataset *test, int H, int B, in
         }
         for (int i = 0; i < ns; i++)
             res->sgemm += gemm_best(&sh[i], A, Bm, C) * sh[i].calls;
-        dn_free(A);
-        dn_free(Bm);
-        dn_free(C);
+        free(A);
+        free(Bm);
+        free(C);
     }
     return 0;
 }
@@ -188,7 +194,10 @@ static int first_step(void *user, const dn_step_stats *s)
 
 int main(int argc, char **argv)
 {
-    fit_runtime_env(argv);
+    /* Settings read only at load time: restart once with them (if execv
+     * fails, carry on with the settings as they are). */
+    if (dn_runtime_env())
+        execv("/proc/self/exe", argv);
     t_start = dn_now();
     int epochs = 3, threads = 0, H = 256, B = 256, with_sgemm = 1, scaling = 0;
     const char *data = NULL;
@@ -217,7 +226,7 @@ int main(int argc, char **argv)
     }
     /* Start-up: process start to the end of the first training step. */
     {
-        dn_run_config cfg;
+        dn_config cfg;
         dn_preset("d2l-2020", &cfg, &err);
         dn_net *net = dn_net_mlp(&cfg.arch, 1024, &err);
         dn_net_reset(net, cfg.init, 1, &err);

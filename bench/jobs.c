@@ -22,7 +22,7 @@
  * --oversubscribe 1. */
 #define _DEFAULT_SOURCE
 #include "dropnet.h"
-#include "../cli/runtime_env.h"
+#include "dropnet_experiment.h"
 
 #include <errno.h>
 #include <pthread.h>
@@ -63,7 +63,7 @@ static void *worker(void *arg)
         pthread_mutex_unlock(&p->lock);
         if (i >= trainings)
             return NULL;
-        dn_run_config cfg;
+        dn_config cfg;
         dn_err err = {0};
         dn_preset("d2l-2020", &cfg, &err);
         cfg.fit.epochs = epochs;
@@ -161,7 +161,10 @@ static double run_processes(const char *exe, const char *tmp, int jobs, int thre
 
 int main(int argc, char **argv)
 {
-    fit_runtime_env(argv);
+    /* Settings read only at load time: restart once with them (if execv
+     * fails, carry on with the settings as they are). */
+    if (dn_runtime_env())
+        execv("/proc/self/exe", argv);
     int rounds = 2, oversubscribe = 0;
     if (argc < 2) {
         fprintf(stderr, "usage: dropnet-bench-jobs DROPNET [--trainings K] [--epochs E] "

@@ -3,6 +3,7 @@
 #define DN_CLI_H
 
 #include "dropnet.h"
+#include "dropnet_experiment.h"
 
 /* Exit statuses. */
 enum { EXIT_USAGE = 2, EXIT_RUNTIME = 1, EXIT_INTERRUPTED = 130 };

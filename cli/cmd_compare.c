@@ -132,7 +132,7 @@ static const char *const not_allowed[] = {"seed", "threads", "out", "resume", "q
 
 /* One side's configuration: the shared options, then its own. */
 static int side_config(const compare_opts *o, const char *side, const char *text,
-                       dn_run_config *cfg, char *data_dir, size_t dsize)
+                       dn_config *cfg, char *data_dir, size_t dsize)
 {
     char msg[600];
     word_list w;
@@ -213,7 +213,7 @@ static void side_free(side *s)
  * and finished with the expected configuration (quietly: a side that was
  * not run is simply absent). */
 static int side_load(const char *dir, const char *prefix, const compare_opts *o,
-                     const dn_run_config *cfg, unsigned long long offset, side *s, int quiet)
+                     const dn_config *cfg, unsigned long long offset, side *s, int quiet)
 {
     memset(s, 0, sizeof *s);
     s->n = (int)o->x.seeds;
@@ -234,7 +234,7 @@ static int side_load(const char *dir, const char *prefix, const compare_opts *o,
         s->seed[i] = o->x.seed + (unsigned long long)i;
         snprintf(path, sizeof path, "%s/runs/%s-seed%llu", dir, prefix, s->seed[i]);
         dn_err err = {0};
-        dn_run_config want = *cfg;
+        dn_config want = *cfg;
         want.fit.seed = s->seed[i] + offset;
         char model[4500];
         snprintf(model, sizeof model, "%s/model.safetensors", path);
@@ -629,7 +629,7 @@ int cmd_compare(int argc, char **argv)
     int rc = parse_args(argc, argv, &o);
     if (rc)
         return rc < 0 ? 0 : rc;
-    dn_run_config ca, cb;
+    dn_config ca, cb;
     char da[4096], db[4096];
     if ((rc = side_config(&o, "a", o.a, &ca, da, sizeof da)) ||
         (rc = side_config(&o, "b", o.b, &cb, db, sizeof db)))
@@ -664,7 +664,7 @@ int cmd_compare(int argc, char **argv)
     for (long i = 0; i < o.x.seeds; i++) {
         unsigned long long s = o.x.seed + (unsigned long long)i;
         char name[64];
-        dn_run_config c = ca;
+        dn_config c = ca;
         c.fit.seed = s;
         snprintf(name, sizeof name, "a-seed%llu", s);
         if ((rc = experiment_add(&x, name, &c, da)))

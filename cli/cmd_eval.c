@@ -2,7 +2,6 @@
  * accuracy and the confusion matrix. */
 #include "model_input.h"
 
-#include "core/internal.h"
 
 #include <getopt.h>
 #include <stdio.h>

@@ -1,7 +1,6 @@
 /* dropnet predict: a model file's class and probability for images. */
 #include "model_input.h"
 
-#include "core/internal.h"
 
 #include <getopt.h>
 #include <stdio.h>

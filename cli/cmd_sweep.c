@@ -309,7 +309,7 @@ typedef struct {
     int *index;                /* value index per axis */
     char label[512];           /* "lr=0.1, dropout1=0.3" */
     char name[200];            /* directory stem */
-    dn_run_config cfg;
+    dn_config cfg;
     char data_dir[4096];
     double *final[N_MEASURES]; /* per seed */
     dn_interval ci[N_MEASURES];
@@ -692,7 +692,7 @@ int cmd_sweep(int argc, char **argv)
     for (int c = 0; c < n_cells; c++)
         for (long s = 0; s < o.x.seeds; s++) {
             char name[256];
-            dn_run_config cfg = cells[c].cfg;
+            dn_config cfg = cells[c].cfg;
             cfg.fit.seed = o.x.seed + (unsigned long long)s;
             snprintf(name, sizeof name, "%s_seed%llu", cells[c].name,
                      (unsigned long long)cfg.fit.seed);

@@ -2,9 +2,9 @@
 #include "cli.h"
 #include "train_data.h"
 #include "train_options.h"
-#include "train_state.h"
 
 #include <math.h>
+#include <signal.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -68,22 +68,37 @@ static void usage(FILE *f)
 }
 
 typedef struct {
-    dn_runlog *log;
-    dn_err err;
-    int failed;
+    const char *dir; /* the run directory */
     int progress;
     double last_draw, epoch_start;
     int epochs;
-    train_state *state; /* checkpoints and signals */
-    /* steps.csv: the interval being averaged */
-    long log_every; /* 0: five points per epoch */
-    double iv_loss;
-    size_t iv_correct, iv_rows;
     /* figures */
     int figures;
     double scale;
     double test_acc; /* of the last epoch, for the predictions' title */
 } train_ctx;
+
+/* SIGINT and SIGTERM set the flag the library reads after every step:
+ * training stops after the current step with a checkpoint. */
+static volatile sig_atomic_t stop_requested;
+
+static void on_signal(int sig)
+{
+    (void)sig;
+    stop_requested = 1;
+}
+
+static void catch_signals(void)
+{
+    struct sigaction sa;
+    memset(&sa, 0, sizeof sa);
+    sa.sa_handler = on_signal;
+    sigemptyset(&sa.sa_mask);
+    /* SA_RESETHAND: a second Ctrl-C kills, for when a step takes too long. */
+    sa.sa_flags = SA_RESTART | SA_RESETHAND;
+    sigaction(SIGINT, &sa, NULL);
+    sigaction(SIGTERM, &sa, NULL);
+}
 
 /* One line, once: figures are a convenience, never a reason to stop. */
 static void figures_off(train_ctx *c, const dn_err *e)
@@ -99,7 +114,7 @@ static void draw_curves(train_ctx *c)
     dn_run run;
     dn_err e = {0};
     char path[4200];
-    const char *dir = dn_runlog_dir(c->log);
+    const char *dir = c->dir;
     if (dn_run_load(dir, &run, &e)) {
         figures_off(c, &e);
         return;
@@ -114,36 +129,9 @@ static void draw_curves(train_ctx *c)
     dn_run_free(&run);
 }
 
-static int log_step(train_ctx *c, const dn_step_stats *st)
-{
-    c->iv_loss += st->loss_sum;
-    c->iv_correct += st->correct;
-    c->iv_rows += (size_t)st->batch;
-    size_t every = c->log_every > 0 ? (size_t)c->log_every : (st->steps_per_epoch + 4) / 5;
-    if (st->step % every != 0 && st->step != st->steps_per_epoch)
-        return 0;
-    dn_step_point p = {st->epoch,
-                       st->step,
-                       st->steps_per_epoch,
-                       c->iv_rows,
-                       c->iv_loss / (double)c->iv_rows,
-                       (double)c->iv_correct / (double)c->iv_rows};
-    c->iv_loss = 0.0;
-    c->iv_correct = c->iv_rows = 0;
-    if (c->log && dn_runlog_step(c->log, &p, &c->err)) {
-        c->failed = 1;
-        return 1;
-    }
-    return 0;
-}
-
 static int on_step(void *user, const dn_step_stats *st)
 {
     train_ctx *c = user;
-    if (log_step(c, st))
-        return 1;
-    if (c->state && train_state_step(c->state, st))
-        return 1;
     if (!c->progress)
         return 0;
     int epoch = st->epoch;
@@ -174,32 +162,29 @@ static void print_row(const dn_epoch_stats *s)
     fflush(stdout);
 }
 
+/* The epoch's row, before the library saves it (so it shows even when
+ * saving fails). */
 static int on_epoch(void *user, const dn_epoch_stats *s)
 {
     train_ctx *c = user;
     if (c->progress)
         fprintf(stderr, "\r%80s\r", "");
     print_row(s);
-    /* The checkpoint before the row: metrics.csv never holds an epoch that
-     * no checkpoint has, so a run killed in between can always be resumed
-     * (its rows are rebuilt from the checkpoint). */
-    int stop = c->state && train_state_epoch(c->state, s);
-    if (c->state && c->state->failed)
-        return 1;
-    if (c->log && dn_runlog_epoch(c->log, s, &c->err)) {
-        c->failed = 1;
-        return 1;
-    }
-    if (stop)
-        return 1;
+    return 0;
+}
+
+/* After the epoch's checkpoint and metrics row are written. */
+static int on_saved(void *user, const dn_epoch_stats *s)
+{
+    train_ctx *c = user;
     c->test_acc = s->test_acc;
-    if (c->figures && c->log)
+    if (c->figures)
         draw_curves(c);
     return 0;
 }
 
 /* "MLP 784-256-256-10" and "0.2,0.5" (or "none"). */
-static void describe(const dn_run_config *cfg, char *arch, size_t asz, char *dr, size_t dsz)
+static void describe(const dn_config *cfg, char *arch, size_t asz, char *dr, size_t dsz)
 {
     int k = snprintf(arch, asz, "MLP %d", cfg->arch.inputs);
     for (int i = 0; i < cfg->arch.n_hidden && k < (int)asz; i++)
@@ -213,7 +198,7 @@ static void describe(const dn_run_config *cfg, char *arch, size_t asz, char *dr,
 
 /* predictions.png: the first test images with true and predicted classes. */
 static void draw_predictions(train_ctx *c, dn_net *net, const dn_dataset *test,
-                             const dn_run_config *cfg, double test_acc)
+                             const dn_config *cfg, double test_acc)
 {
     uint8_t pred[DN_PLOT_GRID_MAX];
     int n = test->n < DN_PLOT_GRID_MAX ? (int)test->n : DN_PLOT_GRID_MAX;
@@ -222,7 +207,7 @@ static void draw_predictions(train_ctx *c, dn_net *net, const dn_dataset *test,
     describe(cfg, arch, sizeof arch, dr, sizeof dr);
     snprintf(title, sizeof title, "%s, dropout %s, %d epoch%s: test accuracy %.1f%%", arch, dr,
              cfg->fit.epochs, cfg->fit.epochs == 1 ? "" : "s", 100.0 * test_acc);
-    snprintf(path, sizeof path, "%s/predictions.png", dn_runlog_dir(c->log));
+    snprintf(path, sizeof path, "%s/predictions.png", c->dir);
     if (dn_predict(net, test, (size_t)n, pred, &e) ||
         dn_plot_predictions(path, test, pred, n, NULL, title, c->scale, &e))
         figures_off(c, &e);
@@ -238,7 +223,7 @@ int cmd_train(int argc, char **argv)
         usage(stdout);
         return 0;
     }
-    dn_run_config cfg = opt.cfg;
+    dn_config cfg = opt.cfg;
     dn_err err = {0};
     const char *out_dir = opt.out_dir, *resume_dir = opt.resume_dir;
     long checkpoint_every = opt.checkpoint_every, log_every = opt.log_every;
@@ -260,7 +245,7 @@ int cmd_train(int argc, char **argv)
             return EXIT_USAGE;
         }
         int threads_opt = cfg.threads;
-        if (train_state_config(resume_dir, &cfg, data_dir, sizeof data_dir, &err))
+        if (dn_config_read(resume_dir, &cfg, data_dir, sizeof data_dir, &err))
             return cli_fail(&err);
         cfg.threads = threads_opt;
         out_dir = resume_dir;
@@ -277,12 +262,12 @@ int cmd_train(int argc, char **argv)
     dn_net *net = NULL;
     dn_dataset train = {0}, test = {0};
     dn_model_info info = {0};
-    train_state state = {0};
+    dn_training *run = NULL;
+    dn_training_state state = {0};
     int status = 0;
     train_ctx ctx = {0};
     ctx.epochs = cfg.fit.epochs;
     ctx.progress = !quiet && isatty(STDERR_FILENO);
-    ctx.log_every = log_every;
     ctx.figures = figures;
     ctx.scale = figure_scale;
     if (load_run_data(&cfg, data_dir, &train, &test, &info, &err)) {
@@ -303,22 +288,22 @@ int cmd_train(int argc, char **argv)
         status = cli_fail(&err);
         goto out;
     }
-    if (!resume_dir)
-        ctx.log = dn_runlog_open(out_dir, &cfg, csv ? NULL : data_dir, &err);
-    if ((!resume_dir && !ctx.log) ||
-        train_state_init(&state, resume_dir ? resume_dir : dn_runlog_dir(ctx.log), net, &info,
-                         &cfg, train.n, checkpoint_every, &err) ||
-        (resume_dir && train_state_resume(&state, &cfg, &cfg.fit, &err))) {
+    dn_training_opts topt = {.dir = resume_dir ? resume_dir : out_dir,
+                             .resume = resume_dir != NULL,
+                             .data_dir = csv ? NULL : data_dir,
+                             .checkpoint_every = checkpoint_every,
+                             .log_every = log_every,
+                             .stop = &stop_requested,
+                             .on_step = on_step,
+                             .on_epoch = on_epoch,
+                             .on_saved = on_saved,
+                             .user = &ctx};
+    if (!(run = dn_training_open(&topt, &cfg, net, &info, train.n, &err))) {
         status = cli_fail(&err);
         goto out;
     }
-    if (resume_dir && !(ctx.log = dn_runlog_resume(resume_dir, state.metrics, state.n_metrics,
-                                                   cfg.fit.start_step,
-                                                   &err))) {
-        status = cli_fail(&err);
-        goto out;
-    }
-    ctx.state = &state;
+    dn_training_get(run, &state);
+    ctx.dir = state.dir;
     if (!quiet) {
         char arch[256], dr[160], init[64];
         describe(&cfg, arch, sizeof arch, dr, sizeof dr);
@@ -346,10 +331,10 @@ int cmd_train(int argc, char **argv)
         } else
             printf("# data %s (%zu train, %zu test)", data_dir, train.n, test.n);
         printf(" | %d thread%s | %s\n", threads, threads == 1 ? "" : "s", dn_blas_info());
-        printf("# run directory %s\n", dn_runlog_dir(ctx.log));
+        printf("# run directory %s\n", state.dir);
         if (resume_dir)
-            printf("# resuming at epoch %d, step %zu of %zu\n", cfg.fit.start_epoch + 1,
-                   cfg.fit.start_step, state.steps_per_epoch);
+            printf("# resuming at epoch %d, step %zu of %zu\n", state.epoch + 1, state.step,
+                   state.steps_per_epoch);
     }
     if (ctx.figures) {
         dn_err e = {0};
@@ -360,25 +345,20 @@ int cmd_train(int argc, char **argv)
     for (int i = 0; i < state.n_metrics; i++)
         print_row(&state.metrics[i]);
     fflush(stdout);
-    dn_fit_hooks hooks = {on_step, on_epoch, &ctx};
     double t0 = dn_now();
-    train_signals_catch();
-    if (dn_fit(net, &train, &test, &cfg.fit, &hooks, &err)) {
+    catch_signals();
+    if (dn_training_run(run, &train, &test, &err)) {
         if (ctx.progress)
             fprintf(stderr, "\n");
-        if (state.interrupted && !state.failed) {
+        dn_training_get(run, &state);
+        if (state.stopped && err.code == DN_ESTOPPED) {
             cli_error("interrupted at epoch %d, step %zu of %zu; checkpoint in "
                       "%s/checkpoint.safetensors; continue with: dropnet train --resume %s",
-                      state.stop_epoch, state.stop_step, state.steps_per_epoch, state.dir,
-                      state.dir);
+                      state.epoch + 1, state.step, state.steps_per_epoch, state.dir, state.dir);
             status = EXIT_INTERRUPTED;
         } else {
-            status = cli_fail(state.failed ? &state.err : ctx.failed ? &ctx.err : &err);
+            status = cli_fail(&err);
         }
-        goto out;
-    }
-    if (train_state_save_model(&state, &err)) {
-        status = cli_fail(&err);
         goto out;
     }
     double seconds = dn_now() - t0;
@@ -386,13 +366,12 @@ int cmd_train(int argc, char **argv)
         draw_predictions(&ctx, net, &test, &cfg, ctx.test_acc);
     if (!quiet)
         printf("# done in %.1f s; metrics in %s/metrics.csv, model in %s/model.safetensors%s\n",
-               seconds, dn_runlog_dir(ctx.log), dn_runlog_dir(ctx.log),
+               seconds, state.dir, state.dir,
                !ctx.figures ? ""
                : test.images ? ", figures curves.png, curves.svg, predictions.png"
                              : ", figures curves.png, curves.svg");
 out:
-    dn_runlog_close(ctx.log);
-    train_state_free(&state);
+    dn_training_close(run);
     dn_model_info_free(&info);
     dn_dataset_free(&train);
     dn_dataset_free(&test);

@@ -18,7 +18,6 @@
  * written. Children get SIGTERM when this process dies (PR_SET_PDEATHSIG)
  * and then checkpoint and stop, as they do on Ctrl-C. */
 #include "experiment.h"
-#include "io/file.h"
 #include "train_options.h"
 
 #include <dirent.h>
@@ -126,7 +125,7 @@ void experiment_close(experiment *x)
     x->n = x->cap = 0;
 }
 
-int experiment_add(experiment *x, const char *name, const dn_run_config *cfg,
+int experiment_add(experiment *x, const char *name, const dn_config *cfg,
                    const char *data_dir)
 {
     if (x->n == x->cap) {
@@ -152,9 +151,9 @@ void experiment_run_dir(const experiment *x, int i, char *out, size_t size)
     snprintf(out, size, "%s/runs/%s", x->dir, x->t[i].name);
 }
 
-const char *experiment_differs(const dn_run_config *have, const dn_run_config *want)
+const char *experiment_differs(const dn_config *have, const dn_config *want)
 {
-    dn_run_config w = *want;
+    dn_config w = *want;
     if (w.csv.train[0]) {
         w.arch.inputs = have->arch.inputs;
         w.arch.outputs = have->arch.outputs;
@@ -162,7 +161,7 @@ const char *experiment_differs(const dn_run_config *have, const dn_run_config *w
     return dn_config_differs(have, &w);
 }
 
-int experiment_csv_widths(dn_run_config *cfg)
+int experiment_csv_widths(dn_config *cfg)
 {
     static char last[sizeof cfg->csv.train];
     static int inputs, outputs;

@@ -12,7 +12,7 @@ enum { TRAINING_FRESH, TRAINING_RESUME, TRAINING_DONE };
 
 typedef struct {
     char name[256];      /* run directory under DIR/runs */
-    dn_run_config cfg;   /* the seed included */
+    dn_config cfg;   /* the seed included */
     char data_dir[4096]; /* Fashion-MNIST directory; "" for CSV data */
     int state;           /* TRAINING_*, set by experiment_scan */
 } exp_training;
@@ -37,7 +37,7 @@ typedef struct {
  * exit status after a one-line error. */
 int experiment_open(experiment *x, const char *command, const char *dir);
 /* Adds a training (name unique within the experiment). */
-int experiment_add(experiment *x, const char *name, const dn_run_config *cfg,
+int experiment_add(experiment *x, const char *name, const dn_config *cfg,
                    const char *data_dir);
 /* Finds what each training's directory holds: done, resumable or nothing
  * to keep. A directory holding a run of another configuration is an error
@@ -58,12 +58,12 @@ void experiment_close(experiment *x);
  * for (want), else the first field that differs. With CSV data the input
  * and output widths come from the files, not from the options, so they are
  * not compared. */
-const char *experiment_differs(const dn_run_config *have, const dn_run_config *want);
+const char *experiment_differs(const dn_config *have, const dn_config *want);
 
 /* With CSV data, sets cfg's input and output widths from the training
  * file, as train will (the last file read is remembered). 0, or an exit
  * status after a one-line error. */
-int experiment_csv_widths(dn_run_config *cfg);
+int experiment_csv_widths(dn_config *cfg);
 
 /* The options compare and sweep share. */
 typedef struct {

@@ -1,6 +1,5 @@
 /* dropnet: train multilayer perceptrons with dropout, reproducibly. */
 #include "cli.h"
-#include "runtime_env.h"
 
 #include <stdio.h>
 #include <stdlib.h>
@@ -43,7 +42,10 @@ static int (*find(const char *cmd))(int, char **)
 
 int main(int argc, char **argv)
 {
-    fit_runtime_env(argv);
+    /* Settings read only at load time: restart once with them (if execv
+     * fails, carry on with the settings as they are). */
+    if (dn_runtime_env())
+        execv("/proc/self/exe", argv);
     if (argc < 2) {
         usage(stderr);
         return EXIT_USAGE;

@@ -1,6 +1,5 @@
 #include "model_input.h"
 
-#include "core/internal.h"
 
 #include <stdio.h>
 #include <stdlib.h>

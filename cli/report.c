@@ -1,7 +1,6 @@
 /* Text for experiment reports (see report.h). */
 #include "report.h"
 
-#include "io/file.h"
 
 #include <math.h>
 #include <stdio.h>

@@ -5,7 +5,6 @@
  * model will take them, and the model info that records how. */
 #include "train_data.h"
 
-#include "core/internal.h"
 
 #include <stdio.h>
 #include <stdlib.h>
@@ -33,7 +32,7 @@ void fmnist_model_info(dn_model_info *info)
                               dn_fmnist_classes[c]);
 }
 
-void train_data_warnings(const dn_run_config *cfg, const dn_dataset *train)
+void train_data_warnings(const dn_config *cfg, const dn_dataset *train)
 {
     char layers[128] = "";
     int n = 0;
@@ -60,7 +59,7 @@ void train_data_warnings(const dn_run_config *cfg, const dn_dataset *train)
                   "to tell apart, and every prediction will be that class", only);
 }
 
-int load_run_data(dn_run_config *cfg, const char *data_dir, dn_dataset *train, dn_dataset *test,
+int load_run_data(dn_config *cfg, const char *data_dir, dn_dataset *train, dn_dataset *test,
                   dn_model_info *info, dn_err *err)
 {
     memset(train, 0, sizeof *train);

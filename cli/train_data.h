@@ -14,12 +14,12 @@ void fmnist_model_info(dn_model_info *info);
  * (then cfg->arch.inputs and outputs come from the data, and the features
  * are scaled or standardised as configured, with statistics from the
  * training set only). */
-int load_run_data(dn_run_config *cfg, const char *data_dir, dn_dataset *train, dn_dataset *test,
+int load_run_data(dn_config *cfg, const char *data_dir, dn_dataset *train, dn_dataset *test,
                   dn_model_info *info, dn_err *err);
 
 /* One-line warnings about settings that train but cannot learn: a dropout
  * probability of 1 (every unit dropped, later layers see zeros), training
  * data of one class. */
-void train_data_warnings(const dn_run_config *cfg, const dn_dataset *train);
+void train_data_warnings(const dn_config *cfg, const dn_dataset *train);
 
 #endif

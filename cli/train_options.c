@@ -1,9 +1,8 @@
-/* The options of `dropnet train`, parsed into a dn_run_config, and a
+/* The options of `dropnet train`, parsed into a dn_config, and a
  * configuration written back as options. */
 #include "train_options.h"
 #include "train_data.h"
 
-#include "core/internal.h"
 
 #include <getopt.h>
 #include <stdio.h>
@@ -66,7 +65,7 @@ int train_option_arity(const char *arg)
 }
 
 /* CSV options go together and only with CSV data. */
-static int check_csv_options(dn_run_config *cfg, const char *data_opt, const char *scale_opt)
+static int check_csv_options(dn_config *cfg, const char *data_opt, const char *scale_opt)
 {
     int csv = cfg->csv.train[0] || cfg->csv.test[0];
     if (csv && (!cfg->csv.train[0] || !cfg->csv.test[0])) {
@@ -111,7 +110,7 @@ int train_options_parse(int argc, char **argv, train_options *o)
         else if (strncmp(argv[i], "--preset=", 9) == 0)
             preset = argv[i] + 9;
     }
-    dn_run_config *cfg = &o->cfg;
+    dn_config *cfg = &o->cfg;
     dn_err err = {0};
     if (dn_preset(preset, cfg, &err))
         return cli_fail(&err);
@@ -275,7 +274,7 @@ static void pair(words_out *w, const char *opt, const char *value)
     word(w, value);
 }
 
-int train_options_render(const dn_run_config *cfg, const char *data_dir, char *buf, size_t size,
+int train_options_render(const dn_config *cfg, const char *data_dir, char *buf, size_t size,
                          char **argv, int max)
 {
     words_out w = {buf, size, 0, argv, max, 0, 0};

@@ -34,7 +34,7 @@ enum {
 };
 
 typedef struct {
-    dn_run_config cfg;
+    dn_config cfg;
     const char *data_opt, *out_dir, *resume_dir, *scale_opt;
     long checkpoint_every, log_every;
     int figures;
@@ -63,7 +63,7 @@ int train_option_arity(const char *arg);
  * the preset's defaults do not matter): words into argv (at most max),
  * their text in buf. data_dir: --data for Fashion-MNIST (NULL: none).
  * Returns the count, or -1 when they do not fit. */
-int train_options_render(const dn_run_config *cfg, const char *data_dir, char *buf, size_t size,
+int train_options_render(const dn_config *cfg, const char *data_dir, char *buf, size_t size,
                          char **argv, int max);
 
 #endif

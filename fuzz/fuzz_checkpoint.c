@@ -1,4 +1,4 @@
-/* Checkpoints (src/io/model.c): the input is the file, loaded into the
+/* Checkpoints (src/files/checkpoint.c): the input is the file, loaded into the
  * network the seed checkpoints were written for (6 inputs, input dropout
  * 0.1, hidden 5 and 4 with dropout 0.5 and 0.25, 3 outputs; see
  * fuzz/make-seeds.sh). As `dropnet train --resume` does, the configuration
@@ -45,7 +45,7 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
     if (ck.n_metrics != ck.epoch || ck.step > ck.steps_per_epoch || !ck.config)
         fuzz_fail("checkpoint at epoch %d step %zu of %zu with %d metrics rows", ck.epoch,
                   ck.step, ck.steps_per_epoch, ck.n_metrics);
-    dn_run_config cfg;
+    dn_config cfg;
     char data_dir[4096];
     dn_config_parse(ck.config, "config", &cfg, data_dir, sizeof data_dir, &err);
 

@@ -1,4 +1,4 @@
-/* config.json (src/io/config.c): the input is the text. What dn_config_parse
+/* config.json (src/train/config.c): the input is the text. What dn_config_parse
  * accepts is written again with dn_config_json and parsed again: the same
  * run (dn_config_differs finds nothing) and the same data directory. */
 #include "fuzz_util.h"
@@ -9,7 +9,7 @@
 int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 {
     char *json = fuzz_cstr(data, size);
-    dn_run_config cfg, cfg2;
+    dn_config cfg, cfg2;
     char dir[4096], dir2[4096];
     dn_err err = {0};
     if (dn_config_parse(json, "config.json", &cfg, dir, sizeof dir, &err) != DN_OK) {

@@ -1,4 +1,4 @@
-/* metrics.csv and steps.csv (src/io/metrics.c): the input is the file, read
+/* metrics.csv and steps.csv (src/files/metrics.c): the input is the file, read
  * by both strict readers (at most one of them accepts a given header). What
  * is accepted must be what the readers promise: epochs (and steps) that
  * increase, values in their ranges. */

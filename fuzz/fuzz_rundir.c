@@ -1,4 +1,4 @@
-/* A run directory (src/io/rundir.c): the input is config.json, metrics.csv
+/* A run directory (src/files/rundir.c): the input is config.json, metrics.csv
  * and (optionally) steps.csv, separated by FUZZ_SEP, written into a
  * directory and read back with dn_run_load; an accepted run is labelled
  * against a second reading of itself and against the run with the default

@@ -1,11 +1,11 @@
-/* safetensors files and model files (src/io/safetensors.c, src/io/model.c):
+/* safetensors files and model files (src/files/safetensors.c, src/files/model.c):
  * the input is the file. The low-level reader opens it and reads every
  * tensor; the model reader builds a network from it. A model that loads is
  * run forward, written back with dn_model_save and read again: the second
  * reading must give the same layers, parameters and metadata. */
 #include "fuzz_util.h"
 
-#include "io/safetensors.h"
+#include "files/safetensors.h"
 
 #include <math.h>
 #include <stdlib.h>

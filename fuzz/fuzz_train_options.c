@@ -16,7 +16,7 @@
 
 static void check(const train_options *a)
 {
-    const dn_run_config *c = &a->cfg;
+    const dn_config *c = &a->cfg;
     if (a->resume_dir)
         return; /* the run's config.json defines the rest */
     if (c->arch.n_hidden < 0 || c->arch.n_hidden > DN_MAX_HIDDEN)
@@ -40,7 +40,7 @@ static void check(const train_options *a)
     char *json = dn_config_json(c, a->data_opt, &err);
     if (!json)
         fuzz_fail("dn_config_json: %s", err.msg);
-    dn_run_config back;
+    dn_config back;
     char data[4096];
     if (dn_config_parse(json, "config.json", &back, data, sizeof data, &err) != DN_OK)
         fuzz_fail("accepted options give a config.json that does not read back (a run that "

@@ -5,6 +5,7 @@
 #define DN_FUZZ_UTIL_H
 
 #include "dropnet.h"
+#include "dropnet_experiment.h"
 
 #include <stddef.h>
 #include <stdint.h>

@@ -1,5 +1,7 @@
 /*
- * dropnet.h — the whole public API of libdropnet.
+ * dropnet.h — the core API of libdropnet: randomness, data, layers, networks,
+ * training (with crash-safe runs) and model files. dropnet_experiment.h adds
+ * what experiments need: run directories read back, statistics, figures.
  *
  * libdropnet trains multilayer perceptrons regularised with dropout, as in the
  * "Dropout" section of Dive into Deep Learning, reproducibly: every random
@@ -19,6 +21,7 @@
 #ifndef DROPNET_H
 #define DROPNET_H
 
+#include <signal.h>
 #include <stdbool.h>
 #include <stddef.h>
 #include <stdint.h>
@@ -26,6 +29,12 @@
 #ifdef __cplusplus
 extern "C" {
 #endif
+
+/* The version of these headers; dn_version() gives the library's. */
+#define DROPNET_VERSION_MAJOR 0
+#define DROPNET_VERSION_MINOR 1
+#define DROPNET_VERSION_PATCH 0
+#define DROPNET_VERSION "0.1.0"
 
 /* ------------------------------------------------------------------ errors */
 
@@ -46,12 +55,21 @@ typedef struct {
     char msg[512];
 } dn_err;
 
+/* Fills err (if not NULL) with code and a one-line message (control
+ * characters become '?') and returns code: how the library reports, for
+ * programs whose own checks report the same way. */
+int dn_fail(dn_err *err, dn_status code, const char *fmt, ...)
+#if defined(__GNUC__)
+    __attribute__((format(printf, 3, 4)))
+#endif
+    ;
+
 const char *dn_status_name(dn_status code);
 /* Makes a message fit size bytes (with its NUL): its longest words (paths)
  * lose their middle to "..." first, so the reason after them stays whole. */
 void dn_message_fit(char *msg, size_t size);
 const char *dn_version(void);
-/* Name and version of the CBLAS in use, e.g. "BLIS 0.9.0". */
+/* Name and version of the CBLAS in use, e.g. "OpenBLAS 0.3.21". */
 const char *dn_blas_info(void);
 
 /* NULL, or the value of OPENBLAS_CORETYPE that would give OpenBLAS fitting
@@ -59,12 +77,36 @@ const char *dn_blas_info(void);
  * when it loads, so a program must set it and restart itself). */
 const char *dn_blas_better_coretype(void);
 
+/* Settings that the OpenMP runtime and OpenBLAS read only when they load,
+ * put into the environment unless the user chose them:
+ * - OMP_WAIT_POLICY=PASSIVE: idle OpenMP threads sleep instead of spinning.
+ *   With another busy process on a 2-core machine, spinning made an epoch
+ *   take 1.8 to 14.5 s against 0.8 to 0.85 s sleeping; on an idle machine
+ *   sleeping costs a few percent (OMP_WAIT_POLICY=ACTIVE gets them back).
+ * - OPENBLAS_CORETYPE where dn_blas_better_coretype names one.
+ * Returns true when it set one: the program should then restart itself
+ * (execv("/proc/self/exe", argv)) before doing anything else. */
+bool dn_runtime_env(void);
+
 /* Threads for our own loops and for the BLAS (one OpenMP pool for both).
- * n = 0 means one per available core. Returns the count now in effect. */
+ * n = 0 means one per available core. Returns the count now in effect.
+ * It acts on the whole process (OpenMP's and the BLAS's settings are
+ * global): every network and every thread of the program uses it. */
 int dn_set_threads(int n);
 int dn_get_threads(void);
 /* Seconds from a monotonic clock (for timing epochs). */
 double dn_now(void);
+
+/* The shortest decimal ("%.6g" to "%.9g") that reads back as the same
+ * float: 0.2f is "0.2", not "0.200000003", and nothing is lost. */
+void dn_float_text(char *buf, size_t n, float v);
+
+/* C = alpha * op(A) . op(B) + beta * C, row-major (op = transpose where
+ * trans_a / trans_b is 1): every matrix product of the library. It cuts C
+ * into tiles that depend on the shape alone and runs each with a
+ * single-threaded BLAS, so its bits do not depend on the thread count. */
+void dn_gemm(int trans_a, int trans_b, int M, int N, int K, float alpha, const float *A,
+             int lda, const float *B, int ldb, float beta, float *C, int ldc);
 
 /* ------------------------------------------------------------- randomness */
 /*
@@ -117,6 +159,13 @@ typedef struct {
      * data), cut to fit with "..." at its end. */
     char header[64];
 } dn_dataset;
+/* Ownership: the loaders (dn_dataset_load, dn_fmnist_load, dn_csv_load,
+ * dn_dataset_head) fill a dn_dataset with buffers it owns, released by
+ * dn_dataset_free (with free()). A program may fill one itself with its own
+ * arrays: training, evaluation and prediction only read it, and the arrays
+ * stay the program's (no dn_dataset_free then, unless they came from
+ * malloc). dn_dataset_prepare may replace images by features, freeing images
+ * with free(): use it on loaded datasets or malloc'd arrays only. */
 
 extern const char *const dn_fmnist_classes[10];
 
@@ -202,8 +251,6 @@ int dn_dropout_layer(float *out, uint8_t *mask, const float *inp, size_t n, floa
 /* dinp = dout * mask / (1 - p); zeros when p = 1. */
 void dn_dropout_backward(float *dinp, const float *dout, const uint8_t *mask, size_t n,
                          float p);
-/* The keep threshold for p: U > p  <=>  (u32 >> 8) > threshold. */
-uint32_t dn_dropout_threshold(float p);
 
 /* losses[b] = logsumexp(logits[b]) - logits[b][y_b] (stable for large logits). */
 void dn_softmax_xent_forward(float *losses, const float *logits, const uint8_t *labels,
@@ -311,14 +358,6 @@ typedef struct {
     float lr;
     float weight_decay;
     uint64_t seed;     /* data order and dropout masks */
-    int start_epoch;   /* 0 for a fresh run */
-    /* Resuming inside an epoch: steps of start_epoch already done, and that
-     * epoch's training loss sum and correct count so far. The random streams
-     * are functions of (seed, epoch, step), so a resumed run repeats the bits
-     * of an uninterrupted one. 0 for a fresh run. */
-    size_t start_step;
-    double start_loss_sum;
-    size_t start_correct;
 } dn_fit_opts;
 
 typedef struct {
@@ -363,7 +402,7 @@ int dn_evaluate_confusion(dn_net *net, const dn_dataset *ds, double *loss, doubl
  * of ds, for i < n <= ds->n. */
 int dn_predict(dn_net *net, const dn_dataset *ds, size_t n, uint8_t *pred, dn_err *err);
 
-/* ------------------------------------------------------------ run configs */
+/* ------------------------------------------------- configuration of a run */
 /* Training on CSV files instead of Fashion-MNIST (train[0] == 0: not). */
 typedef struct {
     char train[1024], test[1024];
@@ -379,27 +418,27 @@ typedef struct {
     dn_fit_opts fit;
     int threads;
     dn_csv_source csv;
-} dn_run_config;
+} dn_config;
 
 /* "d2l-2020": 784-256-256-10, dropout 0.2/0.5, lr 0.5, batch 256, 10 epochs,
  *             weights N(0, 0.01^2), zero biases (the discussion's edition).
  * "d2l":      the same with dropout 0.5/0.5, lr 0.1 and PyTorch's init. */
-int dn_preset(const char *name, dn_run_config *cfg, dn_err *err);
+int dn_preset(const char *name, dn_config *cfg, dn_err *err);
 /* Parse "normal:SIGMA" or "pytorch". */
 int dn_init_parse(const char *text, dn_init *init, dn_err *err);
 /* "normal:0.01" / "pytorch" */
 void dn_init_format(dn_init init, char *out, size_t outsz);
 /* config.json text (free() it), with library versions and the data directory. */
-char *dn_config_json(const dn_run_config *cfg, const char *data_dir, dn_err *err);
+char *dn_config_json(const dn_config *cfg, const char *data_dir, dn_err *err);
 /* Reads back what dn_config_json wrote (unknown fields are ignored, missing
  * or malformed ones are errors naming the field; `what` names the source in
  * messages). data_dir (may be NULL) receives the "data" field if present. */
-int dn_config_parse(const char *json, const char *what, dn_run_config *cfg, char *data_dir,
+int dn_config_parse(const char *json, const char *what, dn_config *cfg, char *data_dir,
                     size_t data_dir_size, dn_err *err);
 /* NULL when a and b define the same run (architecture, init, training
  * settings, seed, data source); otherwise the name of the first field that
- * differs. Threads are not compared: they do not change the bits with BLIS. */
-const char *dn_config_differs(const dn_run_config *a, const dn_run_config *b);
+ * differs. Threads are not compared: they do not change the bits. */
+const char *dn_config_differs(const dn_config *a, const dn_config *b);
 /* Largest seed: 2^53 - 1, so JSON readers keep it exact. */
 #define DN_MAX_SEED 9007199254740991ULL
 
@@ -433,7 +472,7 @@ typedef struct dn_runlog dn_runlog;
  * exclusive flock on dir/.lock until dn_runlog_close (or the process ends):
  * a directory another process has open is refused too (DN_EINVAL).
  * config.json is written atomically. */
-dn_runlog *dn_runlog_open(const char *dir, const dn_run_config *cfg, const char *data_dir,
+dn_runlog *dn_runlog_open(const char *dir, const dn_config *cfg, const char *data_dir,
                           dn_err *err);
 const char *dn_runlog_dir(const dn_runlog *log);
 int dn_runlog_epoch(dn_runlog *log, const dn_epoch_stats *st, dn_err *err);
@@ -449,13 +488,6 @@ typedef struct {
 } dn_step_point;
 int dn_runlog_step(dn_runlog *log, const dn_step_point *p, dn_err *err);
 void dn_runlog_close(dn_runlog *log);
-/* Reopens the run directory dir of an interrupted run (taking its lock, as
- * dn_runlog_open): temporary files a killed process left are removed,
- * metrics.csv and metrics.jsonl are rewritten (atomically) to hold exactly
- * rows[0..n), the epochs its checkpoint has, steps.csv to hold its rows up to
- * step `step` of epoch n + 1, and further rows are appended. */
-dn_runlog *dn_runlog_resume(const char *dir, const dn_epoch_stats *rows, int n, size_t step,
-                            dn_err *err);
 
 /* ------------------------------------------------------------ model files */
 /*
@@ -482,15 +514,12 @@ typedef struct {
                                * prepared (then they are taken as pixels / 255) */
 } dn_model_info;
 
-/* Largest header the reader accepts (a model's header is a few kB). */
-#define DN_SAFETENSORS_MAX_HEADER (100u << 20)
-
 void dn_model_info_free(dn_model_info *info);
 /* Writes the network's parameters and info to path (temporary file, fsync,
  * rename, fsync of the directory; on failure path is left as it was). Every
  * file the library writes for users goes this way; for tests, the
  * environment variable DROPNET_FAULT_WRITE=NAME[,NAME...] makes writes of
- * files so named fail as on a full disk (see src/io/file.h). */
+ * files so named fail as on a full disk (see src/files/file.h). */
 int dn_model_save(const char *path, const dn_net *net, const dn_model_info *info, dn_err *err);
 /* Reads a model file and builds its network for batches of up to max_batch
  * rows (eval mode). Every malformed file is DN_EFORMAT with one line naming
@@ -527,234 +556,70 @@ int dn_checkpoint_load(const char *path, dn_net *net, dn_model_info *info, dn_ch
                        dn_err *err);
 void dn_checkpoint_free(dn_checkpoint *ck);
 
-/* ----------------------------------------------------------- metrics files */
+/* ------------------------------------------------------- crash-safe runs */
 /*
- * Strict readers of what dn_runlog writes. Any defect (a wrong header, a row
- * with the wrong number of fields, a field that is not a number or out of
- * range, epochs or steps that do not increase, a last row without its end of
- * line: a truncated file) is DN_EFORMAT with "PATH:LINE: problem".
- */
-typedef enum {
-    DN_METRIC_TRAIN_LOSS,
-    DN_METRIC_TRAIN_ACC,
-    DN_METRIC_TEST_LOSS,
-    DN_METRIC_TEST_ACC,
-    DN_METRIC_GAP,
-    DN_METRIC_SECONDS,
-    DN_METRIC_VAL_LOSS, /* a run trained with a validation split (--val) only */
-    DN_METRIC_VAL_ACC,
-    DN_METRIC_COUNT
-} dn_metric;
-
-/* "train_loss", ... as in the header of metrics.csv. */
-const char *dn_metric_name(dn_metric m);
-int dn_metric_parse(const char *name, dn_metric *m, dn_err *err);
-
-/* metrics.csv: one row per epoch. col[m][i] is metric m of row i. */
-typedef struct {
-    size_t n;
-    int *epoch;
-    double *col[DN_METRIC_COUNT]; /* val_loss, val_acc: NaN without has_val */
-    bool has_val;                 /* the file has the columns val_loss, val_acc */
-} dn_metrics;
-int dn_metrics_read(const char *path, dn_metrics *out, dn_err *err);
-void dn_metrics_free(dn_metrics *m);
-
-/* steps.csv: the rows written by dn_runlog_step. */
-typedef struct {
-    size_t n;
-    dn_step_point *rows;
-} dn_steps;
-int dn_steps_read(const char *path, dn_steps *out, dn_err *err);
-void dn_steps_free(dn_steps *s);
-/* Where a row lies on the epoch axis: epoch - 1 + step / steps_per_epoch. */
-double dn_step_progress(const dn_step_point *p);
-
-/* A run directory read back from its files alone. */
-typedef struct {
-    char dir[1024];
-    dn_run_config cfg;
-    dn_metrics metrics;
-    dn_steps steps; /* n = 0 when the run has no steps.csv */
-} dn_run;
-/* Reads dir/config.json, dir/metrics.csv and, when present, dir/steps.csv. */
-int dn_run_load(const char *dir, dn_run *run, dn_err *err);
-void dn_run_free(dn_run *run);
-
-#define DN_LABEL_MAX 128
-/* labels[i]: the settings in which run i differs from the others, e.g.
- * "dropout 0.2,0.5" (threads, data and versions do not count); the run
- * directory's last component when nothing differs. common (may be NULL):
- * the settings all runs share, e.g. "MLP 784-256-256-10 | lr 0.5 | ...". */
-void dn_run_labels(const dn_run *runs, int n, char (*labels)[DN_LABEL_MAX], char *common,
-                   size_t common_size);
-
-/* ------------------------------------------------------------- statistics */
-/*
- * What experiments over several seeds need: intervals of means, paired and
- * unpaired comparisons. Distributions come from GSL. Values must be finite
- * (DN_EINVAL otherwise); level is the confidence level, e.g. 0.95.
- */
-
-/* Quantile p of Student's t distribution with df degrees of freedom; NaN
- * unless 0 < p < 1 and df > 0. */
-double dn_t_quantile(double p, double df);
-/* Two-sided p-value of a t statistic: P(|T| >= |t|), T ~ t(df). */
-double dn_t_pvalue(double t, double df);
-
-typedef struct {
-    int n;
-    double mean;
-    double sd;     /* sample standard deviation (divisor n - 1); NaN for n = 1 */
-    double lo, hi; /* mean -+ t((1 + level) / 2, n - 1) sd / sqrt(n); NaN for n = 1 */
-} dn_interval;
-int dn_mean_interval(const double *x, int n, double level, dn_interval *out, dn_err *err);
-
-/*
- * Wilcoxon's signed-rank test of differences d. Zero differences are
- * dropped (Wilcoxon's rule); tied magnitudes get their mean rank. Magnitudes
- * within 1e-9 of the largest one of each other count as equal (and as zero
- * near 0), so differences of rounded numbers such as accuracies are not told
- * apart by rounding noise. The p-values come from the exact distribution of
- * the statistic when fewer than 50 differences remain and none are tied;
- * otherwise from the normal approximation with the tie correction of the
- * variance and a continuity correction of 1/2. No difference left: p = 1.
+ * A training run in a run directory that survives being killed at any
+ * instant and resumes exactly. dn_training_open starts a run (a new run
+ * directory with config.json) or resumes the interrupted run of a directory
+ * (its checkpoint is checked against the run's configuration and data, and
+ * its files are brought back to what the checkpoint holds).
+ * dn_training_run then trains, writing after every epoch
+ * checkpoint.safetensors first and then the epoch's row of metrics.csv and
+ * metrics.jsonl (so metrics.csv never holds an epoch that no checkpoint
+ * has), rows of steps.csv as it goes, and model.safetensors at the end. A
+ * resumed run gives the bits of a run never stopped.
+ *
+ * Signals are the program's business: it passes a flag (set by its signal
+ * handler, say) that the library reads after every step; once it is set,
+ * training stops after the current step with a checkpoint (DN_ESTOPPED).
  */
 typedef struct {
-    int n;          /* nonzero differences */
-    double w_plus;  /* sum of the ranks of the positive differences */
-    int exact;      /* 1: exact distribution; 0: normal approximation */
-    double p;       /* two-sided */
-    double p_greater; /* one-sided, against differences tending to be positive */
-    double p_less;    /* one-sided, against differences tending to be negative */
-} dn_wilcoxon;
-int dn_wilcoxon_signed_rank(const double *d, int n, dn_wilcoxon *out, dn_err *err);
+    const char *dir;       /* run directory; NULL: runs/<date-time> (new runs only) */
+    bool resume;           /* continue the interrupted run in dir */
+    const char *data_dir;  /* the Fashion-MNIST directory, for config.json (NULL: CSV data) */
+    long checkpoint_every; /* also checkpoint every N steps (0: after each epoch only) */
+    long log_every;        /* a steps.csv row every N steps (0: five rows per epoch) */
+    const volatile sig_atomic_t *stop; /* may be NULL; nonzero: stop after this step */
+    /* on_step: after each step (its steps.csv row and checkpoint written);
+     * on_epoch: with each epoch's results, before they are saved; on_saved:
+     * after the epoch's checkpoint and metrics row are written. Nonzero stops
+     * training (DN_ESTOPPED). Each may be NULL. */
+    int (*on_step)(void *user, const dn_step_stats *stats);
+    int (*on_epoch)(void *user, const dn_epoch_stats *stats);
+    int (*on_saved)(void *user, const dn_epoch_stats *stats);
+    void *user;
+} dn_training_opts;
 
-/*
- * Paired comparison of b against a (b[i] - a[i]): the interval of the mean
- * difference, the paired t-test (two-sided; t = mean / (sd / sqrt(n)), n - 1
- * degrees of freedom) and the Wilcoxon signed-rank test. Differences that
- * are all equal: t = 0 and p = 1 when they are 0, t = +-inf and p = 0
- * otherwise. n = 1: t, p_t and the interval are NaN.
- */
+typedef struct dn_training dn_training;
+
+/* Where a run stands. */
 typedef struct {
-    int n;
-    dn_interval diff;
-    double t, p_t;
-    dn_wilcoxon wilcoxon;
-} dn_paired;
-int dn_paired_compare(const double *a, const double *b, int n, double level, dn_paired *out,
-                      dn_err *err);
+    const char *dir;              /* its run directory */
+    int epoch;                    /* epochs complete */
+    size_t step;                  /* steps of the next epoch complete */
+    size_t steps_per_epoch;
+    const dn_epoch_stats *metrics; /* the rows of the epochs complete */
+    int n_metrics;
+    bool stopped;                 /* the stop flag ended dn_training_run (checkpoint written) */
+} dn_training_state;
 
-/* Unpaired comparison of b against a: mean(b) - mean(a), its interval and
- * Welch's t-test (two-sided; Welch-Satterthwaite degrees of freedom). Needs
- * at least 2 values on each side. */
-typedef struct {
-    double diff;
-    double lo, hi;
-    double t, df, p;
-} dn_welch;
-int dn_welch_compare(const double *a, int na, const double *b, int nb, double level,
-                     dn_welch *out, dn_err *err);
-
-/* ---------------------------------------------------------------- figures */
-/*
- * Figures are drawn with PLplot's cairo driver: PNG (pngcairo) or SVG
- * (svgcairo), chosen by the file name's extension. Size 640x480 pixels times
- * scale (1 to 4; 2 for high-density screens). Files are written to a
- * temporary file in the same directory and renamed into place. A missing
- * driver is DN_EUNAVAILABLE. PLplot keeps global state: figures are drawn
- * one at a time (calls from several threads wait for each other).
- */
-
-/* DN_OK when both cairo devices are installed. */
-int dn_plot_available(dn_err *err);
-
-/*
- * Metrics of one or more runs against epochs; metrics NULL (n_metrics 0):
- * training and test loss and accuracy. Losses, accuracies, the gap and the
- * seconds get a panel each (stacked, sharing the epoch axis). Training
- * metrics are drawn at the resolution of steps.csv when the run has one.
- * One run: training solid, test dashed with markers, titled with the run's
- * settings. Several runs: a colour and a marker shape per run, legend entries
- * from dn_run_labels, title from the settings they share. Markers stay at
- * least 12 pixels apart (every k-th epoch of long runs). A series is one
- * path in the SVG up to 250 points; PLplot draws longer ones in pieces that
- * share their end points.
- */
-int dn_plot_curves(const char *path, const dn_run *runs, int n_runs, const dn_metric *metrics,
-                   int n_metrics, double scale, dn_err *err);
-
-/* Examples 0..n-1 of ds (n <= 18) in a grid of 6 columns with their true and
- * predicted class names; misclassified ones get a red caption and a red
- * frame. class_names has ds->classes entries (NULL: dn_fmnist_classes). */
-#define DN_PLOT_GRID_MAX 18
-int dn_plot_predictions(const char *path, const dn_dataset *ds, const uint8_t *pred, int n,
-                        const char *const *class_names, const char *title, double scale,
-                        dn_err *err);
-/* The pixel rectangle {x0, y0, x1, y1} (origin top left, x1 and y1
- * exclusive) of example i's image in that figure; the frame surrounds it. */
-void dn_plot_predictions_cell(int i, int n, double scale, int rect[4]);
-
-/* ------------------------------------------------- figures of experiments */
-
-/* A curve with its confidence band: y[i], within [lo[i], hi[i]], at x[i].
- * lo and hi may be NULL (no band) or hold NaN (no band at that point). */
-typedef struct {
-    const char *label;
-    int n;
-    const double *x, *y, *lo, *hi;
-} dn_band;
-
-typedef struct {
-    const char *ylabel;
-    const dn_band *bands; /* 1 to 4; band k has the same colour, marker and line in
-                           * every panel, and the legend names the first panel's */
-    int n_bands;
-    bool zero_line;       /* a dashed line at y = 0 */
-} dn_band_panel;
-
-/* Panels of curves with shaded bands against x: 1 or 2 panels stacked, 3 or
- * 4 in two columns. title: one line, or two separated by a newline. */
-int dn_plot_bands(const char *path, const dn_band_panel *panels, int n_panels, const char *title,
-                  const char *xlabel, double scale, dn_err *err);
-
-/* Pairs (a[i], b[i]), e.g. one configuration against another per seed. Left:
- * a line from a[i] to b[i] per pair, blue where b is higher, vermillion where
- * lower, grey where equal. Right: the differences b[i] - a[i] at x[i], their
- * mean and its 95 % interval (shaded), and 0 (dashed). */
-typedef struct {
-    int n;                     /* 1 to 1000 */
-    const double *a, *b;
-    const double *x;           /* NULL: 1..n */
-    const char *label_a, *label_b;
-    const char *ylabel;        /* of a and b */
-    const char *dlabel;        /* of the differences (NULL: "B - A") */
-    const char *xlabel;        /* of x, e.g. "seed" */
-    const char *title;         /* one line, or two separated by a newline */
-} dn_paired_fig;
-int dn_plot_paired(const char *path, const dn_paired_fig *fig, double scale, dn_err *err);
-
-/* A grid of nx x ny cells coloured by value (viridis: dark is low, yellow
- * high), each with its value written in it, and a colour bar. */
-typedef struct {
-    int nx, ny;                 /* 1 to 32 each */
-    const double *z;            /* ny rows of nx, row 0 at the bottom; NaN: no value (grey) */
-    const char *const *xticks;  /* nx labels of the columns */
-    const char *const *yticks;  /* ny labels of the rows */
-    const char *xlabel, *ylabel, *zlabel;
-    const char *title;
-    const char *note;           /* a smaller line under the title (may be NULL) */
-    int best;                   /* cell y * nx + x framed thick; -1: none */
-    const unsigned char *marked; /* nx * ny flags: cells framed thin (may be NULL) */
-    int decimals;               /* of the values written in the cells, 0 to 6 */
-} dn_heatmap;
-int dn_plot_heatmap(const char *path, const dn_heatmap *h, double scale, dn_err *err);
-/* The pixel rectangle {x0, y0, x1, y1} (origin top left, x1 and y1
- * exclusive) of cell (x, y) in that figure. */
-void dn_plot_heatmap_cell(const dn_heatmap *h, int x, int y, double scale, int rect[4]);
-
-
+/* Reads dir/config.json of a run (to resume it: the run's configuration
+ * decides what data to load and what network to build). data_dir (may be
+ * NULL) receives its "data" field. */
+int dn_config_read(const char *dir, dn_config *cfg, char *data_dir, size_t data_dir_size,
+                   dn_err *err);
+/* Starts or resumes a run of cfg with net (built by dn_net_mlp(&cfg->arch,
+ * ...) and reset from cfg's init and seed) on a training set of train_n
+ * examples; info is what model files of the run record (kept by pointer).
+ * The directory stays locked to this process until dn_training_close. */
+dn_training *dn_training_open(const dn_training_opts *opts, const dn_config *cfg, dn_net *net,
+                              const dn_model_info *info, size_t train_n, dn_err *err);
+void dn_training_get(const dn_training *t, dn_training_state *state);
+/* Trains to the end of the run (test may be NULL), then writes
+ * model.safetensors. */
+int dn_training_run(dn_training *t, const dn_dataset *train, const dn_dataset *test,
+                    dn_err *err);
+void dn_training_close(dn_training *t);
 
 #ifdef __cplusplus
 }

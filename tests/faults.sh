@@ -2,7 +2,7 @@
 # Writes that fail, and two trainings on one run directory.
 # Failures come from the fault switch of the library's writer
 # (DROPNET_FAULT_WRITE=NAME: every write of files named NAME fails as on a
-# full disk, see src/io/file.h): each must be a one-line error naming the
+# full disk, see src/files/file.h): each must be a one-line error naming the
 # file (exit 1), leave no temporary file and no half file under a final name,
 # and leave the previous checkpoint intact, so that the run resumed without
 # the fault ends with the uninterrupted run's model.safetensors, byte for

@@ -3,6 +3,7 @@
 #define DN_TEST_HELPERS_H
 
 #include "dropnet.h"
+#include "dropnet_experiment.h"
 
 #include <stddef.h>
 #include <stdint.h>

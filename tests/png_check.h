@@ -1,5 +1,5 @@
 /* Decoding the PNG figures in tests (libpng's simplified API): the tests of
- * src/io/plot.c and src/io/plot_experiment.c look at pixels. */
+ * src/plot/curves.c, predictions.c and experiment.c look at pixels. */
 #ifndef DN_TESTS_PNG_CHECK_H
 #define DN_TESTS_PNG_CHECK_H
 

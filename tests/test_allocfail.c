@@ -12,6 +12,7 @@
  * statically) go through the wrappers below; cJSON's go through its hooks.
  * Allocations inside other libraries (zlib, stdio, PLplot) are not covered. */
 #include "core/internal.h"
+#include "files/runlog.h"
 #include "helpers.h"
 
 #include <cJSON.h>
@@ -197,7 +198,7 @@ static int op_checkpoint(dn_err *err)
 
 static int op_config(dn_err *err)
 {
-    dn_run_config cfg, back;
+    dn_config cfg, back;
     dn_preset("d2l", &cfg, NULL);
     snprintf(cfg.csv.train, sizeof cfg.csv.train, "/a.csv");
     snprintf(cfg.csv.test, sizeof cfg.csv.test, "/b.csv");
@@ -218,7 +219,7 @@ static int op_run(dn_err *err)
     char name[32];
     snprintf(name, sizeof name, "run%d", n++);
     const char *dir = tmp_path(name);
-    dn_run_config cfg;
+    dn_config cfg;
     dn_preset(NULL, &cfg, NULL);
     dn_runlog *log = dn_runlog_open(dir, &cfg, NULL, err);
     if (!log)

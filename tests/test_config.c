@@ -1,4 +1,4 @@
-/* Presets and config.json (src/io/config.c). */
+/* Presets and config.json (src/train/config.c). */
 #include "helpers.h"
 
 #include <criterion/criterion.h>
@@ -7,7 +7,7 @@
 
 Test(config, presets)
 {
-    dn_run_config c;
+    dn_config c;
     cr_assert_eq(dn_preset("d2l-2020", &c, NULL), DN_OK);
     cr_assert_eq(c.arch.n_hidden, 2);
     cr_assert_eq(c.arch.hidden[0], 256);
@@ -29,7 +29,7 @@ Test(config, presets)
 
 Test(config, json_round_trip)
 {
-    dn_run_config a, b;
+    dn_config a, b;
     dn_preset("d2l-2020", &a, NULL);
     a.arch.n_hidden = 3;
     a.arch.hidden[2] = 17;
@@ -63,7 +63,7 @@ Test(config, json_round_trip)
 
 Test(config, parse_errors_name_the_field)
 {
-    dn_run_config c;
+    dn_config c;
     dn_err err = {0};
     cr_assert_eq(dn_config_parse("{\"inputs\": 784,", "run/config.json", &c, NULL, 0, &err),
                  DN_EFORMAT);
@@ -101,7 +101,7 @@ Test(config, init_parse_and_format)
  * sigma). Found by the config fuzz target's round-trip check. */
 Test(config, init_sigma_round_trip)
 {
-    dn_run_config a, b;
+    dn_config a, b;
     dn_preset("d2l-2020", &a, NULL);
     cr_assert_eq(dn_init_parse("normal:0.0123456789", &a.init, NULL), DN_OK);
     char text[64];
@@ -141,7 +141,7 @@ Test(config, init_sigma_range_is_the_floats)
  * --lr 1e-31 was accepted, and config.json then refused it). */
 Test(config, tiny_learning_rate_reads_back)
 {
-    dn_run_config a, b;
+    dn_config a, b;
     dn_preset(NULL, &a, NULL);
     a.fit.lr = 1e-31f;
     dn_err err = {0};

@@ -1,4 +1,4 @@
-/* Kinds of directories (src/io/dirkind.c): a command writes only into a new
+/* Kinds of directories (src/files/dirkind.c): a command writes only into a new
  * or empty directory or one of its own kind, recognised by the marker file
  * it writes first; anything else is refused with nothing written. */
 #include "helpers.h"

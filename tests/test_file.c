@@ -1,8 +1,8 @@
-/* Writing files for users (src/io/file.c): whole or not at all, and the
+/* Writing files for users (src/files/file.c): whole or not at all, and the
  * fault switch (DROPNET_FAULT_WRITE) that the command-line tests use to
  * simulate a full disk. */
 #include "helpers.h"
-#include "io/file.h"
+#include "files/file.h"
 
 #include <criterion/criterion.h>
 #include <dirent.h>

@@ -1,4 +1,4 @@
-/* The strict readers of metrics.csv and steps.csv (src/io/metrics.c), fed by
+/* The strict readers of metrics.csv and steps.csv (src/files/metrics.c), fed by
  * what dn_runlog writes and by files damaged on purpose. */
 #include "helpers.h"
 
@@ -69,7 +69,7 @@ Test(metrics, names)
 /* What dn_runlog writes reads back exactly (17 significant digits). */
 Test(metrics, runlog_round_trip)
 {
-    dn_run_config cfg;
+    dn_config cfg;
     dn_preset("d2l-2020", &cfg, NULL);
     dn_err err = {0};
     const char *dir = tmp_path("roundtrip");

@@ -1,8 +1,9 @@
-/* Model and checkpoint files (src/io/model.c): PyTorch's names and shapes,
+/* Model and checkpoint files (src/files/model.c, src/files/checkpoint.c):
+ * PyTorch's names and shapes,
  * bit-exact round trips, layers inferred from PyTorch files, and a one-line
  * error for files whose layers or shapes do not fit. */
 #include "helpers.h"
-#include "io/safetensors.h"
+#include "files/safetensors.h"
 
 #include <criterion/criterion.h>
 #include <math.h>

@@ -1,6 +1,7 @@
-/* Networks and training (src/nn/net.c, src/run/train.c): modes, resets,
+/* Networks and training (src/nn/net.c, src/train/fit.c): modes, resets,
  * reproducibility, and the pairing of configurations. */
 #include "helpers.h"
+#include "train/fit.h"
 
 #include <criterion/criterion.h>
 #include <math.h>
@@ -374,7 +375,7 @@ Test(net, refuses_more_than_the_machines_memory)
     dn_net_free(net);
 }
 
-/* Resuming (dn_fit_opts.start_*): stop a run after a given step, save where
+/* Resuming (dn_fit_from, src/train/fit.h): stop a run after a given step, save where
  * it stands, go on in a fresh network from the saved parameters: the same
  * bits as a run never stopped, at any stopping point (mid-epoch, the last
  * step of an epoch, an epoch boundary). */
@@ -426,13 +427,10 @@ Test(train, resume_gives_the_bits_of_an_uninterrupted_run)
         /* What a checkpoint keeps: parameters, epoch, step, partial sums. */
         dn_net *b = make(d2l_spec(0.2f, 0.5f), 64, 1234);
         memcpy(dn_net_params(b, NULL), dn_net_params(a, NULL), n * sizeof(float));
-        dn_fit_opts ro = o;
-        ro.start_epoch = st.last.epoch - 1;
-        ro.start_step = st.last.step;
-        ro.start_loss_sum = st.last.epoch_loss_sum;
-        ro.start_correct = st.last.epoch_correct;
+        dn_fit_start from = {st.last.epoch - 1, st.last.step, st.last.epoch_loss_sum,
+                             st.last.epoch_correct};
         dn_fit_hooks hr = {NULL, rec, &r};
-        cr_assert_eq(dn_fit(b, &train, &test, &ro, &hr, &err), DN_OK, "%s", err.msg);
+        cr_assert_eq(dn_fit_from(b, &train, &test, &o, &from, &hr, &err), DN_OK, "%s", err.msg);
         cr_assert_eq(memcmp(dn_net_params(b, NULL), want, n * sizeof(float)), 0,
                      "parameters after stopping at step %zu", stops[k]);
         cr_assert_eq(r.n, 3, "stop at %zu: %d epochs recorded", stops[k], r.n);
@@ -446,9 +444,8 @@ Test(train, resume_gives_the_bits_of_an_uninterrupted_run)
         dn_net_free(b);
     }
     /* A start step past the epoch is refused. */
-    dn_fit_opts bad = o;
-    bad.start_step = 20;
-    cr_assert_eq(dn_fit(ref, &train, &test, &bad, NULL, &err), DN_EINVAL);
+    dn_fit_start bad = {0, 20, 0.0, 0};
+    cr_assert_eq(dn_fit_from(ref, &train, &test, &o, &bad, NULL, &err), DN_EINVAL);
     cr_assert(strstr(err.msg, "start step 20"), "%s", err.msg);
     dn_net_free(ref);
     dn_dataset_free(&train);

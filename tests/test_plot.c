@@ -1,7 +1,8 @@
-/* Figures (src/io/plot.c), checked by decoding them: the PNG header and
+/* Figures (src/plot/curves.c, predictions.c), checked by decoding them: the PNG header and
  * pixels with libpng, the SVG as XML with libxml2, whose paths are then
  * matched against the numbers the test wrote. */
 #include "helpers.h"
+#include "plot/cells.h"
 #include "png_check.h"
 
 #include <criterion/criterion.h>
@@ -18,7 +19,7 @@
 #include <sys/stat.h>
 #include <unistd.h>
 
-/* Colours of src/io/plot.c's palette. */
+/* Colours of the palette (src/plot/pl.h). */
 static const int BLUE[3] = {0, 114, 178};      /* one run: training; runs: the first */
 static const int ORANGE[3] = {230, 159, 0};    /* runs: the second */
 static const int VERMILLION[3] = {213, 94, 0}; /* one run: test */
@@ -211,7 +212,7 @@ static double te_acc(int e) { return 0.6 + 0.04 * e - 0.03 * (e == 4); }
  * epoch; dropout (p0, p1). */
 static void make_run(const char *dir, float p0, float p1, int with_steps)
 {
-    dn_run_config cfg;
+    dn_config cfg;
     dn_preset("d2l-2020", &cfg, NULL);
     cfg.arch.dropout[0] = p0;
     cfg.arch.dropout[1] = p1;

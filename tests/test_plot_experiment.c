@@ -1,7 +1,8 @@
-/* Figures of experiments (src/io/plot_experiment.c), checked by decoding
+/* Figures of experiments (src/plot/experiment.c), checked by decoding
  * them: PNG sizes and pixels with libpng, SVG title and description with
  * libxml2. */
 #include "helpers.h"
+#include "plot/cells.h"
 #include "png_check.h"
 
 #include <criterion/criterion.h>

@@ -1,5 +1,5 @@
 /* Run directories read back, and the legend words that tell runs apart
- * (src/io/rundir.c). */
+ * (src/files/rundir.c). */
 #include "helpers.h"
 
 #include <criterion/criterion.h>
@@ -9,7 +9,7 @@
 #include <sys/stat.h>
 
 /* A run directory as dropnet train leaves it, with two epochs. */
-static void make_run(const char *dir, const dn_run_config *cfg, int with_steps)
+static void make_run(const char *dir, const dn_config *cfg, int with_steps)
 {
     dn_err err = {0};
     dn_runlog *log = dn_runlog_open(dir, cfg, NULL, &err);
@@ -28,16 +28,16 @@ static void make_run(const char *dir, const dn_run_config *cfg, int with_steps)
     }
 }
 
-static dn_run_config d2l(void)
+static dn_config d2l(void)
 {
-    dn_run_config c;
+    dn_config c;
     dn_preset("d2l-2020", &c, NULL);
     return c;
 }
 
 Test(rundir, load)
 {
-    dn_run_config cfg = d2l();
+    dn_config cfg = d2l();
     cfg.fit.seed = 7;
     const char *dir = tmp_path("run_a");
     make_run(dir, &cfg, 1);
@@ -75,7 +75,7 @@ Test(rundir, defects)
     cr_assert_eq(dn_run_load(file, &run, &err), DN_EIO);
     cr_assert(strstr(err.msg, "not a directory"), "%s", err.msg);
 
-    dn_run_config cfg = d2l();
+    dn_config cfg = d2l();
     const char *dir = tmp_path("run_bad");
     make_run(dir, &cfg, 1);
     char path[1100];

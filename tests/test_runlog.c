@@ -1,8 +1,9 @@
-/* The run directory's writer (src/io/runlog.c): one training per directory
+/* The run directory's writer (src/files/runlog.c): one training per directory
  * (the lock), config.json written whole, temporaries of a killed run removed
  * on resume, metrics rebuilt from the checkpoint's rows, and a failed row
  * reported. */
 #include "helpers.h"
+#include "files/runlog.h"
 
 #include <criterion/criterion.h>
 #include <stdio.h>
@@ -11,9 +12,9 @@
 #include <sys/stat.h>
 #include <unistd.h>
 
-static dn_run_config config(void)
+static dn_config config(void)
 {
-    dn_run_config cfg;
+    dn_config cfg;
     dn_preset(NULL, &cfg, NULL);
     cfg.fit.epochs = 3;
     return cfg;
@@ -46,7 +47,7 @@ static char *slurp(const char *dir, const char *name)
  * it, whether it starts afresh or resumes; closing the log releases it. */
 Test(runlog, one_training_per_directory)
 {
-    dn_run_config cfg = config();
+    dn_config cfg = config();
     const char *dir = tmp_path("locked");
     dn_err err = {0};
     dn_runlog *a = dn_runlog_open(dir, &cfg, NULL, &err);
@@ -73,7 +74,7 @@ Test(runlog, one_training_per_directory)
  * renamed), and the run refuses a directory that already holds a run. */
 Test(runlog, config_written_whole)
 {
-    dn_run_config cfg = config(), back;
+    dn_config cfg = config(), back;
     const char *dir = tmp_path("whole");
     dn_err err = {0};
     dn_runlog *log = dn_runlog_open(dir, &cfg, "/data/fm", &err);
@@ -94,7 +95,7 @@ Test(runlog, config_written_whole)
  * checkpoint's rows and cuts steps.csv back to the checkpoint. */
 Test(runlog, resume_cleans_and_rewinds)
 {
-    dn_run_config cfg = config();
+    dn_config cfg = config();
     const char *dir = tmp_path("resume");
     dn_err err = {0};
     dn_runlog *log = dn_runlog_open(dir, &cfg, NULL, &err);
@@ -155,7 +156,7 @@ Test(runlog, resume_cleans_and_rewinds)
  * naming the file, and the file keeps the rows before it. */
 Test(runlog, failed_row_is_reported)
 {
-    dn_run_config cfg = config();
+    dn_config cfg = config();
     const char *dir = tmp_path("full");
     dn_err err = {0};
     dn_runlog *log = dn_runlog_open(dir, &cfg, NULL, &err);

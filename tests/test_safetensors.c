@@ -1,7 +1,7 @@
-/* The safetensors reader and writer (src/io/safetensors.c): a round trip,
+/* The safetensors reader and writer (src/files/safetensors.c): a round trip,
  * and a one-line DN_EFORMAT naming the file for every malformed file. */
 #include "helpers.h"
-#include "io/safetensors.h"
+#include "files/safetensors.h"
 
 #include <criterion/criterion.h>
 #include <math.h>

@@ -1,4 +1,4 @@
-/* Statistics (src/run/stats.c) against published values, and the coverage
+/* Statistics (src/stats/stats.c) against published values, and the coverage
  * of its intervals in simulated experiments. */
 #include "helpers.h"
 

@@ -111,7 +111,7 @@ const char *dn_status_name(dn_status code)
     return "unknown error";
 }
 
-const char *dn_version(void) { return DN_VERSION_STRING; }
+const char *dn_version(void) { return DROPNET_VERSION; }
 
 void *dn_alloc(size_t count, size_t size)
 {

@@ -18,6 +18,7 @@
 #include <cblas.h>
 #include <omp.h>
 #include <stdio.h>
+#include <stdlib.h>
 #include <string.h>
 
 #if defined(DN_BLAS_BLIS)
@@ -137,6 +138,21 @@ const char *dn_blas_better_coretype(void)
         return "Haswell";
 #endif
     return NULL;
+}
+
+bool dn_runtime_env(void)
+{
+    bool changed = false;
+    if (!getenv("OMP_WAIT_POLICY")) {
+        setenv("OMP_WAIT_POLICY", "PASSIVE", 1);
+        changed = true;
+    }
+    const char *core = dn_blas_better_coretype();
+    if (core && !getenv("OPENBLAS_CORETYPE")) {
+        setenv("OPENBLAS_CORETYPE", core, 1);
+        changed = true;
+    }
+    return changed;
 }
 
 int dn_set_threads(int n)

@@ -3,6 +3,7 @@
 #define DN_INTERNAL_H
 
 #include "dropnet.h"
+#include "dropnet_experiment.h"
 
 #include <stddef.h>
 #include <string.h>
@@ -13,13 +14,6 @@
 #define DN_PRINTF(a, b)
 #endif
 
-/* Fills err (if not NULL) and returns code, so callers can `return dn_fail(...)`. */
-int dn_fail(dn_err *err, dn_status code, const char *fmt, ...) DN_PRINTF(3, 4);
-
-/* The shortest decimal ("%.6g" to "%.9g") that reads back as the same
- * float: 0.2f is "0.2", not "0.200000003", and nothing is lost. */
-void dn_float_text(char *buf, size_t n, float v);
-
 /* zlib's gzerror() text without the "PATH: " it starts with (the caller's
  * message names the file already). */
 const char *dn_gz_reason(const char *msg, const char *path);
@@ -28,12 +22,8 @@ const char *dn_gz_reason(const char *msg, const char *path);
 void *dn_alloc(size_t count, size_t size);
 void dn_free(void *p);
 
-/* The only caller of CBLAS: C = alpha * op(A) . op(B) + beta * C, row-major,
- * in dn_gemm_tiles(M, N, K) tiles (a function of the shape only) computed by
- * OpenMP threads with a single-threaded BLAS. */
+/* The tiles dn_gemm cuts C into (a function of the shape only). */
 int dn_gemm_tiles(int M, int N, int K);
-void dn_gemm(int trans_a, int trans_b, int M, int N, int K, float alpha, const float *A,
-             int lda, const float *B, int ldb, float beta, float *C, int ldc);
 
 /* x where keep is 1, +0.0f where it is 0: the same bits as keep ? x : 0.0f,
  * written with integer masks so that loops using it vectorise. */
@@ -61,6 +51,9 @@ static inline void dn_sgd_range(float *restrict w, const float *restrict g, size
         for (size_t i = lo; i < hi; i++)
             w[i] -= lr * (g[i] + wd * w[i]);
 }
+
+/* The keep threshold for p: U > p  <=>  (u32 >> 8) > threshold. */
+uint32_t dn_dropout_threshold(float p);
 
 /* Column sums of a B x out_dim matrix in a fixed row order (bias gradients). */
 void dn_bias_grad(float *db, const float *dout, int B, int out_dim);

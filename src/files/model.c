@@ -1,7 +1,7 @@
-/* Model and checkpoint files: a network's parameters as safetensors, named
+/* Model files: a network's parameters as safetensors, named
  * like PyTorch's nn.Sequential state_dict, with the layers and the input
  * preparation in the metadata so the network can be rebuilt from the file. */
-#include "io/safetensors.h"
+#include "files/model.h"
 #include "nn/net_internal.h"
 
 #include <cJSON.h>
@@ -233,17 +233,6 @@ static int check_tensors(const dn_st_file *st, const spec_layer *L, int n, dn_er
 
 /* ---- metadata <-> dn_model_info ---- */
 
-static int parse_u(const char *s, long lo, long hi, long *out)
-{
-    char *end;
-    errno = 0;
-    long v = strtol(s, &end, 10);
-    if (end == s || *end || errno || v < lo || v > hi)
-        return -1;
-    *out = v;
-    return 0;
-}
-
 static int parse_floats(const char *s, float *out, int n)
 {
     for (int i = 0; i < n; i++) {
@@ -464,15 +453,9 @@ static int check_same_layers(const char *P, const spec_layer *L, int n, int drop
     return DN_OK;
 }
 
-static int read_state(const dn_st_file *st, dn_checkpoint *ck, dn_err *err);
-
-/* The weights of the file at path into net, whose layers must be the file's;
- * with ck, the file is a checkpoint and its training state is read first.
- * The dropout rates are compared where the file records them: a model file
- * without "layers" metadata has them inferred from the tensors, which cannot
- * tell them; a checkpoint always compares them. */
-static int load_into(const char *path, dn_net *net, dn_model_info *info, dn_checkpoint *ck,
-                     dn_err *err)
+int dn_model_load_into(const char *path, dn_net *net, dn_model_info *info,
+                       int (*read_state)(const dn_st_file *st, void *ctx, dn_err *err),
+                       void *ctx, dn_err *err)
 {
     if (!net->built)
         return dn_fail(err, DN_EINVAL, "network not built");
@@ -482,10 +465,11 @@ static int load_into(const char *path, dn_net *net, dn_model_info *info, dn_chec
     int rc = open_model(path, &st, L, &n, err);
     if (rc)
         return rc;
-    if (ck)
-        rc = read_state(&st, ck, err);
+    if (read_state)
+        rc = read_state(&st, ctx, err);
     if (!rc)
-        rc = check_same_layers(path, L, n, ck || dn_st_meta(&st, "layers") != NULL, net, err);
+        rc = check_same_layers(path, L, n, read_state || dn_st_meta(&st, "layers") != NULL, net,
+                               err);
     if (!rc)
         rc = read_params(&st, net, info, err);
     dn_st_close(&st);
@@ -494,21 +478,12 @@ static int load_into(const char *path, dn_net *net, dn_model_info *info, dn_chec
 
 int dn_model_read_into(const char *path, dn_net *net, dn_model_info *info, dn_err *err)
 {
-    return load_into(path, net, info, NULL, err);
+    return dn_model_load_into(path, net, info, NULL, NULL, err);
 }
 
 /* ---- writing ---- */
 
-#define MAX_META 32
-
-typedef struct {
-    const char *kv[2 * MAX_META];
-    int n;
-    char *owned[MAX_META];
-    int n_owned;
-} meta_list;
-
-static void meta_add(meta_list *m, const char *k, const char *v)
+void dn_meta_add(dn_meta_list *m, const char *k, const char *v)
 {
     if (m->n < MAX_META) {
         m->kv[2 * m->n] = k;
@@ -518,18 +493,18 @@ static void meta_add(meta_list *m, const char *k, const char *v)
 }
 
 /* Adds a value built in a heap buffer (owned by the list). */
-static int meta_add_owned(meta_list *m, const char *k, char *v)
+int dn_meta_add_owned(dn_meta_list *m, const char *k, char *v)
 {
     if (!v || m->n_owned == MAX_META) {
         free(v);
         return -1;
     }
     m->owned[m->n_owned++] = v;
-    meta_add(m, k, v);
+    dn_meta_add(m, k, v);
     return 0;
 }
 
-static void meta_free(meta_list *m)
+void dn_meta_free(dn_meta_list *m)
 {
     for (int i = 0; i < m->n_owned; i++)
         free(m->owned[i]);
@@ -551,8 +526,8 @@ static char *float_list(const float *v, int n)
     return s;
 }
 
-static int write_model(const char *path, const dn_net *net, const dn_model_info *info,
-                       meta_list *m, const char *kind, dn_err *err)
+int dn_model_write(const char *path, const dn_net *net, const dn_model_info *info,
+                   dn_meta_list *m, const char *kind, dn_err *err)
 {
     if (!net->built)
         return dn_fail(err, DN_EINVAL, "network not built");
@@ -565,23 +540,23 @@ static int write_model(const char *path, const dn_net *net, const dn_model_info 
     }
     /* PyTorch's safetensors writer marks its files "format": "pt"; loaders of
      * PyTorch state dicts look for it. */
-    meta_add(m, "format", "pt");
-    meta_add(m, "dropnet", kind);
-    meta_add(m, "dropnet_version", dn_version());
-    meta_add_owned(m, "layers", layers);
+    dn_meta_add(m, "format", "pt");
+    dn_meta_add(m, "dropnet", kind);
+    dn_meta_add(m, "dropnet_version", dn_version());
+    dn_meta_add_owned(m, "layers", layers);
     dn_float_text(scale, sizeof scale, info ? info->input_scale : 1.0f);
-    meta_add(m, "input_scale", scale);
+    dn_meta_add(m, "input_scale", scale);
     if (info && info->input_mean && info->input_std) {
-        if (meta_add_owned(m, "input_mean", float_list(info->input_mean, net->input_width)) ||
-            meta_add_owned(m, "input_std", float_list(info->input_std, net->input_width)))
+        if (dn_meta_add_owned(m, "input_mean", float_list(info->input_mean, net->input_width)) ||
+            dn_meta_add_owned(m, "input_std", float_list(info->input_std, net->input_width)))
             return dn_fail(err, DN_ENOMEM, "%s: out of memory", path);
     }
     if (info && info->input_rows > 0 && info->input_cols > 0) {
         snprintf(shape, sizeof shape, "%d,%d", info->input_rows, info->input_cols);
-        meta_add(m, "input_shape", shape);
+        dn_meta_add(m, "input_shape", shape);
     }
     if (info && info->classes[0])
-        meta_add(m, "classes", info->classes);
+        dn_meta_add(m, "classes", info->classes);
 
     dn_st_out *t = calloc(2 * (size_t)net->n_linear + 1, sizeof *t);
     char (*names)[32] = calloc(2 * (size_t)net->n_linear + 1, sizeof *names);
@@ -610,188 +585,8 @@ static int write_model(const char *path, const dn_net *net, const dn_model_info 
 
 int dn_model_save(const char *path, const dn_net *net, const dn_model_info *info, dn_err *err)
 {
-    meta_list m = {0};
-    int rc = write_model(path, net, info, &m, "model", err);
-    meta_free(&m);
-    return rc;
-}
-
-/* ---- checkpoints ---- */
-
-/* A double as JSON that reads back as the same double: %.17g. (cJSON's own
- * printing tries 15 digits first and keeps them when they read back within
- * an epsilon, which changes the last bits.) Not finite: null. */
-static int add_exact(cJSON *o, const char *key, double v)
-{
-    char buf[40];
-    if (isfinite(v))
-        snprintf(buf, sizeof buf, "%.17g", v);
-    else
-        snprintf(buf, sizeof buf, "null");
-    return cJSON_AddRawToObject(o, key, buf) ? 0 : -1;
-}
-
-/* The metrics rows as a JSON array; NULL when memory runs out. */
-static cJSON *metrics_json(const dn_checkpoint *ck)
-{
-    cJSON *a = cJSON_CreateArray();
-    for (int i = 0; a && i < ck->n_metrics; i++) {
-        const dn_epoch_stats *s = &ck->metrics[i];
-        cJSON *o = cJSON_CreateObject();
-        if (!o || !cJSON_AddItemToArray(a, o)) {
-            cJSON_Delete(o);
-            cJSON_Delete(a);
-            return NULL;
-        }
-        if (add_exact(o, "epoch", s->epoch) || add_exact(o, "train_loss", s->train_loss) ||
-            add_exact(o, "train_acc", s->train_acc) || add_exact(o, "test_loss", s->test_loss) ||
-            add_exact(o, "test_acc", s->test_acc) || add_exact(o, "seconds", s->seconds)) {
-            cJSON_Delete(a);
-            return NULL;
-        }
-    }
-    return a;
-}
-
-int dn_checkpoint_save(const char *path, const dn_net *net, const dn_model_info *info,
-                       const dn_checkpoint *ck, dn_err *err)
-{
-    meta_list m = {0};
-    char epoch[32], step[32], steps[32], nex[32], seed[32], loss[40], correct[32];
-    snprintf(epoch, sizeof epoch, "%d", ck->epoch);
-    snprintf(step, sizeof step, "%zu", ck->step);
-    snprintf(steps, sizeof steps, "%zu", ck->steps_per_epoch);
-    snprintf(nex, sizeof nex, "%zu", ck->train_examples);
-    snprintf(seed, sizeof seed, "%llu", (unsigned long long)ck->seed);
-    /* %.17g: a double read back from 17 significant digits is the same double. */
-    snprintf(loss, sizeof loss, "%.17g", ck->loss_sum);
-    snprintf(correct, sizeof correct, "%zu", ck->correct);
-    meta_add(&m, "epoch", epoch);
-    meta_add(&m, "step", step);
-    meta_add(&m, "steps_per_epoch", steps);
-    meta_add(&m, "train_examples", nex);
-    meta_add(&m, "seed", seed);
-    meta_add(&m, "epoch_loss_sum", loss);
-    meta_add(&m, "epoch_correct", correct);
-    meta_add(&m, "optimizer", "sgd");
-    meta_add(&m, "optimizer_state", "none");
-    cJSON *mj = metrics_json(ck);
-    char *mtext = mj ? cJSON_PrintUnformatted(mj) : NULL;
-    cJSON_Delete(mj);
-    int rc;
-    if (meta_add_owned(&m, "metrics", mtext))
-        rc = dn_fail(err, DN_ENOMEM, "%s: out of memory", path);
-    else {
-        meta_add(&m, "config", ck->config ? ck->config : "");
-        rc = write_model(path, net, info, &m, "checkpoint", err);
-    }
-    meta_free(&m);
-    return rc;
-}
-
-void dn_checkpoint_free(dn_checkpoint *ck)
-{
-    if (!ck)
-        return;
-    free(ck->metrics);
-    free(ck->config);
-    memset(ck, 0, sizeof *ck);
-}
-
-/* A metric of the checkpoint's rows, in the ranges metrics.csv holds
- * (dn_metrics_read's): a loss >= 0, an accuracy in [0, 1], seconds >= 0,
- * all finite; null (NaN) only for the test columns of a run without a test
- * set. A resumed run writes these rows into metrics.csv again. */
-static int metric(const cJSON *o, const char *key, int allow_null, double hi, double *out)
-{
-    const cJSON *v = cJSON_GetObjectItemCaseSensitive(o, key);
-    if (cJSON_IsNull(v) && allow_null) {
-        *out = NAN;
-        return 0;
-    }
-    if (!cJSON_IsNumber(v) || !(v->valuedouble >= 0.0 && v->valuedouble <= hi))
-        return -1;
-    *out = v->valuedouble;
-    return 0;
-}
-
-static int read_state(const dn_st_file *st, dn_checkpoint *ck, dn_err *err)
-{
-    const char *P = st->path;
-    const char *kind = dn_st_meta(st, "dropnet");
-    if (!kind || strcmp(kind, "checkpoint") != 0)
-        return dn_fail(err, DN_EFORMAT, "%s: not a dropnet checkpoint (metadata \"dropnet\" is "
-                       "not \"checkpoint\")", P);
-    const char *opt = dn_st_meta(st, "optimizer"), *ost = dn_st_meta(st, "optimizer_state");
-    if (!opt || strcmp(opt, "sgd") != 0 || !ost || strcmp(ost, "none") != 0)
-        return dn_fail(err, DN_EFORMAT, "%s: optimizer '%.20s' with state '%.20s': this dropnet "
-                       "resumes plain SGD only", P, opt ? opt : "", ost ? ost : "");
-    static const char *const keys[] = {"epoch", "step", "steps_per_epoch", "train_examples",
-                                       "seed", "epoch_correct"};
-    long v[6];
-    for (int i = 0; i < 6; i++) {
-        const char *s = dn_st_meta(st, keys[i]);
-        if (!s || parse_u(s, 0, LONG_MAX, &v[i]) ||
-            (i == 4 && (unsigned long long)v[i] > DN_MAX_SEED))
-            return dn_fail(err, DN_EFORMAT, "%s: metadata \"%s\" is missing or not a "
-                           "non-negative integer in range", P, keys[i]);
-    }
-    ck->epoch = v[0] > 1000000 ? -1 : (int)v[0];
-    ck->step = (size_t)v[1];
-    ck->steps_per_epoch = (size_t)v[2];
-    ck->train_examples = (size_t)v[3];
-    ck->seed = (uint64_t)v[4];
-    ck->correct = (size_t)v[5];
-    if (ck->epoch < 0 || ck->step > ck->steps_per_epoch || ck->correct > ck->train_examples)
-        return dn_fail(err, DN_EFORMAT, "%s: epoch, step or correct count out of range", P);
-    const char *loss = dn_st_meta(st, "epoch_loss_sum");
-    char *end;
-    ck->loss_sum = loss ? strtod(loss, &end) : NAN;
-    if (!loss || end == loss || *end || !isfinite(ck->loss_sum) || ck->loss_sum < 0)
-        return dn_fail(err, DN_EFORMAT, "%s: metadata \"epoch_loss_sum\" is missing or not a "
-                       "finite number >= 0", P);
-    const char *config = dn_st_meta(st, "config");
-    if (!config || !*config)
-        return dn_fail(err, DN_EFORMAT, "%s: metadata \"config\" is missing", P);
-    ck->config = strdup(config);
-    if (!ck->config)
-        return dn_fail(err, DN_ENOMEM, "%s: out of memory", P);
-    const char *mt = dn_st_meta(st, "metrics");
-    cJSON *a = mt ? cJSON_Parse(mt) : NULL;
-    if (mt && !a)
-        return dn_fail(err, DN_EFORMAT, "%s: metadata \"metrics\" is not valid JSON", P);
-    if (!cJSON_IsArray(a) || cJSON_GetArraySize(a) != ck->epoch) {
-        cJSON_Delete(a);
-        return dn_fail(err, DN_EFORMAT, "%s: metadata \"metrics\" is not an array of %d epochs",
-                       P, ck->epoch);
-    }
-    ck->n_metrics = ck->epoch;
-    ck->metrics = calloc((size_t)ck->n_metrics + 1, sizeof *ck->metrics);
-    int rc = ck->metrics ? DN_OK : dn_fail(err, DN_ENOMEM, "%s: out of memory", P);
-    for (int i = 0; i < ck->n_metrics && !rc; i++) {
-        const cJSON *o = cJSON_GetArrayItem(a, i);
-        dn_epoch_stats *s = &ck->metrics[i];
-        double e;
-        if (!cJSON_IsObject(o) || metric(o, "epoch", 0, DBL_MAX, &e) || e != i + 1 ||
-            metric(o, "train_loss", 0, DBL_MAX, &s->train_loss) ||
-            metric(o, "train_acc", 0, 1.0, &s->train_acc) ||
-            metric(o, "test_loss", 1, DBL_MAX, &s->test_loss) ||
-            metric(o, "test_acc", 1, 1.0, &s->test_acc) ||
-            metric(o, "seconds", 0, DBL_MAX, &s->seconds))
-            rc = dn_fail(err, DN_EFORMAT, "%s: metadata \"metrics\": epoch %d is malformed", P,
-                         i + 1);
-        s->epoch = i + 1;
-    }
-    cJSON_Delete(a);
-    return rc;
-}
-
-int dn_checkpoint_load(const char *path, dn_net *net, dn_model_info *info, dn_checkpoint *ck,
-                       dn_err *err)
-{
-    memset(ck, 0, sizeof *ck);
-    int rc = load_into(path, net, info, ck, err);
-    if (rc)
-        dn_checkpoint_free(ck);
+    dn_meta_list m = {0};
+    int rc = dn_model_write(path, net, info, &m, "model", err);
+    dn_meta_free(&m);
     return rc;
 }

@@ -1,11 +1,11 @@
 /* Figures of experiments over several seeds: curves with confidence bands,
- * paired values per seed, and heatmaps of a sweep. Drawn through plot.c's
+ * paired values per seed, and heatmaps of a sweep. Drawn through pl.c's
  * renderer (one PLplot user at a time, files written atomically, PLplot's
- * messages and exits kept inside); see plot.c for why. */
-#include "io/plot_internal.h"
+ * messages and exits kept inside); see pl.c for why. */
+#include "plot/pl.h"
+#include "plot/cells.h"
 
 #include <math.h>
-#include <plplot.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -13,7 +13,7 @@
 #define MAX_BANDS 4
 #define MAX_PANELS 4
 #define MAX_CELLS 32
-/* Spare cmap0 entries after plot.c's palette: translucent fills and cells. */
+/* Spare cmap0 entries after pl.c's palette: translucent fills and cells. */
 enum { SPARE_FILL = DN_PL_PALETTE, SPARE_CELL = DN_PL_PALETTE + MAX_BANDS + 1, N_COLOURS };
 
 static const int band_colour[MAX_BANDS] = {DN_PL_BLUE, DN_PL_VERMILLION, DN_PL_GREEN,
@@ -24,12 +24,12 @@ static const int band_marker[MAX_BANDS] = {DN_PL_CIRCLE, DN_PL_SQUARE, DN_PL_TRI
 /* Entry SPARE_FILL + k: colour c at the given opacity. */
 static void translucent(int k, int c, double alpha)
 {
-    PLINT r, g, b;
-    plgcol0(c, &r, &g, &b);
-    plscol0a(SPARE_FILL + k, r, g, b, alpha);
+    int r, g, b;
+    dn_pl_gcol0(c, &r, &g, &b);
+    dn_pl_scol0a(SPARE_FILL + k, r, g, b, alpha);
 }
 
-static void grow_palette(void) { plscmap0n(N_COLOURS); }
+static void grow_palette(void) { dn_pl_scmap0n(N_COLOURS); }
 
 /* Title lines: the text up to a newline, and what follows. */
 static void split_title(const char *title, char line[2][400])
@@ -48,21 +48,20 @@ static void split_title(const char *title, char line[2][400])
 
 /* Draws the title at the top of the page (world = pixels, y up); returns
  * the pixels it took. */
-static double draw_title(const void *page, const char line[2][400])
+static double draw_title(const dn_pl_job *page, const char line[2][400])
 {
-    double W, H, s;
-    dn_pl_page(page, &W, &H, &s);
-    plvpor(0, 1, 0, 1);
-    plwind(0, W, 0, H);
-    plcol0(DN_PL_BLACK);
+    double W = page->width, H = page->height, s = page->scale;
+    dn_pl_vpor(0, 1, 0, 1);
+    dn_pl_wind(0, W, 0, H);
+    dn_pl_col0(DN_PL_BLACK);
     double y = 8 * s;
     for (int l = 0; l < 2 && line[l][0]; l++) {
-        plschr(0, l == 0 ? 1.1 : 0.9);
+        dn_pl_schr(0, l == 0 ? 1.1 : 0.9);
         double lh = 1.7 * dn_pl_char_px(page);
         dn_pl_ptex(W / 2.0, H - (y + lh / 2), 0.5, line[l]);
         y += lh;
     }
-    plschr(0, 1.0);
+    dn_pl_schr(0, 1.0);
     return y + 4 * s;
 }
 
@@ -82,7 +81,7 @@ static void broken_line(int n, const double *x, const double *y)
         while (b < n && isfinite(x[b]) && isfinite(y[b]))
             b++;
         if (b - a >= 2)
-            plline(b - a, x + a, y + a);
+            dn_pl_line(b - a, x + a, y + a);
         a = b;
     }
 }
@@ -110,9 +109,9 @@ static void band_fill(const dn_band *b, double *px, double *py)
             py[m++] = b->lo[i];
         }
         if (e - a >= 2)
-            plfill(m, px, py);
+            dn_pl_fill(m, px, py);
         else if (e - a == 1) /* one point: a vertical bar */
-            plline(2, (PLFLT[]){b->x[a], b->x[a]}, (PLFLT[]){b->lo[a], b->hi[a]});
+            dn_pl_line(2, (double[]){b->x[a], b->x[a]}, (double[]){b->lo[a], b->hi[a]});
         a = e;
     }
 }
@@ -130,11 +129,10 @@ typedef struct {
 } bands_fig;
 
 /* The legend: one entry per band, then what the shading means. */
-static double bands_legend(const void *page, const bands_fig *f, double y0, int draw)
+static double bands_legend(const dn_pl_job *page, const bands_fig *f, double y0, int draw)
 {
-    double W, H, s;
-    dn_pl_page(page, &W, &H, &s);
-    plschr(0, 0.85);
+    double W = page->width, H = page->height, s = page->scale;
+    dn_pl_schr(0, 0.85);
     double ch = dn_pl_char_px(page), sample = 30 * s, gap = 5 * s, sep = 22 * s;
     const dn_band_panel *p = &f->panels[0];
     const char *shade = "shaded: 95 % confidence interval";
@@ -149,33 +147,35 @@ static double bands_legend(const void *page, const bands_fig *f, double y0, int 
         for (int i = 0; i < p->n_bands; i++) {
             const char *label = p->bands[i].label ? p->bands[i].label : "";
             translucent(i, band_colour[i], 0.25);
-            plcol0(SPARE_FILL + i);
-            plfill(4, (PLFLT[]){x, x + sample, x + sample, x},
-                   (PLFLT[]){yc - 4 * s, yc - 4 * s, yc + 4 * s, yc + 4 * s});
-            plcol0(band_colour[i]);
-            plwidth(1.8 * s);
+            dn_pl_col0(SPARE_FILL + i);
+            dn_pl_fill(4, (double[]){x, x + sample, x + sample, x},
+                   (double[]){yc - 4 * s, yc - 4 * s, yc + 4 * s, yc + 4 * s});
+            dn_pl_col0(band_colour[i]);
+            dn_pl_width(1.8 * s);
             dn_pl_dashed(i % 2);
-            plline(2, (PLFLT[]){x, x + sample}, (PLFLT[]){yc, yc});
+            dn_pl_line(2, (double[]){x, x + sample}, (double[]){yc, yc});
             dn_pl_dashed(0);
             dn_pl_marker(1, 1, band_marker[i], x + sample / 2, yc, 3.4 * s);
-            plcol0(DN_PL_BLACK);
+            dn_pl_col0(DN_PL_BLACK);
             dn_pl_ptex(x + sample + gap, yc, 0.0, label);
             x += sample + gap + dn_pl_text_px(ch, label) + sep;
         }
-        plcol0(DN_PL_KEY);
+        dn_pl_col0(DN_PL_KEY);
         dn_pl_ptex(x, yc, 0.0, shade);
     }
-    plschr(0, 1.0);
+    dn_pl_schr(0, 1.0);
     return row;
 }
 
 /* A figure's page: its size and scale, the palette, the title; returns the
  * height the title takes. */
-static double begin_page(const void *page, const char title[2][400], double *W, double *H,
+static double begin_page(const dn_pl_job *page, const char title[2][400], double *W, double *H,
                          double *s)
 {
-    dn_pl_page(page, W, H, s);
-    pladv(0);
+    *W = page->width;
+    *H = page->height;
+    *s = page->scale;
+    dn_pl_adv(0);
     grow_palette();
     return draw_title(page, title);
 }
@@ -200,29 +200,29 @@ static void draw_bands(void *ctx, const void *page)
         int labels = cols > 1 || r == rows - 1;
         double x0 = left + c * (pw + hgap), y0 = top + r * (ph + vgap + (cols > 1 ? 30 * s : 0));
         dn_pl_viewport_px(page, x0, y0, x0 + pw, y0 + ph);
-        plwind(wx0, wx1, f->ymin[k], f->ymax[k]);
+        dn_pl_wind(wx0, wx1, f->ymin[k], f->ymax[k]);
         double ppx = pw / (wx1 - wx0), ppy = ph / (f->ymax[k] - f->ymin[k]);
         double ystep = dn_pl_nice_step(f->ymax[k] - f->ymin[k], ph > 150 * s ? 6 : ph > 80 * s ? 4 : 2);
-        plcol0(DN_PL_GRID);
-        plwidth(0.8 * s);
-        plbox("g", xstep, 0, "g", ystep, 0);
+        dn_pl_col0(DN_PL_GRID);
+        dn_pl_width(0.8 * s);
+        dn_pl_box("g", xstep, 0, "g", ystep, 0);
         for (int i = 0; i < p->n_bands; i++) {
             translucent(i, band_colour[i], 0.25);
-            plcol0(SPARE_FILL + i);
-            plwidth(1.0 * s);
+            dn_pl_col0(SPARE_FILL + i);
+            dn_pl_width(1.0 * s);
             band_fill(&p->bands[i], f->px, f->py);
         }
         if (p->zero_line) {
-            plcol0(DN_PL_BLACK);
-            plwidth(1.0 * s);
+            dn_pl_col0(DN_PL_BLACK);
+            dn_pl_width(1.0 * s);
             dn_pl_dashed(1);
-            plline(2, (PLFLT[]){wx0, wx1}, (PLFLT[]){0, 0});
+            dn_pl_line(2, (double[]){wx0, wx1}, (double[]){0, 0});
             dn_pl_dashed(0);
         }
         for (int i = 0; i < p->n_bands; i++) {
             const dn_band *b = &p->bands[i];
-            plcol0(band_colour[i]);
-            plwidth(1.8 * s);
+            dn_pl_col0(band_colour[i]);
+            dn_pl_width(1.8 * s);
             dn_pl_dashed(i % 2);
             broken_line(b->n, b->x, b->y);
             dn_pl_dashed(0);
@@ -231,15 +231,15 @@ static void draw_bands(void *ctx, const void *page)
                 if (isfinite(b->x[q]) && isfinite(b->y[q]) && (size_t)(b->n - 1 - q) % stride == 0)
                     dn_pl_marker(ppx, ppy, band_marker[i], b->x[q], b->y[q], 3.2 * s);
         }
-        plcol0(DN_PL_BLACK);
-        plwidth(1.0 * s);
-        plschr(0, 0.9);
-        plbox(labels ? "bcnst" : "bcst", xstep, xstep == 1 ? 1 : 0, "bcnstv", ystep, 0);
-        plschr(0, 0.95);
+        dn_pl_col0(DN_PL_BLACK);
+        dn_pl_width(1.0 * s);
+        dn_pl_schr(0, 0.9);
+        dn_pl_box(labels ? "bcnst" : "bcst", xstep, xstep == 1 ? 1 : 0, "bcnstv", ystep, 0);
+        dn_pl_schr(0, 0.95);
         dn_pl_mtex("l", 4.2, 0.5, 0.5, p->ylabel ? p->ylabel : "");
         if (labels && f->xlabel)
             dn_pl_mtex("b", 2.6, 0.5, 0.5, f->xlabel);
-        plschr(0, 1.0);
+        dn_pl_schr(0, 1.0);
     }
 }
 
@@ -350,11 +350,11 @@ static void draw_paired(void *ctx, const void *page)
     char key[400];
     snprintf(key, sizeof key, "A: %.180s     B: %.180s", p->label_a ? p->label_a : "",
              p->label_b ? p->label_b : "");
-    plschr(0, 0.85);
+    dn_pl_schr(0, 0.85);
     double kh = 1.6 * dn_pl_char_px(page);
-    plcol0(DN_PL_BLACK);
+    dn_pl_col0(DN_PL_BLACK);
     dn_pl_ptex(W / 2.0, H - (top + kh / 2), 0.5, key);
-    plschr(0, 1.0);
+    dn_pl_schr(0, 1.0);
     top += kh + 20 * s;
     double left = 74 * s, right = 18 * s, bottom = 52 * s, mid = 80 * s;
     double lw = (W - left - right - mid) * 0.36, rw = W - left - right - mid - lw;
@@ -363,29 +363,29 @@ static void draw_paired(void *ctx, const void *page)
     /* Left: one line per pair from a to b. */
     dn_pl_viewport_px(page, left, top, left + lw, top + ph);
     double wx0 = -0.35, wx1 = 1.35;
-    plwind(wx0, wx1, st->ymin, st->ymax);
+    dn_pl_wind(wx0, wx1, st->ymin, st->ymax);
     double ppx = lw / (wx1 - wx0), ppy = ph / (st->ymax - st->ymin);
     double ystep = dn_pl_nice_step(st->ymax - st->ymin, 6);
-    plcol0(DN_PL_GRID);
-    plwidth(0.8 * s);
-    plbox("", 0, 0, "g", ystep, 0);
+    dn_pl_col0(DN_PL_GRID);
+    dn_pl_width(0.8 * s);
+    dn_pl_box("", 0, 0, "g", ystep, 0);
     double r = n > 40 ? 2.2 * s : 3.0 * s;
     for (int i = 0; i < n; i++) {
-        plcol0(pair_colour(p->a[i], p->b[i]));
-        plwidth(1.3 * s);
-        plline(2, (PLFLT[]){0, 1}, (PLFLT[]){p->a[i], p->b[i]});
+        dn_pl_col0(pair_colour(p->a[i], p->b[i]));
+        dn_pl_width(1.3 * s);
+        dn_pl_line(2, (double[]){0, 1}, (double[]){p->a[i], p->b[i]});
         dn_pl_marker(ppx, ppy, DN_PL_CIRCLE, 0, p->a[i], r);
         dn_pl_marker(ppx, ppy, DN_PL_CIRCLE, 1, p->b[i], r);
     }
-    plcol0(DN_PL_BLACK);
-    plwidth(1.0 * s);
-    plschr(0, 0.9);
-    plbox("bc", 0, 0, "bcnstv", ystep, 0);
+    dn_pl_col0(DN_PL_BLACK);
+    dn_pl_width(1.0 * s);
+    dn_pl_schr(0, 0.9);
+    dn_pl_box("bc", 0, 0, "bcnstv", ystep, 0);
     dn_pl_mtex("b", 1.4, (0 - wx0) / (wx1 - wx0), 0.5, "A");
     dn_pl_mtex("b", 1.4, (1 - wx0) / (wx1 - wx0), 0.5, "B");
-    plschr(0, 0.95);
+    dn_pl_schr(0, 0.95);
     dn_pl_mtex("l", 4.2, 0.5, 0.5, p->ylabel ? p->ylabel : "");
-    plschr(0, 1.0);
+    dn_pl_schr(0, 1.0);
 
     /* Right: the differences, their mean and its interval, and 0. */
     double x0 = left + lw + mid;
@@ -393,42 +393,42 @@ static void draw_paired(void *ctx, const void *page)
     double xr = st->xmax - st->xmin, pad = xr > 0 ? 0.05 * xr : 0.5;
     wx0 = st->xmin - pad;
     wx1 = st->xmax + pad;
-    plwind(wx0, wx1, st->dmin, st->dmax);
+    dn_pl_wind(wx0, wx1, st->dmin, st->dmax);
     ppx = rw / (wx1 - wx0);
     ppy = ph / (st->dmax - st->dmin);
     double dstep = dn_pl_nice_step(st->dmax - st->dmin, 6);
     double xstep = xr <= 12 ? 1 : dn_pl_nice_step(xr, 8);
-    plcol0(DN_PL_GRID);
-    plwidth(0.8 * s);
-    plbox("g", xstep, 0, "g", dstep, 0);
+    dn_pl_col0(DN_PL_GRID);
+    dn_pl_width(0.8 * s);
+    dn_pl_box("g", xstep, 0, "g", dstep, 0);
     if (isfinite(st->ci.lo)) {
         translucent(0, DN_PL_GREY, 0.35);
-        plcol0(SPARE_FILL);
-        plfill(4, (PLFLT[]){wx0, wx1, wx1, wx0},
-               (PLFLT[]){st->ci.lo, st->ci.lo, st->ci.hi, st->ci.hi});
+        dn_pl_col0(SPARE_FILL);
+        dn_pl_fill(4, (double[]){wx0, wx1, wx1, wx0},
+               (double[]){st->ci.lo, st->ci.lo, st->ci.hi, st->ci.hi});
     }
-    plcol0(DN_PL_BLACK);
-    plwidth(1.0 * s);
+    dn_pl_col0(DN_PL_BLACK);
+    dn_pl_width(1.0 * s);
     dn_pl_dashed(1);
-    plline(2, (PLFLT[]){wx0, wx1}, (PLFLT[]){0, 0});
+    dn_pl_line(2, (double[]){wx0, wx1}, (double[]){0, 0});
     dn_pl_dashed(0);
-    plwidth(1.8 * s);
-    plline(2, (PLFLT[]){wx0, wx1}, (PLFLT[]){st->ci.mean, st->ci.mean});
+    dn_pl_width(1.8 * s);
+    dn_pl_line(2, (double[]){wx0, wx1}, (double[]){st->ci.mean, st->ci.mean});
     for (int i = 0; i < n; i++) {
-        plcol0(pair_colour(p->a[i], p->b[i]));
+        dn_pl_col0(pair_colour(p->a[i], p->b[i]));
         dn_pl_marker(ppx, ppy, DN_PL_CIRCLE, st->x[i], st->d[i], r + 0.4 * s);
     }
-    plcol0(DN_PL_BLACK);
-    plwidth(1.0 * s);
-    plschr(0, 0.9);
-    plbox("bcnst", xstep, xstep == 1 ? 1 : 0, "bcnstv", dstep, 0);
-    plschr(0, 0.95);
+    dn_pl_col0(DN_PL_BLACK);
+    dn_pl_width(1.0 * s);
+    dn_pl_schr(0, 0.9);
+    dn_pl_box("bcnst", xstep, xstep == 1 ? 1 : 0, "bcnstv", dstep, 0);
+    dn_pl_schr(0, 0.95);
     dn_pl_mtex("l", 4.2, 0.5, 0.5, p->dlabel ? p->dlabel : "B - A");
     dn_pl_mtex("b", 2.6, 0.5, 0.5, p->xlabel ? p->xlabel : "pair");
-    plschr(0, 0.8);
-    plcol0(DN_PL_KEY);
+    dn_pl_schr(0, 0.8);
+    dn_pl_col0(DN_PL_KEY);
     dn_pl_mtex("t", 0.7, 0.5, 0.5, "line: mean of B - A; shaded: its 95 % interval");
-    plschr(0, 1.0);
+    dn_pl_schr(0, 1.0);
 }
 
 int dn_plot_paired(const char *path, const dn_paired_fig *p, double scale, dn_err *err)
@@ -540,12 +540,12 @@ typedef struct {
 static void frame_cell(double H, double x0, double y0, double x1, double y1, double inset,
                        double width, int colour)
 {
-    PLFLT fx[5] = {x0 + inset, x1 - inset, x1 - inset, x0 + inset, x0 + inset};
-    PLFLT fy[5] = {H - y0 - inset, H - y0 - inset, H - y1 + inset, H - y1 + inset,
+    double fx[5] = {x0 + inset, x1 - inset, x1 - inset, x0 + inset, x0 + inset};
+    double fy[5] = {H - y0 - inset, H - y0 - inset, H - y1 + inset, H - y1 + inset,
                    H - y0 - inset};
-    plcol0(colour);
-    plwidth(width);
-    plline(5, fx, fy);
+    dn_pl_col0(colour);
+    dn_pl_width(width);
+    dn_pl_line(5, fx, fy);
 }
 
 static void draw_heatmap(void *ctx, const void *page)
@@ -555,16 +555,16 @@ static void draw_heatmap(void *ctx, const void *page)
     double W, H, s;
     double y = begin_page(page, st->title, &W, &H, &s);
     if (h->note) {
-        plschr(0, 0.8);
-        plcol0(DN_PL_KEY);
+        dn_pl_schr(0, 0.8);
+        dn_pl_col0(DN_PL_KEY);
         dn_pl_ptex(W / 2.0, H - (y + 0.7 * dn_pl_char_px(page)), 0.5, h->note);
-        plschr(0, 1.0);
+        dn_pl_schr(0, 1.0);
     }
     heat_layout L;
     layout(h, s, &L);
     /* world = pixels, y up */
-    plvpor(0, 1, 0, 1);
-    plwind(0, W, 0, H);
+    dn_pl_vpor(0, 1, 0, 1);
+    dn_pl_wind(0, W, 0, H);
     char text[64];
     /* The largest text that fits every cell. */
     int widest = 1;
@@ -573,7 +573,7 @@ static void draw_heatmap(void *ctx, const void *page)
             int len = snprintf(text, sizeof text, "%.*f", h->decimals, h->z[i]);
             widest = len > widest ? len : widest;
         }
-    plschr(0, 1.0);
+    dn_pl_schr(0, 1.0);
     double ch1 = dn_pl_char_px(page);
     double size = fmin(1.0, fmin(0.8 * L.cw / (0.72 * ch1 * widest), 0.5 * L.ch / ch1));
     for (int y = 0; y < h->ny; y++)
@@ -584,14 +584,14 @@ static void draw_heatmap(void *ctx, const void *page)
             int rgb[3] = {221, 221, 221};
             if (isfinite(v))
                 viridis((v - st->zmin) / (st->zmax - st->zmin), rgb);
-            plscol0(SPARE_CELL, rgb[0], rgb[1], rgb[2]);
-            plcol0(SPARE_CELL);
-            plfill(4, (PLFLT[]){rect[0], rect[2], rect[2], rect[0]},
-                   (PLFLT[]){H - rect[3], H - rect[3], H - rect[1], H - rect[1]});
+            dn_pl_scol0(SPARE_CELL, rgb[0], rgb[1], rgb[2]);
+            dn_pl_col0(SPARE_CELL);
+            dn_pl_fill(4, (double[]){rect[0], rect[2], rect[2], rect[0]},
+                   (double[]){H - rect[3], H - rect[3], H - rect[1], H - rect[1]});
             if (isfinite(v) && size >= 0.35) {
                 double lum = (0.2126 * rgb[0] + 0.7152 * rgb[1] + 0.0722 * rgb[2]) / 255.0;
-                plcol0(lum < 0.5 ? DN_PL_WHITE : DN_PL_BLACK);
-                plschr(0, size);
+                dn_pl_col0(lum < 0.5 ? DN_PL_WHITE : DN_PL_BLACK);
+                dn_pl_schr(0, size);
                 snprintf(text, sizeof text, "%.*f", h->decimals, v);
                 dn_pl_ptex((rect[0] + rect[2]) / 2.0, H - (rect[1] + rect[3]) / 2.0, 0.5, text);
             }
@@ -611,8 +611,8 @@ static void draw_heatmap(void *ctx, const void *page)
                        DN_PL_WHITE);
         }
     /* Ticks: every k-th label, so that neighbours never overlap. */
-    plcol0(DN_PL_BLACK);
-    plschr(0, 0.85);
+    dn_pl_col0(DN_PL_BLACK);
+    dn_pl_schr(0, 0.85);
     double ch = dn_pl_char_px(page);
     double wmax = 0;
     for (int x = 0; x < h->nx; x++)
@@ -625,32 +625,32 @@ static void draw_heatmap(void *ctx, const void *page)
     ky = ky < 1 ? 1 : ky;
     for (int y = 0; y < h->ny; y += ky)
         dn_pl_ptex(L.x0 - 6 * s, H - (L.y1 - (y + 0.5) * L.ch), 1.0, h->yticks[y]);
-    plschr(0, 0.95);
+    dn_pl_schr(0, 0.95);
     dn_pl_viewport_px(page, L.x0, L.y0, L.x1, L.y1);
-    plwind(0, 1, 0, 1);
+    dn_pl_wind(0, 1, 0, 1);
     dn_pl_mtex("b", 2.9, 0.5, 0.5, h->xlabel ? h->xlabel : "");
     dn_pl_mtex("l", 5.2, 0.5, 0.5, h->ylabel ? h->ylabel : "");
     /* The colour bar. */
     double bx0 = L.x1 + 22 * s, bx1 = bx0 + 16 * s;
     dn_pl_viewport_px(page, bx0, L.y0, bx1, L.y1);
-    plwind(0, 1, st->zmin, st->zmax);
+    dn_pl_wind(0, 1, st->zmin, st->zmax);
     int steps = 64;
     for (int i = 0; i < steps; i++) {
         int rgb[3];
         viridis((i + 0.5) / steps, rgb);
-        plscol0(SPARE_CELL, rgb[0], rgb[1], rgb[2]);
-        plcol0(SPARE_CELL);
+        dn_pl_scol0(SPARE_CELL, rgb[0], rgb[1], rgb[2]);
+        dn_pl_col0(SPARE_CELL);
         double za = st->zmin + (st->zmax - st->zmin) * i / steps;
         double zb = st->zmin + (st->zmax - st->zmin) * (i + 1) / steps;
-        plfill(4, (PLFLT[]){0, 1, 1, 0}, (PLFLT[]){za, za, zb, zb});
+        dn_pl_fill(4, (double[]){0, 1, 1, 0}, (double[]){za, za, zb, zb});
     }
-    plcol0(DN_PL_BLACK);
-    plwidth(1.0 * s);
-    plschr(0, 0.8);
-    plbox("bc", 0, 0, "bcmstv", dn_pl_nice_step(st->zmax - st->zmin, 6), 0);
-    plschr(0, 0.9);
+    dn_pl_col0(DN_PL_BLACK);
+    dn_pl_width(1.0 * s);
+    dn_pl_schr(0, 0.8);
+    dn_pl_box("bc", 0, 0, "bcmstv", dn_pl_nice_step(st->zmax - st->zmin, 6), 0);
+    dn_pl_schr(0, 0.9);
     dn_pl_mtex("r", 4.4, 0.5, 0.5, h->zlabel ? h->zlabel : "");
-    plschr(0, 1.0);
+    dn_pl_schr(0, 1.0);
 }
 
 int dn_plot_heatmap(const char *path, const dn_heatmap *h, double scale, dn_err *err)

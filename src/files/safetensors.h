@@ -1,11 +1,14 @@
 /* The safetensors format, F32 only: reading with strict checks, writing
  * atomically. The model and checkpoint code map networks onto it. */
-#ifndef DN_IO_SAFETENSORS_H
-#define DN_IO_SAFETENSORS_H
+#ifndef DN_FILES_SAFETENSORS_H
+#define DN_FILES_SAFETENSORS_H
 
 #include "core/internal.h"
 
 #include <stdio.h>
+
+/* Largest header the reader accepts (a model's header is a few kB). */
+#define DN_SAFETENSORS_MAX_HEADER (100u << 20)
 
 #define DN_ST_MAX_RANK 8
 

@@ -1,7 +1,7 @@
 /* Atomic replacement of a file: temporary file, fsync, rename, fsync of the
  * directory (the rename itself is durable only once the directory is); rows
  * appended and flushed one at a time; the fault switch of the tests. */
-#include "io/file.h"
+#include "files/file.h"
 
 #include <dirent.h>
 #include <errno.h>

@@ -1,5 +1,7 @@
 /* Presets and the config.json of a run. */
 #include "core/internal.h"
+#include "files/file.h"
+#include "train/config.h"
 
 #include <cJSON.h>
 #include <math.h>
@@ -9,7 +11,7 @@
 #include <time.h>
 #include <zlib.h>
 
-int dn_preset(const char *name, dn_run_config *c, dn_err *err)
+int dn_preset(const char *name, dn_config *c, dn_err *err)
 {
     memset(c, 0, sizeof *c);
     dn_fit_opts_default(&c->fit);
@@ -104,7 +106,7 @@ static int add(cJSON *to, const char *key, cJSON *item)
     return -1;
 }
 
-char *dn_config_json(const dn_run_config *c, const char *data_dir, dn_err *err)
+char *dn_config_json(const dn_config *c, const char *data_dir, dn_err *err)
 {
     cJSON *root = cJSON_CreateObject();
     cJSON *hid = cJSON_CreateArray(), *drop = cJSON_CreateArray(), *ver = cJSON_CreateObject();
@@ -200,7 +202,7 @@ static int get_int(const cJSON *root, const char *key, const char *what, double 
     return DN_OK;
 }
 
-int dn_config_parse(const char *json, const char *what, dn_run_config *c, char *data_dir,
+int dn_config_parse(const char *json, const char *what, dn_config *c, char *data_dir,
                     size_t data_dir_size, dn_err *err)
 {
     memset(c, 0, sizeof *c);
@@ -308,7 +310,7 @@ out:
     return rc;
 }
 
-const char *dn_config_differs(const dn_run_config *a, const dn_run_config *b)
+const char *dn_config_differs(const dn_config *a, const dn_config *b)
 {
     if (a->arch.inputs != b->arch.inputs)
         return "inputs";
@@ -343,4 +345,18 @@ const char *dn_config_differs(const dn_run_config *a, const dn_run_config *b)
         (a->csv.scale != b->csv.scale || a->csv.standardize != b->csv.standardize))
         return "csv";
     return NULL;
+}
+
+char *dn_config_text(const char *path, dn_err *err)
+{
+    /* config.json is a few hundred bytes; 1 MiB is far beyond any real one. */
+    size_t n = 0;
+    char *buf = dn_read_file(path, (size_t)1 << 20, "larger than 1 MiB, not a config.json", &n,
+                             err);
+    if (buf && strlen(buf) != n) {
+        free(buf);
+        dn_fail(err, DN_EFORMAT, "%s: NUL byte in the file", path);
+        return NULL;
+    }
+    return buf;
 }

@@ -1,26 +1,13 @@
 /* A run directory read back from its files alone, and the words that tell
  * runs apart in a legend. */
-#include "io/file.h"
+#include "files/file.h"
+#include "train/config.h"
 
 #include <errno.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <sys/stat.h>
-
-static char *read_text(const char *path, dn_err *err)
-{
-    /* config.json is a few hundred bytes; 1 MiB is far beyond any real one. */
-    size_t n = 0;
-    char *buf = dn_read_file(path, (size_t)1 << 20, "larger than 1 MiB, not a config.json", &n,
-                             err);
-    if (buf && strlen(buf) != n) {
-        free(buf);
-        dn_fail(err, DN_EFORMAT, "%s: NUL byte in the file", path);
-        return NULL;
-    }
-    return buf;
-}
 
 void dn_run_free(dn_run *run)
 {
@@ -43,7 +30,7 @@ int dn_run_load(const char *dir, dn_run *run, dn_err *err)
         return dn_fail(err, DN_EIO, "%s: not a directory (expected a run directory)", dir);
     char path[1100];
     snprintf(path, sizeof path, "%s/config.json", dir);
-    char *json = read_text(path, err);
+    char *json = dn_config_text(path, err);
     if (!json)
         return err ? (int)err->code : DN_EIO;
     int rc = dn_config_parse(json, path, &run->cfg, NULL, 0, err);
@@ -69,7 +56,7 @@ enum { F_HIDDEN, F_DROPOUT, F_INPUT_DROPOUT, F_INIT, F_LR, F_BATCH, F_WD, F_EPOC
 /* The text of field f of a config, e.g. "dropout 0.2,0.5"; "" when the field
  * is at a neutral default not worth a word in a title (no input dropout, no
  * weight decay). */
-static void field_text(const dn_run_config *c, int f, char *out, size_t size, int in_title)
+static void field_text(const dn_config *c, int f, char *out, size_t size, int in_title)
 {
     char v[160] = "";
     int k = 0;

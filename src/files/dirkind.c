@@ -3,7 +3,7 @@
  * a command writes only into a new or empty directory or one of its own
  * kind. So a directory of the user's, or of another kind, is never written
  * into: a file of the same name there would be lost. */
-#include "io/file.h"
+#include "files/file.h"
 
 #include <dirent.h>
 #include <errno.h>

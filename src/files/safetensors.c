@@ -2,9 +2,9 @@
  * the data. Every tensor names its dtype, shape and [begin, end) byte range
  * in the data; "__metadata__" maps strings to strings. The reader trusts
  * nothing: every length and offset is checked before it is used. */
-#include "io/safetensors.h"
+#include "files/safetensors.h"
 
-#include "io/file.h"
+#include "files/file.h"
 
 #include <cJSON.h>
 #include <errno.h>

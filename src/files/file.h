@@ -1,9 +1,10 @@
 /* Writing files so that nobody ever sees half of one, and a way to test what
  * happens when writing fails. */
-#ifndef DN_IO_FILE_H
-#define DN_IO_FILE_H
+#ifndef DN_FILES_FILE_H
+#define DN_FILES_FILE_H
 
 #include "core/internal.h"
+#include "dropnet_experiment.h"
 
 #include <stdio.h>
 
@@ -14,18 +15,6 @@
 /* What a run with a validation split adds after those columns. */
 #define DN_METRICS_CSV_VAL ",val_loss,val_acc"
 #define DN_STEPS_CSV_HEADER "epoch,step,steps_per_epoch,examples,train_loss,train_acc"
-
-typedef struct {
-    const void *data;
-    size_t size;
-} dn_chunk;
-
-/* Writes the chunks, in order, to a temporary file in path's directory
- * (path + ".tmp" + the process id), flushes and fsyncs it, renames it over
- * path and fsyncs the directory: a crash at any instant leaves either the
- * old file or the new one. On failure the temporary file is removed and the
- * old file is left as it was. */
-int dn_write_atomic(const char *path, const dn_chunk *chunks, int n, dn_err *err);
 
 /* Removes the temporary files of dn_write_atomic (NAME.tmpPID) that a
  * killed process left in dir, for each NAME of names (NULL-terminated);
@@ -61,14 +50,5 @@ int dn_append_row(FILE *f, const char *path, dn_err *err, const char *fmt, ...)
  * the file, from 64 KiB. */
 char *dn_read_file(const char *path, size_t max_bytes, const char *too_big, size_t *len,
                    dn_err *err);
-
-/* mkdir -p: every directory of path that is missing. A path that cannot be a
- * directory (a file in the way, a symlink loop) is DN_EINVAL; a directory
- * that cannot be made where it could be is DN_EWRITE. */
-int dn_mkdir_p(const char *path, dn_err *err);
-/* Makes the directory prefix + "YYYYmmdd-HHMMSS" (local time), or that name
- * with "-1", "-2", ... when it is taken, and puts the name made in out. The
- * parent must exist. */
-int dn_mkdir_stamped(const char *prefix, char *out, size_t size, dn_err *err);
 
 #endif

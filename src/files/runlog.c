@@ -2,7 +2,8 @@
  * of steps.csv, flushed as they come so an interrupted run keeps every
  * finished epoch. One training at a time: the run log holds a lock on the
  * directory. */
-#include "io/file.h"
+#include "files/file.h"
+#include "files/runlog.h"
 
 #include <errno.h>
 #include <fcntl.h>
@@ -84,7 +85,7 @@ static int open_files(dn_runlog *log, const char *mode, dn_err *err)
     return DN_OK;
 }
 
-dn_runlog *dn_runlog_open(const char *dir, const dn_run_config *cfg, const char *data_dir,
+dn_runlog *dn_runlog_open(const char *dir, const dn_config *cfg, const char *data_dir,
                           dn_err *err)
 {
     dn_runlog *log = new_log(err);

@@ -1,6 +1,7 @@
 /* The training loop: d2l's train_ch3 with test loss, reproducible steps and
  * no allocation inside the loop. */
 #include "nn/net_internal.h"
+#include "train/fit.h"
 
 #include <math.h>
 #include <stdlib.h>
@@ -13,10 +14,6 @@ void dn_fit_opts_default(dn_fit_opts *o)
     o->lr = 0.5f;
     o->weight_decay = 0.0f;
     o->seed = 1;
-    o->start_epoch = 0;
-    o->start_step = 0;
-    o->start_loss_sum = 0.0;
-    o->start_correct = 0;
 }
 
 static int check_data(const dn_net *net, const dn_dataset *ds, const char *what, dn_err *err)
@@ -182,12 +179,22 @@ static double init_scale_ratio(const dn_net *net, double *rms_out, int *fan_in_o
 int dn_fit(dn_net *net, const dn_dataset *train, const dn_dataset *test, const dn_fit_opts *o,
            const dn_fit_hooks *hooks, dn_err *err)
 {
+    return dn_fit_from(net, train, test, o, NULL, hooks, err);
+}
+
+int dn_fit_from(dn_net *net, const dn_dataset *train, const dn_dataset *test,
+                const dn_fit_opts *o, const dn_fit_start *start, const dn_fit_hooks *hooks,
+                dn_err *err)
+{
+    static const dn_fit_start fresh = {0};
+    if (!start)
+        start = &fresh;
     if (!net->built)
         return dn_fail(err, DN_EINVAL, "network not built");
     if (o->epochs < 1)
         return dn_fail(err, DN_EINVAL, "epochs must be at least 1, not %d", o->epochs);
-    if (o->start_epoch < 0 || o->start_epoch > o->epochs)
-        return dn_fail(err, DN_EINVAL, "start epoch %d is outside [0, %d]", o->start_epoch,
+    if (start->epoch < 0 || start->epoch > o->epochs)
+        return dn_fail(err, DN_EINVAL, "start epoch %d is outside [0, %d]", start->epoch,
                        o->epochs);
     if (o->batch_size < 1 || o->batch_size > net->max_batch)
         return dn_fail(err, DN_EINVAL, "batch size %d is outside [1, %d]", o->batch_size,
@@ -210,15 +217,15 @@ int dn_fit(dn_net *net, const dn_dataset *train, const dn_dataset *test, const d
     if ((uint64_t)steps * (uint64_t)o->epochs > UINT32_MAX)
         return dn_fail(err, DN_EINVAL, "%d epochs of %zu steps exceed 2^32 steps", o->epochs,
                        steps);
-    if (o->start_step > steps || (o->start_epoch == o->epochs && o->start_step > 0))
+    if (start->step > steps || (start->epoch == o->epochs && start->step > 0))
         return dn_fail(err, DN_EINVAL, "start step %zu is outside the %zu steps of epoch %d",
-                       o->start_step, steps, o->start_epoch + 1);
+                       start->step, steps, start->epoch + 1);
 
     /* Measured before training changes them, for the message if the loss
      * overflows: then the initial scale is the likelier cause to name. */
     double init_rms = 0.0;
     int init_fan_in = 0;
-    double init_ratio = o->start_epoch == 0 && o->start_step == 0
+    double init_ratio = start->epoch == 0 && start->step == 0
                             ? init_scale_ratio(net, &init_rms, &init_fan_in)
                             : 0.0;
     size_t width = (size_t)net->input_width;
@@ -231,15 +238,15 @@ int dn_fit(dn_net *net, const dn_dataset *train, const dn_dataset *test, const d
         rc = dn_fail(err, DN_ENOMEM, "cannot allocate training buffers");
         goto out;
     }
-    for (int e = o->start_epoch; e < o->epochs; e++) {
+    for (int e = start->epoch; e < o->epochs; e++) {
         double t0 = dn_now();
         dn_shuffle(perm, (uint32_t)train->n, o->seed, (uint32_t)e);
         /* A resumed epoch goes on from its partial sums, adding in the same
          * order as an uninterrupted one: the same bits. */
-        int resumed = e == o->start_epoch && o->start_step > 0;
-        double loss_sum = resumed ? o->start_loss_sum : 0.0;
-        size_t correct = resumed ? o->start_correct : 0;
-        for (size_t s = resumed ? o->start_step : 0; s < steps; s++) {
+        int resumed = e == start->epoch && start->step > 0;
+        double loss_sum = resumed ? start->loss_sum : 0.0;
+        size_t correct = resumed ? start->correct : 0;
+        for (size_t s = resumed ? start->step : 0; s < steps; s++) {
             size_t lo = s * (size_t)o->batch_size;
             int b = (int)(train->n - lo < (size_t)o->batch_size ? train->n - lo
                                                                 : (size_t)o->batch_size);

@@ -1,7 +1,7 @@
 /* Strict readers of metrics.csv and steps.csv. They feed figures and
  * comparisons, so a damaged file must be an error naming the file and the
  * line, never a silently shorter or wrong series. */
-#include "io/file.h"
+#include "files/file.h"
 
 #include <errno.h>
 #include <float.h>

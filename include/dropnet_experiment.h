@@ -1,0 +1,272 @@
+/*
+ * dropnet_experiment.h — what experiments over trainings need beyond the core
+ * API of dropnet.h: run directories read back (config.json, metrics.csv,
+ * steps.csv), statistics over several seeds, figures, and the file helpers
+ * the dropnet tool writes its reports and folders with.
+ *
+ * The conventions of dropnet.h hold here too (a dn_status and a one-line
+ * message in a dn_err; the library never prints and never exits).
+ */
+#ifndef DROPNET_EXPERIMENT_H
+#define DROPNET_EXPERIMENT_H
+
+#include "dropnet.h"
+
+#include <stdbool.h>
+#include <stddef.h>
+#include <stdint.h>
+
+#ifdef __cplusplus
+extern "C" {
+#endif
+
+
+/* ----------------------------------------------------------- metrics files */
+/*
+ * Strict readers of what dn_runlog writes. Any defect (a wrong header, a row
+ * with the wrong number of fields, a field that is not a number or out of
+ * range, epochs or steps that do not increase, a last row without its end of
+ * line: a truncated file) is DN_EFORMAT with "PATH:LINE: problem".
+ */
+typedef enum {
+    DN_METRIC_TRAIN_LOSS,
+    DN_METRIC_TRAIN_ACC,
+    DN_METRIC_TEST_LOSS,
+    DN_METRIC_TEST_ACC,
+    DN_METRIC_GAP,
+    DN_METRIC_SECONDS,
+    DN_METRIC_VAL_LOSS, /* a run trained with a validation split (--val) only */
+    DN_METRIC_VAL_ACC,
+    DN_METRIC_COUNT
+} dn_metric;
+
+/* "train_loss", ... as in the header of metrics.csv. */
+const char *dn_metric_name(dn_metric m);
+int dn_metric_parse(const char *name, dn_metric *m, dn_err *err);
+
+/* metrics.csv: one row per epoch. col[m][i] is metric m of row i. */
+typedef struct {
+    size_t n;
+    int *epoch;
+    double *col[DN_METRIC_COUNT]; /* val_loss, val_acc: NaN without has_val */
+    bool has_val;                 /* the file has the columns val_loss, val_acc */
+} dn_metrics;
+int dn_metrics_read(const char *path, dn_metrics *out, dn_err *err);
+void dn_metrics_free(dn_metrics *m);
+
+/* steps.csv: the rows written by dn_runlog_step. */
+typedef struct {
+    size_t n;
+    dn_step_point *rows;
+} dn_steps;
+int dn_steps_read(const char *path, dn_steps *out, dn_err *err);
+void dn_steps_free(dn_steps *s);
+/* Where a row lies on the epoch axis: epoch - 1 + step / steps_per_epoch. */
+double dn_step_progress(const dn_step_point *p);
+
+/* A run directory read back from its files alone. */
+typedef struct {
+    char dir[1024];
+    dn_config cfg;
+    dn_metrics metrics;
+    dn_steps steps; /* n = 0 when the run has no steps.csv */
+} dn_run;
+/* Reads dir/config.json, dir/metrics.csv and, when present, dir/steps.csv. */
+int dn_run_load(const char *dir, dn_run *run, dn_err *err);
+void dn_run_free(dn_run *run);
+
+#define DN_LABEL_MAX 128
+/* labels[i]: the settings in which run i differs from the others, e.g.
+ * "dropout 0.2,0.5" (threads, data and versions do not count); the run
+ * directory's last component when nothing differs. common (may be NULL):
+ * the settings all runs share, e.g. "MLP 784-256-256-10 | lr 0.5 | ...". */
+void dn_run_labels(const dn_run *runs, int n, char (*labels)[DN_LABEL_MAX], char *common,
+                   size_t common_size);
+
+/* ------------------------------------------------------------- statistics */
+/*
+ * What experiments over several seeds need: intervals of means, paired and
+ * unpaired comparisons. Distributions come from GSL. Values must be finite
+ * (DN_EINVAL otherwise); level is the confidence level, e.g. 0.95.
+ */
+
+/* Quantile p of Student's t distribution with df degrees of freedom; NaN
+ * unless 0 < p < 1 and df > 0. */
+double dn_t_quantile(double p, double df);
+/* Two-sided p-value of a t statistic: P(|T| >= |t|), T ~ t(df). */
+double dn_t_pvalue(double t, double df);
+
+typedef struct {
+    int n;
+    double mean;
+    double sd;     /* sample standard deviation (divisor n - 1); NaN for n = 1 */
+    double lo, hi; /* mean -+ t((1 + level) / 2, n - 1) sd / sqrt(n); NaN for n = 1 */
+} dn_interval;
+int dn_mean_interval(const double *x, int n, double level, dn_interval *out, dn_err *err);
+
+/*
+ * Wilcoxon's signed-rank test of differences d. Zero differences are
+ * dropped (Wilcoxon's rule); tied magnitudes get their mean rank. Magnitudes
+ * within 1e-9 of the largest one of each other count as equal (and as zero
+ * near 0), so differences of rounded numbers such as accuracies are not told
+ * apart by rounding noise. The p-values come from the exact distribution of
+ * the statistic when fewer than 50 differences remain and none are tied;
+ * otherwise from the normal approximation with the tie correction of the
+ * variance and a continuity correction of 1/2. No difference left: p = 1.
+ */
+typedef struct {
+    int n;          /* nonzero differences */
+    double w_plus;  /* sum of the ranks of the positive differences */
+    int exact;      /* 1: exact distribution; 0: normal approximation */
+    double p;       /* two-sided */
+    double p_greater; /* one-sided, against differences tending to be positive */
+    double p_less;    /* one-sided, against differences tending to be negative */
+} dn_wilcoxon;
+int dn_wilcoxon_signed_rank(const double *d, int n, dn_wilcoxon *out, dn_err *err);
+
+/*
+ * Paired comparison of b against a (b[i] - a[i]): the interval of the mean
+ * difference, the paired t-test (two-sided; t = mean / (sd / sqrt(n)), n - 1
+ * degrees of freedom) and the Wilcoxon signed-rank test. Differences that
+ * are all equal: t = 0 and p = 1 when they are 0, t = +-inf and p = 0
+ * otherwise. n = 1: t, p_t and the interval are NaN.
+ */
+typedef struct {
+    int n;
+    dn_interval diff;
+    double t, p_t;
+    dn_wilcoxon wilcoxon;
+} dn_paired;
+int dn_paired_compare(const double *a, const double *b, int n, double level, dn_paired *out,
+                      dn_err *err);
+
+/* Unpaired comparison of b against a: mean(b) - mean(a), its interval and
+ * Welch's t-test (two-sided; Welch-Satterthwaite degrees of freedom). Needs
+ * at least 2 values on each side. */
+typedef struct {
+    double diff;
+    double lo, hi;
+    double t, df, p;
+} dn_welch;
+int dn_welch_compare(const double *a, int na, const double *b, int nb, double level,
+                     dn_welch *out, dn_err *err);
+
+/* ---------------------------------------------------------------- figures */
+/*
+ * Figures are drawn with PLplot's cairo driver: PNG (pngcairo) or SVG
+ * (svgcairo), chosen by the file name's extension. Size 640x480 pixels times
+ * scale (1 to 4; 2 for high-density screens). Files are written to a
+ * temporary file in the same directory and renamed into place. A missing
+ * driver is DN_EUNAVAILABLE. PLplot keeps global state: figures are drawn
+ * one at a time (calls from several threads wait for each other).
+ */
+
+/* DN_OK when both cairo devices are installed. */
+int dn_plot_available(dn_err *err);
+
+/*
+ * Metrics of one or more runs against epochs; metrics NULL (n_metrics 0):
+ * training and test loss and accuracy. Losses, accuracies, the gap and the
+ * seconds get a panel each (stacked, sharing the epoch axis). Training
+ * metrics are drawn at the resolution of steps.csv when the run has one.
+ * One run: training solid, test dashed with markers, titled with the run's
+ * settings. Several runs: a colour and a marker shape per run, legend entries
+ * from dn_run_labels, title from the settings they share. Markers stay at
+ * least 12 pixels apart (every k-th epoch of long runs). A series is one
+ * path in the SVG up to 250 points; PLplot draws longer ones in pieces that
+ * share their end points.
+ */
+int dn_plot_curves(const char *path, const dn_run *runs, int n_runs, const dn_metric *metrics,
+                   int n_metrics, double scale, dn_err *err);
+
+/* Examples 0..n-1 of ds (n <= 18) in a grid of 6 columns with their true and
+ * predicted class names; misclassified ones get a red caption and a red
+ * frame. class_names has ds->classes entries (NULL: dn_fmnist_classes). */
+#define DN_PLOT_GRID_MAX 18
+int dn_plot_predictions(const char *path, const dn_dataset *ds, const uint8_t *pred, int n,
+                        const char *const *class_names, const char *title, double scale,
+                        dn_err *err);
+
+/* ------------------------------------------------- figures of experiments */
+
+/* A curve with its confidence band: y[i], within [lo[i], hi[i]], at x[i].
+ * lo and hi may be NULL (no band) or hold NaN (no band at that point). */
+typedef struct {
+    const char *label;
+    int n;
+    const double *x, *y, *lo, *hi;
+} dn_band;
+
+typedef struct {
+    const char *ylabel;
+    const dn_band *bands; /* 1 to 4; band k has the same colour, marker and line in
+                           * every panel, and the legend names the first panel's */
+    int n_bands;
+    bool zero_line;       /* a dashed line at y = 0 */
+} dn_band_panel;
+
+/* Panels of curves with shaded bands against x: 1 or 2 panels stacked, 3 or
+ * 4 in two columns. title: one line, or two separated by a newline. */
+int dn_plot_bands(const char *path, const dn_band_panel *panels, int n_panels, const char *title,
+                  const char *xlabel, double scale, dn_err *err);
+
+/* Pairs (a[i], b[i]), e.g. one configuration against another per seed. Left:
+ * a line from a[i] to b[i] per pair, blue where b is higher, vermillion where
+ * lower, grey where equal. Right: the differences b[i] - a[i] at x[i], their
+ * mean and its 95 % interval (shaded), and 0 (dashed). */
+typedef struct {
+    int n;                     /* 1 to 1000 */
+    const double *a, *b;
+    const double *x;           /* NULL: 1..n */
+    const char *label_a, *label_b;
+    const char *ylabel;        /* of a and b */
+    const char *dlabel;        /* of the differences (NULL: "B - A") */
+    const char *xlabel;        /* of x, e.g. "seed" */
+    const char *title;         /* one line, or two separated by a newline */
+} dn_paired_fig;
+int dn_plot_paired(const char *path, const dn_paired_fig *fig, double scale, dn_err *err);
+
+/* A grid of nx x ny cells coloured by value (viridis: dark is low, yellow
+ * high), each with its value written in it, and a colour bar. */
+typedef struct {
+    int nx, ny;                 /* 1 to 32 each */
+    const double *z;            /* ny rows of nx, row 0 at the bottom; NaN: no value (grey) */
+    const char *const *xticks;  /* nx labels of the columns */
+    const char *const *yticks;  /* ny labels of the rows */
+    const char *xlabel, *ylabel, *zlabel;
+    const char *title;
+    const char *note;           /* a smaller line under the title (may be NULL) */
+    int best;                   /* cell y * nx + x framed thick; -1: none */
+    const unsigned char *marked; /* nx * ny flags: cells framed thin (may be NULL) */
+    int decimals;               /* of the values written in the cells, 0 to 6 */
+} dn_heatmap;
+int dn_plot_heatmap(const char *path, const dn_heatmap *h, double scale, dn_err *err);
+
+/* ------------------------------------------------------------------ files */
+
+/* A piece of a file to write: size bytes at data. */
+typedef struct {
+    const void *data;
+    size_t size;
+} dn_chunk;
+
+/* Writes the chunks, in order, to a temporary file in path's directory
+ * (path + ".tmp" + the process id), flushes and fsyncs it, renames it over
+ * path and fsyncs the directory: a crash at any instant leaves either the
+ * old file or the new one. On failure the temporary file is removed and the
+ * old file is left as it was. */
+int dn_write_atomic(const char *path, const dn_chunk *chunks, int n, dn_err *err);
+
+/* mkdir -p: every directory of path that is missing. A path that cannot be a
+ * directory (a file in the way, a symlink loop) is DN_EINVAL; a directory
+ * that cannot be made where it could be is DN_EWRITE. */
+int dn_mkdir_p(const char *path, dn_err *err);
+/* Makes the directory prefix + "YYYYmmdd-HHMMSS" (local time), or that name
+ * with "-1", "-2", ... when it is taken, and puts the name made in out. The
+ * parent must exist. */
+int dn_mkdir_stamped(const char *prefix, char *out, size_t size, dn_err *err);
+
+#ifdef __cplusplus
+}
+#endif
+#endif /* DROPNET_EXPERIMENT_H */

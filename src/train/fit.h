@@ -1,0 +1,24 @@
+/* Training that starts inside a run: what start-or-resume (resume.c) and the
+ * tests of resuming use of the fit loop. */
+#ifndef DN_TRAIN_FIT_H
+#define DN_TRAIN_FIT_H
+
+#include "dropnet.h"
+
+/* Where a resumed run goes on: epochs complete, steps of the next epoch
+ * complete, and that epoch's training loss sum and correct count so far. The
+ * random streams are functions of (seed, epoch, step), so a resumed run
+ * repeats the bits of an uninterrupted one. All 0 for a fresh run. */
+typedef struct {
+    int epoch;
+    size_t step;
+    double loss_sum;
+    size_t correct;
+} dn_fit_start;
+
+/* dn_fit from start (NULL: from the beginning). */
+int dn_fit_from(dn_net *net, const dn_dataset *train, const dn_dataset *test,
+                const dn_fit_opts *o, const dn_fit_start *start, const dn_fit_hooks *hooks,
+                dn_err *err);
+
+#endif

@@ -1,0 +1,302 @@
+/* Crash-safe start-or-resume of a training run: checkpoints, the order in
+ * which a run's files are written, and the checks that make a checkpoint
+ * belong to the run it resumes. The random streams are functions of (seed,
+ * epoch, step), so a checkpoint needs only the parameters, where training
+ * stands and the partial sums of the epoch. */
+#include "files/file.h"
+#include "files/runlog.h"
+#include "train/config.h"
+#include "train/fit.h"
+
+#include <errno.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/stat.h>
+
+struct dn_training {
+    dn_training_opts o;
+    dn_config cfg;
+    dn_runlog *log;
+    char dir[4096];
+    dn_net *net;
+    const dn_model_info *info;
+    char *config;                /* the run directory's config.json text */
+    size_t steps_per_epoch, train_n;
+    dn_epoch_stats *metrics;     /* epochs complete */
+    int n_metrics;
+    dn_fit_start start;          /* where dn_training_run begins */
+    int stopped;                 /* stopped by the flag, checkpoint written */
+    int stop_epoch;              /* where it stopped (epochs complete, steps done) */
+    size_t stop_step;
+    int failed;                  /* a file could not be written: err says why */
+    dn_err err;
+    /* steps.csv: the interval being averaged */
+    double iv_loss;
+    size_t iv_correct, iv_rows;
+};
+
+int dn_config_read(const char *dir, dn_config *cfg, char *data_dir, size_t data_dir_size,
+                   dn_err *err)
+{
+    char path[4200];
+    snprintf(path, sizeof path, "%s/config.json", dir);
+    char *text = dn_config_text(path, err);
+    if (!text)
+        return err->code;
+    int rc = dn_config_parse(text, path, cfg, data_dir, data_dir_size, err);
+    free(text);
+    return rc;
+}
+
+static int write_checkpoint(dn_training *t, int epochs_done, size_t step, double loss_sum,
+                            size_t correct)
+{
+    char path[4200];
+    snprintf(path, sizeof path, "%s/checkpoint.safetensors", t->dir);
+    dn_checkpoint ck = {.epoch = epochs_done,
+                        .step = step,
+                        .steps_per_epoch = t->steps_per_epoch,
+                        .train_examples = t->train_n,
+                        .seed = t->cfg.fit.seed,
+                        .loss_sum = loss_sum,
+                        .correct = correct,
+                        .n_metrics = t->n_metrics,
+                        .metrics = t->metrics,
+                        .config = t->config};
+    if (dn_checkpoint_save(path, t->net, t->info, &ck, &t->err)) {
+        t->failed = 1;
+        return 1;
+    }
+    return 0;
+}
+
+/* A row of steps.csv every log_every steps (or five per epoch): the
+ * training loss and accuracy averaged over the interval. */
+static int log_step(dn_training *t, const dn_step_stats *st)
+{
+    t->iv_loss += st->loss_sum;
+    t->iv_correct += st->correct;
+    t->iv_rows += (size_t)st->batch;
+    size_t every = t->o.log_every > 0 ? (size_t)t->o.log_every : (st->steps_per_epoch + 4) / 5;
+    if (st->step % every != 0 && st->step != st->steps_per_epoch)
+        return 0;
+    dn_step_point p = {st->epoch,
+                       st->step,
+                       st->steps_per_epoch,
+                       t->iv_rows,
+                       t->iv_loss / (double)t->iv_rows,
+                       (double)t->iv_correct / (double)t->iv_rows};
+    t->iv_loss = 0.0;
+    t->iv_correct = t->iv_rows = 0;
+    if (dn_runlog_step(t->log, &p, &t->err)) {
+        t->failed = 1;
+        return 1;
+    }
+    return 0;
+}
+
+static int on_step(void *user, const dn_step_stats *st)
+{
+    dn_training *t = user;
+    if (log_step(t, st))
+        return 1;
+    if (t->o.stop && *t->o.stop) {
+        t->stopped = 1;
+        t->stop_epoch = st->epoch - 1;
+        t->stop_step = st->step;
+        write_checkpoint(t, st->epoch - 1, st->step, st->epoch_loss_sum, st->epoch_correct);
+        return 1;
+    }
+    /* Counted over the whole run, so resuming keeps the same rhythm; the
+     * last step of an epoch is left to the epoch's own checkpoint. */
+    uint64_t global = (uint64_t)(st->epoch - 1) * st->steps_per_epoch + st->step;
+    if (t->o.checkpoint_every > 0 && global % (uint64_t)t->o.checkpoint_every == 0 &&
+        st->step != st->steps_per_epoch &&
+        write_checkpoint(t, st->epoch - 1, st->step, st->epoch_loss_sum, st->epoch_correct))
+        return 1;
+    return t->o.on_step && t->o.on_step(t->o.user, st);
+}
+
+static int on_epoch(void *user, const dn_epoch_stats *st)
+{
+    dn_training *t = user;
+    if (t->o.on_epoch && t->o.on_epoch(t->o.user, st))
+        return 1;
+    /* The checkpoint before the row: metrics.csv never holds an epoch that
+     * no checkpoint has, so a run killed in between can always be resumed
+     * (its rows are rebuilt from the checkpoint). */
+    if (t->n_metrics < t->cfg.fit.epochs)
+        t->metrics[t->n_metrics++] = *st;
+    if (write_checkpoint(t, st->epoch, 0, 0.0, 0))
+        return 1;
+    if (dn_runlog_epoch(t->log, st, &t->err)) {
+        t->failed = 1;
+        return 1;
+    }
+    if (t->o.stop && *t->o.stop && st->epoch < t->cfg.fit.epochs) {
+        t->stopped = 1;
+        t->stop_epoch = st->epoch;
+        t->stop_step = 0;
+        return 1;
+    }
+    return t->o.on_saved && t->o.on_saved(t->o.user, st);
+}
+
+/* A run stopped before its first checkpoint: no checkpoint, and a
+ * metrics.csv (if any) without a row. Nothing of it needs keeping. */
+static int never_checkpointed(const char *dir, const char *ckpath)
+{
+    struct stat st;
+    if (stat(ckpath, &st) == 0 || errno != ENOENT)
+        return 0;
+    char path[4200];
+    snprintf(path, sizeof path, "%s/metrics.csv", dir);
+    if (stat(path, &st) != 0)
+        return errno == ENOENT;
+    dn_metrics m;
+    if (dn_metrics_read(path, &m, NULL) != DN_OK)
+        return 0;
+    size_t rows = m.n;
+    dn_metrics_free(&m);
+    return rows == 0;
+}
+
+/* Reads dir/checkpoint.safetensors into the network, checks that it belongs
+ * to this run, and sets where training goes on. */
+static int resume_from_checkpoint(dn_training *t, dn_err *err)
+{
+    char path[4200];
+    snprintf(path, sizeof path, "%s/checkpoint.safetensors", t->dir);
+    if (never_checkpointed(t->dir, path)) {
+        /* Killed before its first checkpoint: it starts again from the seed,
+         * which gives the bits of a run never stopped. */
+        t->n_metrics = 0;
+        memset(&t->start, 0, sizeof t->start);
+        return DN_OK;
+    }
+    const dn_config *cfg = &t->cfg;
+    dn_checkpoint ck;
+    dn_model_info info;
+    int rc = dn_checkpoint_load(path, t->net, &info, &ck, err);
+    if (rc && rc == DN_EIO) {
+        /* The message is quoted from a copy: dn_fail writes into err->msg. */
+        char why[sizeof err->msg];
+        snprintf(why, sizeof why, "%s", err->msg);
+        return dn_fail(err, DN_EIO, "%s: no checkpoint to resume from (%s)", t->dir, why);
+    }
+    if (rc)
+        return rc;
+    dn_model_info_free(&info);
+    dn_config theirs;
+    const char *field = NULL;
+    if (dn_config_parse(ck.config, path, &theirs, NULL, 0, err)) {
+        rc = err->code;
+        goto out;
+    }
+    if ((field = dn_config_differs(cfg, &theirs))) {
+        rc = dn_fail(err, DN_EFORMAT, "%s: from another configuration (\"%s\" differs from %s/"
+                     "config.json)", path, field, t->dir);
+        goto out;
+    }
+    if (ck.seed != cfg->fit.seed || ck.train_examples != t->train_n ||
+        ck.steps_per_epoch != t->steps_per_epoch || ck.epoch > cfg->fit.epochs ||
+        (ck.epoch == cfg->fit.epochs && ck.step)) {
+        rc = dn_fail(err, DN_EFORMAT, "%s: from another run: seed %llu, %zu training examples, "
+                     "%zu steps per epoch, at epoch %d (this run: seed %llu, %zu, %zu, %d epochs)",
+                     path, (unsigned long long)ck.seed, ck.train_examples, ck.steps_per_epoch,
+                     ck.epoch, (unsigned long long)cfg->fit.seed, t->train_n, t->steps_per_epoch,
+                     cfg->fit.epochs);
+        goto out;
+    }
+    memcpy(t->metrics, ck.metrics, (size_t)ck.n_metrics * sizeof *ck.metrics);
+    t->n_metrics = ck.n_metrics;
+    t->start = (dn_fit_start){ck.epoch, ck.step, ck.loss_sum, ck.correct};
+out:
+    dn_checkpoint_free(&ck);
+    return rc;
+}
+
+dn_training *dn_training_open(const dn_training_opts *opts, const dn_config *cfg, dn_net *net,
+                              const dn_model_info *info, size_t train_n, dn_err *err)
+{
+    if (opts->resume && !opts->dir) {
+        dn_fail(err, DN_EINVAL, "resuming needs a run directory");
+        return NULL;
+    }
+    if (cfg->fit.batch_size < 1) {
+        dn_fail(err, DN_EINVAL, "batch size %d is not positive", cfg->fit.batch_size);
+        return NULL;
+    }
+    dn_training *t = calloc(1, sizeof *t);
+    if (!t) {
+        dn_fail(err, DN_ENOMEM, "out of memory");
+        return NULL;
+    }
+    t->o = *opts;
+    t->cfg = *cfg;
+    t->net = net;
+    t->info = info;
+    t->train_n = train_n;
+    t->steps_per_epoch = (train_n + (size_t)cfg->fit.batch_size - 1) / (size_t)cfg->fit.batch_size;
+    if (!opts->resume && !(t->log = dn_runlog_open(opts->dir, cfg, opts->data_dir, err)))
+        goto fail;
+    snprintf(t->dir, sizeof t->dir, "%s", opts->resume ? opts->dir : dn_runlog_dir(t->log));
+    t->metrics = calloc((size_t)cfg->fit.epochs + 1, sizeof *t->metrics);
+    char path[4200];
+    snprintf(path, sizeof path, "%s/config.json", t->dir);
+    t->config = dn_config_text(path, err);
+    if (!t->metrics || !t->config) {
+        if (t->config)
+            dn_fail(err, DN_ENOMEM, "out of memory");
+        goto fail;
+    }
+    if (opts->resume &&
+        (resume_from_checkpoint(t, err) ||
+         !(t->log = dn_runlog_resume(t->dir, t->metrics, t->n_metrics, t->start.step, err))))
+        goto fail;
+    return t;
+fail:
+    dn_training_close(t);
+    return NULL;
+}
+
+void dn_training_get(const dn_training *t, dn_training_state *s)
+{
+    memset(s, 0, sizeof *s);
+    s->dir = t->dir;
+    s->epoch = t->stopped ? t->stop_epoch : t->start.epoch;
+    s->step = t->stopped ? t->stop_step : t->start.step;
+    s->steps_per_epoch = t->steps_per_epoch;
+    s->metrics = t->metrics;
+    s->n_metrics = t->n_metrics;
+    s->stopped = t->stopped;
+}
+
+int dn_training_run(dn_training *t, const dn_dataset *train, const dn_dataset *test, dn_err *err)
+{
+    dn_fit_hooks hooks = {on_step, on_epoch, t};
+    int rc = dn_fit_from(t->net, train, test, &t->cfg.fit, &t->start, &hooks, err);
+    if (rc) {
+        /* The file that could not be written says more than "stopped". */
+        if (t->failed)
+            *err = t->err;
+        else if (t->stopped)
+            dn_fail(err, DN_ESTOPPED, "%s: stopped at epoch %d, step %zu of %zu", t->dir,
+                    t->stop_epoch + 1, t->stop_step, t->steps_per_epoch);
+        return err->code;
+    }
+    char path[4200];
+    snprintf(path, sizeof path, "%s/model.safetensors", t->dir);
+    return dn_model_save(path, t->net, t->info, err);
+}
+
+void dn_training_close(dn_training *t)
+{
+    if (!t)
+        return;
+    dn_runlog_close(t->log);
+    free(t->metrics);
+    free(t->config);
+    free(t);
+}
