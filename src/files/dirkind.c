@@ -29,7 +29,7 @@ int dn_dir_kind_of(const char *dir, dn_dir_kind *kind, dn_err *err)
         return dn_fail(err, DN_EINVAL, "%s: path too long", dir);
     FILE *f = fopen(path, "r");
     if (!f)
-        return errno == ENOENT ? 0 : -dn_fail(err, DN_EIO, "%s: cannot read: %s", path,
+        return errno == ENOENT || errno == ENOTDIR ? 0 : -dn_fail(err, DN_EIO, "%s: cannot read: %s", path,
                                               strerror(errno));
     char text[64] = "";
     size_t n = fread(text, 1, sizeof text - 1, f);
@@ -89,16 +89,12 @@ int dn_dir_claim(const char *dir, dn_dir_kind kind, bool *own, dn_err *err)
     if (!dir[0])
         return dn_fail(err, DN_EINVAL, "an empty path is not a directory");
     struct stat st;
-    if (stat(dir, &st) != 0) {
-        if (errno != ENOENT)
-            return dn_fail(err, DN_EINVAL, "%s: cannot use it as a directory: %s", dir,
-                           strerror(errno));
-        /* New: made, and marked before anything else is written. */
+    if (stat(dir, &st) != 0 || !S_ISDIR(st.st_mode)) {
+        /* New: made, and marked before anything else is written (mkdir -p
+         * names what is in the way: a file, a symlink loop). */
         int rc = dn_mkdir_p(dir, err);
         return rc ? rc : write_marker(dir, kind, err);
     }
-    if (!S_ISDIR(st.st_mode))
-        return dn_fail(err, DN_EINVAL, "%s: exists and is not a directory", dir);
     dn_dir_kind found;
     int rc = dn_dir_kind_of(dir, &found, err);
     if (rc < 0)

@@ -30,7 +30,7 @@ static const char steps_header[] = DN_STEPS_CSV_HEADER "\n";
 static const char *const written[] = {"config.json",       "metrics.csv",     "metrics.jsonl",
                                       "steps.csv",         "checkpoint.safetensors",
                                       "model.safetensors", "curves.png",      "curves.svg",
-                                      "predictions.png",   NULL};
+                                      "predictions.png",   DN_DIR_MARKER,     NULL};
 
 /* One training per run directory: an exclusive flock on DIR/.lock, held
  * while the run log is open. The kernel drops it when the process ends,
@@ -85,6 +85,38 @@ static int open_files(dn_runlog *log, const char *mode, dn_err *err)
     return DN_OK;
 }
 
+/* A run directory may be used for a new run when its run recorded nothing
+ * to keep: no epoch in metrics.csv and no checkpoint (a run that diverged or
+ * was killed in its first epoch). Anything more is a run to resume. The
+ * caller holds the lock, so no live training is writing there. */
+static int reusable(const char *dir, dn_err *err)
+{
+    char path[4200];
+    struct stat st;
+    snprintf(path, sizeof path, "%s/checkpoint.safetensors", dir);
+    int checkpoint = stat(path, &st) == 0;
+    snprintf(path, sizeof path, "%s/metrics.csv", dir);
+    size_t rows = 0;
+    if (stat(path, &st) == 0) {
+        dn_metrics m;
+        dn_err e = {0};
+        if (dn_metrics_read(path, &m, &e) != DN_OK)
+            return dn_fail(err, DN_EINVAL, "%s: already holds a run (its metrics.csv cannot be "
+                           "read: %s); choose another --out", dir, e.msg);
+        rows = m.n;
+        dn_metrics_free(&m);
+    }
+    if (rows > 0)
+        return dn_fail(err, DN_EINVAL, "%s: already holds a run (%zu epoch%s in metrics.csv); "
+                       "continue or extend it with dropnet train --resume %s [--epochs N], or "
+                       "choose another --out", dir, rows, rows == 1 ? "" : "s", dir);
+    if (checkpoint)
+        return dn_fail(err, DN_EINVAL, "%s: already holds a run stopped in its first epoch "
+                       "(checkpoint.safetensors); continue it with dropnet train --resume %s, "
+                       "or choose another --out", dir, dir);
+    return DN_OK;
+}
+
 dn_runlog *dn_runlog_open(const char *dir, const dn_config *cfg, const char *data_dir,
                           dn_err *err)
 {
@@ -97,20 +129,17 @@ dn_runlog *dn_runlog_open(const char *dir, const dn_config *cfg, const char *dat
             dn_fail(err, DN_EINVAL, "%s: path too long", dir);
             goto fail;
         }
-        if (dn_mkdir_p(dir, err) || lock_dir(log, dir, err))
+        /* Checked before anything is written: a directory of the user's
+         * or of another kind is refused untouched. */
+        bool own = false;
+        if (dn_dir_claim(dir, DN_DIR_RUN, &own, err) || lock_dir(log, dir, err) ||
+            (own && reusable(dir, err)))
             goto fail;
-        snprintf(path, sizeof path, "%s/metrics.csv", dir);
-        struct stat st;
-        if (stat(path, &st) == 0) {
-            dn_fail(err, DN_EINVAL, "%s: already holds a run (metrics.csv); choose another --out",
-                    dir);
-            goto fail;
-        }
     } else {
         if (dn_mkdir_p("runs", err))
             goto fail;
         if (dn_mkdir_stamped("runs/", log->dir, sizeof log->dir, err) ||
-            lock_dir(log, log->dir, err))
+            dn_dir_claim(log->dir, DN_DIR_RUN, NULL, err) || lock_dir(log, log->dir, err))
             goto fail;
     }
     char *json = dn_config_json(cfg, data_dir, err);

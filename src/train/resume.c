@@ -36,15 +36,32 @@ struct dn_training {
     size_t iv_correct, iv_rows;
 };
 
+/* Only a training run resumes: a directory marked as another kind is
+ * refused (a run from before markers has none, and is accepted). */
+static int run_kind(const char *dir, dn_err *err)
+{
+    dn_dir_kind kind;
+    int k = dn_dir_kind_of(dir, &kind, err);
+    if (k < 0)
+        return -k;
+    if (k == 1 && kind != DN_DIR_RUN)
+        return dn_fail(err, DN_EINVAL, "%s: holds a dropnet %s, not a training run; nothing to "
+                       "resume there", dir, dn_dir_kind_name(kind));
+    return DN_OK;
+}
+
 int dn_config_read(const char *dir, dn_config *cfg, char *data_dir, size_t data_dir_size,
                    dn_err *err)
 {
+    int rc = run_kind(dir, err);
+    if (rc)
+        return rc;
     char path[4200];
     snprintf(path, sizeof path, "%s/config.json", dir);
     char *text = dn_config_text(path, err);
     if (!text)
         return err->code;
-    int rc = dn_config_parse(text, path, cfg, data_dir, data_dir_size, err);
+    rc = dn_config_parse(text, path, cfg, data_dir, data_dir_size, err);
     free(text);
     return rc;
 }
@@ -228,6 +245,8 @@ dn_training *dn_training_open(const dn_training_opts *opts, const dn_config *cfg
         dn_fail(err, DN_EINVAL, "batch size %d is not positive", cfg->fit.batch_size);
         return NULL;
     }
+    if (opts->resume && run_kind(opts->dir, err))
+        return NULL;
     dn_training *t = calloc(1, sizeof *t);
     if (!t) {
         dn_fail(err, DN_ENOMEM, "out of memory");
