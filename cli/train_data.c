@@ -59,19 +59,46 @@ void train_data_warnings(const dn_config *cfg, const dn_dataset *train)
                   "to tell apart, and every prediction will be that class", only);
 }
 
-int load_run_data(dn_config *cfg, const char *data_dir, dn_dataset *train, dn_dataset *test,
-                  dn_model_info *info, dn_err *err)
+/* With --val, the validation set is split off the training data (the rest
+ * replaces it), before any statistics are taken from it. */
+static int split_val(const dn_config *cfg, dn_dataset *train, dn_dataset *val, dn_err *err)
+{
+    if (!cfg->val)
+        return DN_OK;
+    dn_dataset all = *train, rest;
+    if (cfg->val >= all.n)
+        return dn_fail(err, DN_EINVAL, "--val: %zu examples leave none to train on (the training "
+                       "data has %zu)", cfg->val, all.n);
+    int rc = dn_dataset_split(&all, cfg->val, cfg->fit.seed, &rest, val, err);
+    if (rc)
+        return rc;
+    dn_dataset_free(&all);
+    *train = rest;
+    return DN_OK;
+}
+
+int load_run_data(dn_config *cfg, const char *data_dir, dn_dataset *train, dn_dataset *val,
+                  dn_dataset *test, dn_model_info *info, dn_err *err)
 {
     memset(train, 0, sizeof *train);
+    memset(val, 0, sizeof *val);
     memset(test, 0, sizeof *test);
     memset(info, 0, sizeof *info);
+    int rc;
     if (!cfg->csv.train[0]) {
         fmnist_model_info(info);
-        return dn_fmnist_load(data_dir, train, test, err);
+        rc = dn_fmnist_load(data_dir, train, test, err);
+        if (!rc && (rc = split_val(cfg, train, val, err))) {
+            dn_dataset_free(train);
+            dn_dataset_free(test);
+        }
+        return rc;
     }
-    int rc = dn_csv_load(train, cfg->csv.train, 0, 0, err);
+    rc = dn_csv_load(train, cfg->csv.train, 0, 0, err);
     if (!rc)
         rc = dn_csv_load(test, cfg->csv.test, train->cols, train->classes, err);
+    if (!rc)
+        rc = split_val(cfg, train, val, err);
     if (rc)
         goto fail;
     info->dropout_known = true;
@@ -92,6 +119,8 @@ int load_run_data(dn_config *cfg, const char *data_dir, dn_dataset *train, dn_da
     }
     if ((rc = dn_dataset_prepare(train, info->input_scale, info->input_mean, info->input_std,
                                  err)) ||
+        (val->n && (rc = dn_dataset_prepare(val, info->input_scale, info->input_mean,
+                                             info->input_std, err))) ||
         (rc = dn_dataset_prepare(test, info->input_scale, info->input_mean, info->input_std,
                                  err)))
         goto fail;
@@ -100,6 +129,7 @@ int load_run_data(dn_config *cfg, const char *data_dir, dn_dataset *train, dn_da
     return DN_OK;
 fail:
     dn_dataset_free(train);
+    dn_dataset_free(val);
     dn_dataset_free(test);
     dn_model_info_free(info);
     return rc;

@@ -30,6 +30,7 @@ enum {
     OPT_LOG_EVERY,
     OPT_NO_FIGURES,
     OPT_FIGURE_SCALE,
+    OPT_VAL,
     OPT_END
 };
 

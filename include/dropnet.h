@@ -367,6 +367,10 @@ typedef struct {
     double test_loss;   /* eval mode, whole test set */
     double test_acc;
     double seconds;     /* training + evaluation of this epoch */
+    /* With a validation set (a split of the training data held out of
+     * training): its loss and accuracy, eval mode. */
+    bool has_val;
+    double val_loss, val_acc;
 } dn_epoch_stats;
 
 typedef struct {
@@ -418,6 +422,11 @@ typedef struct {
     dn_fit_opts fit;
     int threads;
     dn_csv_source csv;
+    size_t val;           /* training examples held out for validation (0: none) */
+    /* How the run draws (not what it computes; dn_config_differs ignores
+     * them): kept so that a resumed run draws as it did. */
+    bool no_figures;
+    float figure_scale;   /* 0 or 1: 640x480 */
 } dn_config;
 
 /* "d2l-2020": 784-256-256-10, dropout 0.2/0.5, lr 0.5, batch 256, 10 epochs,
@@ -588,6 +597,10 @@ typedef struct {
     int (*on_epoch)(void *user, const dn_epoch_stats *stats);
     int (*on_saved)(void *user, const dn_epoch_stats *stats);
     void *user;
+    /* The validation set when cfg->val > 0 (cfg->val examples, held out of
+     * the training set, e.g. by dn_dataset_split): evaluated after every
+     * epoch. Kept by pointer. */
+    const dn_dataset *val;
 } dn_training_opts;
 
 typedef struct dn_training dn_training;
@@ -601,6 +614,10 @@ typedef struct {
     const dn_epoch_stats *metrics; /* the rows of the epochs complete */
     int n_metrics;
     bool stopped;                 /* the stop flag ended dn_training_run (checkpoint written) */
+    bool finished;                /* resumed a run that had finished: nothing to do, nothing
+                                   * written */
+    int extended_from;            /* resumed with more (or fewer) epochs than the run had:
+                                   * its epochs before; 0 otherwise */
 } dn_training_state;
 
 /* Reads dir/config.json of a run (to resume it: the run's configuration
@@ -611,7 +628,14 @@ int dn_config_read(const char *dir, dn_config *cfg, char *data_dir, size_t data_
 /* Starts or resumes a run of cfg with net (built by dn_net_mlp(&cfg->arch,
  * ...) and reset from cfg's init and seed) on a training set of train_n
  * examples; info is what model files of the run record (kept by pointer).
- * The directory stays locked to this process until dn_training_close. */
+ * The directory stays locked to this process until dn_training_close.
+ * Resuming, cfg is the run's config.json (dn_config_read) with, possibly,
+ * another number of epochs: the run is then extended (or its target
+ * lowered, never below the epochs done), config.json records the change
+ * ("extended": [{"from": 3, "to": 5}, ...]), and it goes on with the bits
+ * of a run started with that many epochs (no setting depends on the total).
+ * A run that had finished, resumed with the same epochs, is left as it is
+ * (state.finished; dn_training_run then does nothing). */
 dn_training *dn_training_open(const dn_training_opts *opts, const dn_config *cfg, dn_net *net,
                               const dn_model_info *info, size_t train_n, dn_err *err);
 void dn_training_get(const dn_training *t, dn_training_state *state);

@@ -85,7 +85,7 @@ Test(metrics, runlog_round_trip)
             cr_assert_eq(dn_runlog_step(log, p, &err), DN_OK, "%s", err.msg);
         }
         st[e] = (dn_epoch_stats){e + 1, 1.0 / 3.0 + e, 0.1 * (e + 1), 3.14159265358979 / (e + 1),
-                                 0.7 + 0.05 * e, 0.25 * e};
+                                 0.7 + 0.05 * e, 0.25 * e, false, 0, 0};
         cr_assert_eq(dn_runlog_epoch(log, &st[e], &err), DN_OK, "%s", err.msg);
     }
     dn_runlog_close(log);

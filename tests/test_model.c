@@ -243,7 +243,7 @@ Test(model, checkpoint_round_trip)
 {
     dn_net *a = mlp(6, 5, 4, 3, 0.5f, 0.5f, 0.0f, 1);
     dn_net *b = mlp(6, 5, 4, 3, 0.5f, 0.5f, 0.0f, 2);
-    dn_epoch_stats rows[2] = {{1, 1.0 / 3.0, 0.5, 0.7, 0.6, 1.25}, {2, 0.1, 0.9, NAN, 0.8, 2}};
+    dn_epoch_stats rows[2] = {{1, 1.0 / 3.0, 0.5, 0.7, 0.6, 1.25, false, 0, 0}, {2, 0.1, 0.9, NAN, 0.8, 2, false, 0, 0}};
     dn_checkpoint ck = {.epoch = 2, .step = 17, .steps_per_epoch = 40, .train_examples = 1000,
                         .seed = DN_MAX_SEED, .loss_sum = 12.345678901234567, .correct = 99,
                         .n_metrics = 2, .metrics = rows, .config = "{\"x\": 1}"};
@@ -289,9 +289,9 @@ Test(model, checkpoint_metrics_are_exact)
 {
     dn_net *a = mlp(6, 5, 4, 3, 0.5f, 0.5f, 0.0f, 1);
     dn_epoch_stats rows[3] = {{1, 1.0987719893455503, 0.29999999999999999, 1.0987719893455503,
-                               0x1p-1074, 1e308},
-                              {2, 0.1, 1.0 / 3.0, INFINITY, 0.0, 0.00062236400026449701},
-                              {3, 0.7, 0.3, 2.0 / 3.0, 1.0 / 7.0, 123456.789}};
+                               0x1p-1074, 1e308, false, 0, 0},
+                              {2, 0.1, 1.0 / 3.0, INFINITY, 0.0, 0.00062236400026449701, false, 0, 0},
+                              {3, 0.7, 0.3, 2.0 / 3.0, 1.0 / 7.0, 123456.789, false, 0, 0}};
     dn_checkpoint ck = {.epoch = 3, .steps_per_epoch = 4, .train_examples = 10, .seed = 3,
                         .n_metrics = 3, .metrics = rows, .config = "{}"};
     const char *path = tmp_path("exact.safetensors");
@@ -377,10 +377,10 @@ Test(model, checkpoint_fields_are_checked)
 Test(model, checkpoint_metrics_in_range)
 {
     dn_net *a = mlp(6, 5, 4, 3, 0.5f, 0.5f, 0.0f, 1);
-    const dn_epoch_stats bad[] = {{1, 0.5, 1.5, 0.5, 0.5, 1},  {1, -0.5, 0.5, 0.5, 0.5, 1},
-                                  {1, 0.5, 0.5, 0.5, 2.0, 1},  {1, 0.5, 0.5, -1, 0.5, 1},
-                                  {1, NAN, 0.5, 0.5, 0.5, 1},  {1, 0.5, 0.5, 0.5, 0.5, -2},
-                                  {1, 0.5, INFINITY, 0.5, 0.5, 1}};
+    const dn_epoch_stats bad[] = {{1, 0.5, 1.5, 0.5, 0.5, 1, false, 0, 0},  {1, -0.5, 0.5, 0.5, 0.5, 1, false, 0, 0},
+                                  {1, 0.5, 0.5, 0.5, 2.0, 1, false, 0, 0},  {1, 0.5, 0.5, -1, 0.5, 1, false, 0, 0},
+                                  {1, NAN, 0.5, 0.5, 0.5, 1, false, 0, 0},  {1, 0.5, 0.5, 0.5, 0.5, -2, false, 0, 0},
+                                  {1, 0.5, INFINITY, 0.5, 0.5, 1, false, 0, 0}};
     const char *path = tmp_path("range.safetensors");
     dn_err err = {0};
     for (size_t i = 0; i < sizeof bad / sizeof *bad; i++) {
@@ -393,7 +393,7 @@ Test(model, checkpoint_metrics_in_range)
         cr_assert(strstr(err.msg, "\"metrics\": epoch 1 is malformed"), "%s", err.msg);
     }
     /* NaN test columns: a run without a test set. */
-    dn_epoch_stats ok = {1, 0.5, 0.5, NAN, NAN, 0};
+    dn_epoch_stats ok = {1, 0.5, 0.5, NAN, NAN, 0, false, 0, 0};
     dn_checkpoint ck = {.epoch = 1, .steps_per_epoch = 4, .train_examples = 10, .seed = 3,
                         .n_metrics = 1, .metrics = &ok, .config = "{}"};
     cr_assert_eq(dn_checkpoint_save(path, a, NULL, &ck, &err), DN_OK, "%s", err.msg);

@@ -24,6 +24,7 @@ struct dn_runlog {
 };
 
 static const char metrics_header[] = DN_METRICS_CSV_HEADER "\n";
+static const char metrics_header_val[] = DN_METRICS_CSV_HEADER DN_METRICS_CSV_VAL "\n";
 static const char steps_header[] = DN_STEPS_CSV_HEADER "\n";
 
 /* The files dropnet train writes in a run directory. */
@@ -150,7 +151,8 @@ dn_runlog *dn_runlog_open(const char *dir, const dn_config *cfg, const char *dat
     int rc = dn_write_atomic(path, text, 2, err);
     free(json);
     if (rc || open_files(log, "w", err) ||
-        dn_append_row(log->csv, log->csv_path, err, "%s", metrics_header) ||
+        dn_append_row(log->csv, log->csv_path, err, "%s",
+                      cfg->val > 0 ? metrics_header_val : metrics_header) ||
         dn_append_row(log->steps, log->steps_path, err, "%s", steps_header))
         goto fail;
     return log;
@@ -166,21 +168,32 @@ const char *dn_runlog_dir(const dn_runlog *log) { return log->dir; }
 #define ROW_MAX 1024
 static size_t cut(int k, size_t n) { return k < 0 ? 0 : (size_t)k < n ? (size_t)k : n - 1; }
 
-/* %.17g: the numbers read back exactly; metrics are for machines too. */
+/* %.17g: the numbers read back exactly; metrics are for machines too. The
+ * validation columns come last, and only in a run that has them. */
 static size_t csv_row(char *buf, size_t n, const dn_epoch_stats *s)
 {
-    return cut(snprintf(buf, n, "%d,%.17g,%.17g,%.17g,%.17g,%.17g,%.6f\n", s->epoch, s->train_loss,
-                    s->train_acc, s->test_loss, s->test_acc, s->train_acc - s->test_acc,
-                    s->seconds), n);
+    int k = snprintf(buf, n, "%d,%.17g,%.17g,%.17g,%.17g,%.17g,%.6f", s->epoch, s->train_loss,
+                     s->train_acc, s->test_loss, s->test_acc, s->train_acc - s->test_acc,
+                     s->seconds);
+    size_t len = cut(k, n);
+    if (s->has_val)
+        len += cut(snprintf(buf + len, n - len, ",%.17g,%.17g", s->val_loss, s->val_acc),
+                   n - len);
+    return len + cut(snprintf(buf + len, n - len, "\n"), n - len);
 }
 
 static size_t jsonl_row(char *buf, size_t n, const dn_epoch_stats *s)
 {
-    return cut(snprintf(buf, n,
-                    "{\"epoch\":%d,\"train_loss\":%.17g,\"train_acc\":%.17g,\"test_loss\":%.17g,"
-                    "\"test_acc\":%.17g,\"gap\":%.17g,\"seconds\":%.6f}\n",
-                    s->epoch, s->train_loss, s->train_acc, s->test_loss, s->test_acc,
-                    s->train_acc - s->test_acc, s->seconds), n);
+    size_t len = cut(snprintf(buf, n,
+                              "{\"epoch\":%d,\"train_loss\":%.17g,\"train_acc\":%.17g,"
+                              "\"test_loss\":%.17g,\"test_acc\":%.17g,\"gap\":%.17g,"
+                              "\"seconds\":%.6f",
+                              s->epoch, s->train_loss, s->train_acc, s->test_loss, s->test_acc,
+                              s->train_acc - s->test_acc, s->seconds), n);
+    if (s->has_val)
+        len += cut(snprintf(buf + len, n - len, ",\"val_loss\":%.17g,\"val_acc\":%.17g",
+                            s->val_loss, s->val_acc), n - len);
+    return len + cut(snprintf(buf + len, n - len, "}\n"), n - len);
 }
 
 int dn_runlog_epoch(dn_runlog *log, const dn_epoch_stats *s, dn_err *err)
@@ -284,7 +297,7 @@ static void rewind_steps(const char *dir, int n, size_t step, text_buf *b)
  * steps.csv is cut back to the checkpoint, each written atomically, then
  * all three are opened for appending. */
 dn_runlog *dn_runlog_resume(const char *dir, const dn_epoch_stats *rows, int n, size_t step,
-                            dn_err *err)
+                            bool val, dn_err *err)
 {
     dn_runlog *log = new_log(err);
     if (!log)
@@ -299,7 +312,8 @@ dn_runlog *dn_runlog_resume(const char *dir, const dn_epoch_stats *rows, int n, 
      * the lock, so no live process owns them. */
     dn_remove_stale_temps(dir, written);
     text_buf csv = {0}, jsonl = {0}, steps = {0};
-    put(&csv, metrics_header, strlen(metrics_header));
+    const char *header = val ? metrics_header_val : metrics_header;
+    put(&csv, header, strlen(header));
     for (int i = 0; i < n; i++) {
         char row[ROW_MAX];
         put(&csv, row, csv_row(row, sizeof row, &rows[i]));

@@ -179,12 +179,12 @@ static double init_scale_ratio(const dn_net *net, double *rms_out, int *fan_in_o
 int dn_fit(dn_net *net, const dn_dataset *train, const dn_dataset *test, const dn_fit_opts *o,
            const dn_fit_hooks *hooks, dn_err *err)
 {
-    return dn_fit_from(net, train, test, o, NULL, hooks, err);
+    return dn_fit_from(net, train, NULL, test, o, NULL, hooks, err);
 }
 
-int dn_fit_from(dn_net *net, const dn_dataset *train, const dn_dataset *test,
-                const dn_fit_opts *o, const dn_fit_start *start, const dn_fit_hooks *hooks,
-                dn_err *err)
+int dn_fit_from(dn_net *net, const dn_dataset *train, const dn_dataset *val,
+                const dn_dataset *test, const dn_fit_opts *o, const dn_fit_start *start,
+                const dn_fit_hooks *hooks, dn_err *err)
 {
     static const dn_fit_start fresh = {0};
     if (!start)
@@ -208,6 +208,8 @@ int dn_fit_from(dn_net *net, const dn_dataset *train, const dn_dataset *test,
     int rc = check_data(net, train, "training", err);
     if (!rc && test)
         rc = check_data(net, test, "test", err);
+    if (!rc && val)
+        rc = check_data(net, val, "validation", err);
     if (rc)
         return rc;
     if ((size_t)o->batch_size > train->n)
@@ -292,6 +294,11 @@ int dn_fit_from(dn_net *net, const dn_dataset *train, const dn_dataset *test,
         if (test &&
             (rc = evaluate_ws(net, test, x, idx, &st.test_loss, &st.test_acc, NULL, err)))
             goto out;
+        if (val) {
+            st.has_val = true;
+            if ((rc = evaluate_ws(net, val, x, idx, &st.val_loss, &st.val_acc, NULL, err)))
+                goto out;
+        }
         st.seconds = dn_now() - t0;
         if (hooks && hooks->on_epoch && hooks->on_epoch(hooks->user, &st)) {
             rc = dn_fail(err, DN_ESTOPPED, "training stopped after epoch %d", e + 1);
