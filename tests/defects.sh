@@ -55,6 +55,30 @@ expect 2 'cmp: holds a dropnet compare experiment, not a training run; nothing t
 # Its own kind goes on where it stopped.
 expect 0 '4 done before' -- compare "${Q[@]}" --seeds 2 --a '--lr 0.1' --b '--lr 0.2' --out cmp
 
+# 6. --resume on a finished run says so and changes nothing, even in a
+# --no-figures run; --resume --epochs N extends it with the bits of a run
+# started with N epochs, and config.json records it.
+"$DN" train "${Q[@]}" --epochs 3 --out fin > /dev/null || fail "6: the run to finish"
+before=$(tree fin)
+expect 0 'fin: finished, 3 of 3 epochs; nothing to do (to train it further: dropnet train --resume fin --epochs N)' \
+  -- train --resume fin
+out=$("$DN" train --resume fin 2>&1)
+printf '%s' "$out" | grep -q 'resuming' && fail "6: a finished run says it resumes: $out"
+printf '%s' "$out" | grep -q 'curves' && fail "6: a --no-figures run names figures: $out"
+[ "$(tree fin)" = "$before" ] && ok "6: finished run untouched" || fail "6: the finished run changed"
+expect 0 '# extending from 3 to 5 epochs' -- train --resume fin --epochs 5
+"$DN" train "${Q[@]}" --epochs 5 --out five > /dev/null || fail "6: the 5-epoch run"
+cmp -s fin/model.safetensors five/model.safetensors && ok "6: extended model = 5-epoch model" \
+  || fail "6: extending 3 -> 5 epochs gave another model than 5 epochs"
+[ "$(cut -d, -f1-6 fin/metrics.csv)" = "$(cut -d, -f1-6 five/metrics.csv)" ] \
+  && ok "6: extended metrics = 5-epoch metrics" || fail "6: metrics differ after extending"
+grep -A3 '"extended"' fin/config.json | grep -q '"from":[[:space:]]*3' && grep -q '"epochs":[[:space:]]*5' fin/config.json \
+  && ok "6: config.json records the extension" || fail "6: config.json: $(cat fin/config.json)"
+ls fin | grep -q -e png -e svg && fail "6: figures in a --no-figures run: $(ls fin)"
+expect 2 'fin: --epochs 4: the run has done 5 epochs already, and a run is not cut short (give at least 5)' \
+  -- train --resume fin --epochs 4
+expect 2 '--resume: --lr cannot be given with it' -- train --resume fin --lr 0.1
+
 # 7. A first row is data unless most of it is not numbers; a BOM is skipped.
 tail -n +2 ok.csv > nohdr.csv
 { printf '\xef\xbb\xbf'; cat nohdr.csv; } > bom.csv
@@ -81,5 +105,26 @@ expect 0 '' -- train "${Q[@]}" --out div
   || fail "reused directory: $(cat div/metrics.csv)"
 expect 2 'div: already holds a run (1 epoch in metrics.csv); continue or extend it with dropnet train --resume div [--epochs N]' \
   -- train "${Q[@]}" --out div
+
+# --val N: a seeded, class-balanced validation split; its loss and accuracy
+# per epoch in the table and as the last columns of the metrics files.
+expect 0 '(48 train, 12 validation, 60 test' -- train "${QB[@]}" --no-figures --val 12 --epochs 2 --out val
+head -1 val/metrics.csv | grep -qx 'epoch,train_loss,train_acc,test_loss,test_acc,gap,seconds,val_loss,val_acc' \
+  && ok "val: metrics.csv header" || fail "val: $(head -1 val/metrics.csv)"
+grep -q '"val_loss":.*"val_acc":' val/metrics.jsonl || fail "val: metrics.jsonl lacks val_loss, val_acc"
+# 12 of 60 with classes of 20: 4 of each class held out, so the accuracy
+# is a multiple of 1/12.
+awk -F, 'NR > 1 { v = $9 * 12; if (v - int(v + 0.5) > 1e-9 || int(v + 0.5) - v > 1e-9) exit 1 }' val/metrics.csv \
+  && ok "val: accuracies over 12 examples" || fail "val: $(cat val/metrics.csv)"
+# Resumed and extended, the same bits as run through.
+"$DN" train "${QB[@]}" --no-figures --val 12 --epochs 1 --out val1 --quiet > /dev/null
+expect 0 '' -- train --resume val1 --epochs 2 --quiet
+cmp -s val/model.safetensors val1/model.safetensors && [ "$(cut -d, -f1-6,8,9 val/metrics.csv)" = "$(cut -d, -f1-6,8,9 val1/metrics.csv)" ] \
+  && ok "val: resumed run = run through" || fail "val: resuming changed the bits"
+expect 2 '--val: 60 examples leave none to train on (the training data has 60)' -- train "${Q[@]}" --val 60 --out v60
+expect 2 "--val: 0 is outside" -- train "${Q[@]}" --val 0 --out v0
+expect 2 '--resume: --val cannot be given with it' -- train --resume val --val 3
+expect 2 'no val_acc (a run trained without --val)' -- plot five --metric val_acc -o five.png
+expect 0 '' -- plot val --metric val_acc --metric test_acc -o val.png
 
 finish

@@ -316,6 +316,42 @@ Test(model, checkpoint_metrics_are_exact)
     dn_net_free(a);
 }
 
+/* A run with a validation set: its loss and accuracy per epoch are in the
+ * checkpoint too (a resume rebuilds metrics.csv from them), exactly. */
+Test(model, checkpoint_keeps_validation_metrics)
+{
+    dn_net *a = mlp(6, 5, 4, 3, 0.5f, 0.5f, 0.0f, 1);
+    dn_epoch_stats rows[2] = {{1, 1.1, 0.3, 1.2, 0.25, 1, true, 1.0 / 3.0, 0.75},
+                              {2, 0.9, 0.5, 1.0, 0.5, 1, true, 0x1p-1074, 1.0}};
+    dn_checkpoint ck = {.epoch = 2, .steps_per_epoch = 4, .train_examples = 10, .seed = 3,
+                        .n_metrics = 2, .metrics = rows, .config = "{}"};
+    const char *path = tmp_path("val.safetensors");
+    dn_err err = {0};
+    cr_assert_eq(dn_checkpoint_save(path, a, NULL, &ck, &err), DN_OK, "%s", err.msg);
+    dn_checkpoint back;
+    cr_assert_eq(dn_checkpoint_load(path, a, NULL, &back, &err), DN_OK, "%s", err.msg);
+    for (int i = 0; i < 2; i++) {
+        cr_assert(back.metrics[i].has_val);
+        cr_assert_eq(back.metrics[i].val_loss, rows[i].val_loss);
+        cr_assert_eq(back.metrics[i].val_acc, rows[i].val_acc);
+    }
+    dn_checkpoint_free(&back);
+    /* Without: none read back. */
+    rows[0].has_val = rows[1].has_val = false;
+    cr_assert_eq(dn_checkpoint_save(path, a, NULL, &ck, &err), DN_OK, "%s", err.msg);
+    cr_assert_eq(dn_checkpoint_load(path, a, NULL, &back, &err), DN_OK, "%s", err.msg);
+    cr_assert(!back.metrics[0].has_val && !back.metrics[1].has_val);
+    dn_checkpoint_free(&back);
+    /* Out of range: refused as the other metrics are. */
+    rows[0].has_val = true;
+    rows[0].val_acc = 1.5;
+    cr_assert_eq(dn_checkpoint_save(path, a, NULL, &ck, &err), DN_OK, "%s", err.msg);
+    cr_assert_eq(dn_checkpoint_load(path, a, NULL, &back, &err), DN_EFORMAT);
+    cr_assert(strstr(err.msg, "epoch 1 has a malformed validation loss or accuracy"), "%s",
+              err.msg);
+    dn_net_free(a);
+}
+
 /* A checkpoint whose metadata is edited: each field is checked. */
 static void edited_checkpoint(const char *key, const char *value, const char *words)
 {

@@ -299,6 +299,49 @@ Test(train, divergence_from_a_huge_init_names_the_init)
     dn_net_free(net);
 }
 
+/* A validation set is evaluated after every epoch, in eval mode, as the
+ * test set is: the last epoch's numbers are those of the trained network. */
+Test(train, validation_set_evaluated_each_epoch)
+{
+    dn_dataset all, train, val, test;
+    synthetic_dataset(&all, 600, 1);
+    synthetic_dataset(&test, 200, 2);
+    dn_err err = {0};
+    cr_assert_eq(dn_dataset_split(&all, 100, 1, &train, &val, &err), DN_OK, "%s", err.msg);
+    dn_net *net = make(d2l_spec(0.2f, 0.5f), 256, 1);
+    dn_fit_opts o;
+    dn_fit_opts_default(&o);
+    o.epochs = 3;
+    o.batch_size = 32;
+    record r = {0};
+    dn_fit_hooks h = {NULL, rec, &r};
+    cr_assert_eq(dn_fit_from(net, &train, &val, &test, &o, NULL, &h, &err), DN_OK, "%s",
+                 err.msg);
+    cr_assert_eq(r.n, 3);
+    for (int e = 0; e < 3; e++) {
+        cr_assert(r.st[e].has_val);
+        cr_assert(r.st[e].val_loss > 0 && r.st[e].val_acc >= 0 && r.st[e].val_acc <= 1);
+        /* 100 examples: the accuracy is a whole percentage. */
+        cr_assert_float_eq(r.st[e].val_acc * 100, round(r.st[e].val_acc * 100), 1e-9);
+    }
+    double loss, acc;
+    cr_assert_eq(dn_evaluate(net, &val, &loss, &acc, &err), DN_OK);
+    cr_assert_eq(loss, r.st[2].val_loss);
+    cr_assert_eq(acc, r.st[2].val_acc);
+    cr_assert_gt(r.st[2].val_acc, 0.5, "learns: %g", r.st[2].val_acc);
+    /* Without one, no validation numbers. */
+    record r2 = {0};
+    dn_fit_hooks h2 = {NULL, rec, &r2};
+    o.epochs = 1;
+    cr_assert_eq(dn_fit(net, &train, &test, &o, &h2, &err), DN_OK, "%s", err.msg);
+    cr_assert(!r2.st[0].has_val);
+    dn_net_free(net);
+    dn_dataset_free(&all);
+    dn_dataset_free(&train);
+    dn_dataset_free(&val);
+    dn_dataset_free(&test);
+}
+
 Test(train, rejects_bad_options)
 {
     dn_dataset train;
