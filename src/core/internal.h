@@ -14,6 +14,11 @@
 #define DN_PRINTF(a, b)
 #endif
 
+/* dst = copies of the first n examples of src whose flag equals want (of
+ * all examples when flag is NULL), in their order (src/data/split.c). */
+int dn_dataset_take(dn_dataset *dst, const dn_dataset *src, const uint8_t *flag, uint8_t want,
+                    size_t n, dn_err *err);
+
 /* zlib's gzerror() text without the "PATH: " it starts with (the caller's
  * message names the file already). */
 const char *dn_gz_reason(const char *msg, const char *path);

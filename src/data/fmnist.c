@@ -86,26 +86,7 @@ int dn_dataset_head(dn_dataset *dst, const dn_dataset *src, size_t n, dn_err *er
     if (n == 0 || n > src->n)
         return dn_fail(err, DN_EINVAL, "subset of %zu examples from a dataset of %zu", n,
                        src->n);
-    size_t px = (size_t)src->rows * (size_t)src->cols;
-    if (src->features)
-        dst->features = dn_alloc(n * px, sizeof(float));
-    else
-        dst->images = dn_alloc(n, px);
-    dst->labels = dn_alloc(n, 1);
-    if (!(dst->images || dst->features) || !dst->labels) {
-        dn_dataset_free(dst);
-        return dn_fail(err, DN_ENOMEM, "cannot allocate a subset of %zu examples", n);
-    }
-    if (src->features)
-        memcpy(dst->features, src->features, n * px * sizeof(float));
-    else
-        memcpy(dst->images, src->images, n * px);
-    memcpy(dst->labels, src->labels, n);
-    dst->n = n;
-    dst->rows = src->rows;
-    dst->cols = src->cols;
-    dst->classes = src->classes;
-    return DN_OK;
+    return dn_dataset_take(dst, src, NULL, 0, n, err);
 }
 
 static int is_file(const char *path)

@@ -7,9 +7,8 @@
 #include <stdlib.h>
 #include <string.h>
 
-/* Copies the examples whose flag equals want, in their order. */
-static int take(dn_dataset *dst, const dn_dataset *src, const uint8_t *flag, uint8_t want,
-                size_t n, dn_err *err)
+int dn_dataset_take(dn_dataset *dst, const dn_dataset *src, const uint8_t *flag, uint8_t want,
+                    size_t n, dn_err *err)
 {
     memset(dst, 0, sizeof *dst);
     size_t px = (size_t)src->rows * (size_t)src->cols;
@@ -20,11 +19,11 @@ static int take(dn_dataset *dst, const dn_dataset *src, const uint8_t *flag, uin
     dst->labels = dn_alloc(n, 1);
     if (!(dst->images || dst->features) || !dst->labels) {
         dn_dataset_free(dst);
-        return dn_fail(err, DN_ENOMEM, "cannot allocate a split of %zu examples", n);
+        return dn_fail(err, DN_ENOMEM, "cannot allocate a subset of %zu examples", n);
     }
     size_t k = 0;
-    for (size_t i = 0; i < src->n; i++) {
-        if (flag[i] != want)
+    for (size_t i = 0; i < src->n && k < n; i++) {
+        if (flag && flag[i] != want)
             continue;
         if (src->features)
             memcpy(dst->features + k * px, src->features + i * px, px * sizeof(float));
@@ -107,8 +106,8 @@ int dn_dataset_split(const dn_dataset *all, size_t n_val, uint64_t seed, dn_data
         }
     }
     free(members);
-    int rc = take(val, all, flag, 1, n_val, err);
-    if (!rc && (rc = take(train, all, flag, 0, all->n - n_val, err)))
+    int rc = dn_dataset_take(val, all, flag, 1, n_val, err);
+    if (!rc && (rc = dn_dataset_take(train, all, flag, 0, all->n - n_val, err)))
         dn_dataset_free(val);
     free(flag);
     return rc;
