@@ -15,6 +15,7 @@ int cmd_predict(int argc, char **argv);
 int cmd_plot(int argc, char **argv);
 int cmd_compare(int argc, char **argv);
 int cmd_sweep(int argc, char **argv);
+int cmd_stats(int argc, char **argv);
 
 /* One-line error on stderr: "dropnet: <what>". */
 void cli_error(const char *fmt, ...) __attribute__((format(printf, 1, 2)));
@@ -39,6 +40,16 @@ const char *cli_option_value(const char *cmd, int argc, char **argv, int *i);
  * the cores: the extra threads only wait for each other (the results are
  * the same bits whatever the count). Returns the count in effect. */
 int cli_set_threads(int n);
+
+/* Options a command has seen, to refuse one given twice (the second would
+ * silently replace the first). */
+typedef struct {
+    char names[64][64];
+    int n;
+} option_seen;
+/* 0 the first time NAME (without dashes) is seen; after that EXIT_USAGE
+ * with "CMD: --NAME is given twice". */
+int option_once(option_seen *s, const char *cmd, const char *name);
 
 /* Strict number parsing: the whole text, finite, in range. 0 on success. */
 int parse_int(const char *opt, const char *text, long lo, long hi, long *out);

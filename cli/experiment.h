@@ -17,7 +17,7 @@ typedef struct {
     int state;           /* TRAINING_*, set by experiment_scan */
 } exp_training;
 
-typedef struct {
+typedef struct experiment {
     const char *command; /* "compare" or "sweep", for messages */
     char dir[4096];
     exp_training *t;

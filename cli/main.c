@@ -19,7 +19,8 @@ static void usage(FILE *f)
             "  plot          draw the curves of one or more run directories (PNG or SVG)\n"
             "  compare       two configurations over several paired seeds: is B better than A?\n"
             "  sweep         a grid of settings over several seeds: which is best, and which\n"
-            "                are indistinguishable from it\n"
+            "                could be the best\n"
+            "  stats         compare two columns of numbers from a CSV file (one row per seed)\n"
             "\n"
             "  dropnet <command> --help   options of one command (or: dropnet help <command>)\n"
             "  dropnet --version          version and libraries\n");
@@ -33,7 +34,7 @@ static int (*find(const char *cmd))(int, char **)
         int (*run)(int, char **);
     } commands[] = {{"train", cmd_train},     {"data", cmd_data},   {"eval", cmd_eval},
                     {"predict", cmd_predict}, {"plot", cmd_plot},   {"compare", cmd_compare},
-                    {"sweep", cmd_sweep}};
+                    {"sweep", cmd_sweep},     {"stats", cmd_stats}};
     for (size_t i = 0; i < sizeof commands / sizeof *commands; i++)
         if (strcmp(cmd, commands[i].name) == 0)
             return commands[i].run;

@@ -60,3 +60,27 @@ void model_input_free(model_input *m)
     free(m->name_mem);
     memset(m, 0, sizeof *m);
 }
+
+int model_input_test_set(const model_input *m, const char *data_opt, const char *csv,
+                         dn_dataset *ds, char *what, size_t what_size, dn_err *err)
+{
+    int inputs = dn_net_input_width(m->net);
+    if (csv) {
+        snprintf(what, what_size, "%s", csv);
+        int rc = dn_csv_load(ds, csv, inputs, m->classes, err);
+        return rc ? rc : model_input_prepare(m, ds, err);
+    }
+    char dir[4096], images[4200], labels[4200];
+    int rc = dn_fmnist_find(data_opt, dir, sizeof dir, err);
+    if (!rc)
+        rc = dn_fmnist_file(dir, dn_fmnist_names[2], images, sizeof images, err);
+    if (!rc)
+        rc = dn_fmnist_file(dir, dn_fmnist_names[3], labels, sizeof labels, err);
+    if (!rc && inputs != 784)
+        return dn_fail(err, DN_EINVAL, "the model takes %d inputs; Fashion-MNIST images have "
+                       "784 (give --test FILE.csv)", inputs);
+    if (!rc)
+        rc = dn_dataset_load(ds, images, labels, err);
+    snprintf(what, what_size, "%s", dir);
+    return rc ? rc : model_input_prepare(m, ds, err);
+}

@@ -1,5 +1,6 @@
 /* Text for experiment reports (see report.h). */
 #include "report.h"
+#include "experiment.h"
 
 
 #include <math.h>
@@ -64,31 +65,59 @@ int sb_write_file(const strbuf *b, const char *path)
     return 0;
 }
 
-void format_p(double p, char *out, size_t size)
+void sb_csv_field(strbuf *b, const char *text)
 {
-    if (isnan(p))
-        snprintf(out, size, "n/a");
-    else if (p < 0.001)
-        snprintf(out, size, "< 0.001");
-    else if (p < 0.01)
-        snprintf(out, size, "%.3f", p);
-    else
-        snprintf(out, size, "%.2f", p);
-}
-
-void format_ci(double mean, double lo, double hi, int decimals, int sign, char *out,
-               size_t size)
-{
-    const char *f = sign ? "%+.*f" : "%.*f";
-    char m[64], l[64], h[64];
-    snprintf(m, sizeof m, f, decimals, mean);
-    if (isnan(lo) || isnan(hi)) {
-        snprintf(out, size, "%s", m);
+    if (!strpbrk(text, ",\"\r\n")) {
+        sb_printf(b, "%s", text);
         return;
     }
-    snprintf(l, sizeof l, f, decimals, lo);
-    snprintf(h, sizeof h, f, decimals, hi);
-    snprintf(out, size, "%s [%s, %s]", m, l, h);
+    sb_printf(b, "\"");
+    for (const char *p = text; *p; p++)
+        sb_printf(b, *p == '"' ? "\"\"" : "%c", *p);
+    sb_printf(b, "\"");
+}
+
+void report_runs(strbuf *md, int argc, char **argv, const char *prefix,
+                 const struct experiment *x)
+{
+    sb_printf(md, "- **Command**: `");
+    format_command(argc - 1, argv + 1, prefix, md);
+    sb_printf(md, "`\n- **Trainings**: %d (%d done before this run, %d now, in %.0f s with %d "
+              "job%s x %d thread%s)\n\n", x->n, x->done_before, x->ran, x->seconds, x->jobs,
+              x->jobs == 1 ? "" : "s", x->threads, x->threads == 1 ? "" : "s");
+}
+
+void report_method(strbuf *md)
+{
+    sb_printf(md,
+              "- Interval of a mean: mean +- t(0.975, n - 1) s / sqrt(n), s the sample standard "
+              "deviation. Paired: the same on the differences of each seed, with the two-sided "
+              "paired t-test. Differences that are all equal have no spread, hence no t and no "
+              "interval: the report says what was observed and gives the exact signed-rank p. "
+              "Unpaired: Welch's interval and t-test.\n"
+              "- Wilcoxon signed-rank test: zero differences are dropped (Wilcoxon's rule), tied "
+              "magnitudes share their mid-rank, and p comes from the exact permutation "
+              "distribution (ties included) below 50 nonzero differences, the normal "
+              "approximation beyond. Unpaired: the rank-sum (Mann-Whitney) test, exact with ties "
+              "up to 50 values.\n"
+              "- Effect size dz = mean of the differences / their sd. Seeds needed: the fewest "
+              "paired seeds (per side when unpaired) for 80 %% power of the two-sided t-test at "
+              "0.05, from the noncentral t distribution and the observed sd. Equivalence "
+              "(`--margin D`): two one-sided t-tests, equivalent when the 90 %% interval lies "
+              "inside +-D. Below 5 seeds an interval is very wide; below 3 there is no "
+              "verdict.\n"
+              "- p-values show 2 significant digits (3 or more near 0.05, so that the side of "
+              "0.05 shows); interval ends show the digits that keep their sign. t, normal and "
+              "binomial distributions from GSL.\n");
+}
+
+int report_save(strbuf *b, const char *dir, const char *name)
+{
+    char path[4400];
+    snprintf(path, sizeof path, "%s/%s", dir, name);
+    int rc = sb_write_file(b, path);
+    sb_free(b);
+    return rc;
 }
 
 static int plain(const char *a)

@@ -19,16 +19,26 @@ void sb_free(strbuf *b);
  * 0, or an exit status after a one-line error. */
 int sb_write_file(const strbuf *b, const char *path);
 
-/* "0.006", "0.42", "< 0.001"; "n/a" for NaN. */
-void format_p(double p, char *out, size_t size);
-/* "84.95 [84.12, 85.78]" with the given decimals; signed adds '+' to
- * positive numbers. Without an interval (one value): "84.95". */
-void format_ci(double mean, double lo, double hi, int decimals, int sign, char *out,
-               size_t size);
+/* A CSV field (RFC 4180): as it is, or in double quotes (quotes doubled)
+ * when it holds a comma, a quote or a line end. Every CSV dropnet writes
+ * goes through here for its text fields. */
+void sb_csv_field(strbuf *b, const char *text);
 /* The command line, quoted for a POSIX shell where needed. */
 void format_command(int argc, char **argv, const char *prefix, strbuf *b);
 /* Text for a Markdown table cell: '|' escaped. */
 void md_cell(strbuf *b, const char *text);
+
+struct experiment;
+/* The lines of a report that say how it was made: "- **Command**: `...`"
+ * (prefix, then the arguments) and "- **Trainings**: ...", then a blank
+ * line. */
+void report_runs(strbuf *md, int argc, char **argv, const char *prefix,
+                 const struct experiment *x);
+/* The statistics bullets of a report's "Method" section. */
+void report_method(strbuf *md);
+/* Writes b to DIR/name and frees it: 0, or an exit status after a one-line
+ * error. */
+int report_save(strbuf *b, const char *dir, const char *name);
 
 /* What compare and sweep report of each training: the last epoch's test
  * accuracy, test loss, training accuracy and gap; accuracies and the gap in

@@ -184,3 +184,15 @@ int parse_float_list(const char *opt, const char *text, double lo, double hi, fl
             return -1;
     return n;
 }
+
+int option_once(option_seen *s, const char *cmd, const char *name)
+{
+    for (int i = 0; i < s->n; i++)
+        if (strcmp(s->names[i], name) == 0) {
+            cli_error("%s: --%s is given twice", cmd, name);
+            return EXIT_USAGE;
+        }
+    if (s->n < 64)
+        snprintf(s->names[s->n++], sizeof s->names[0], "%s", name);
+    return 0;
+}

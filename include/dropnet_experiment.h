@@ -106,14 +106,19 @@ int dn_mean_interval(const double *x, int n, double level, dn_interval *out, dn_
 
 /*
  * Wilcoxon's signed-rank test of differences d. Zero differences are
- * dropped (Wilcoxon's rule); tied magnitudes get their mean rank. Magnitudes
- * within 1e-9 of the largest one of each other count as equal (and as zero
- * near 0), so differences of rounded numbers such as accuracies are not told
- * apart by rounding noise. The p-values come from the exact distribution of
- * the statistic when fewer than 50 differences remain and none are tied;
- * otherwise from the normal approximation with the tie correction of the
- * variance and a continuity correction of 1/2. No difference left: p = 1.
+ * dropped (Wilcoxon's rule: a zero says nothing about the direction; the
+ * test is then on the m nonzero ones). Tied magnitudes get their mid-rank
+ * (the mean of the ranks they share). Magnitudes within 1e-9 of the largest
+ * one of each other count as equal (and as zero near 0), so differences of
+ * rounded numbers such as accuracies are not told apart by rounding noise.
+ * The p-values come from the exact permutation distribution of W+ given the
+ * mid-ranks (all 2^m sign patterns equally likely), ties or not, when fewer
+ * than DN_SIGNRANK_EXACT_MAX differences remain; beyond, from the normal
+ * approximation with the tie correction of the variance and a continuity
+ * correction of 1/2. No difference left: p = 1. The smallest two-sided p
+ * of m differences is 2^(1-m).
  */
+#define DN_SIGNRANK_EXACT_MAX 50
 typedef struct {
     int n;          /* nonzero differences */
     double w_plus;  /* sum of the ranks of the positive differences */
@@ -128,8 +133,10 @@ int dn_wilcoxon_signed_rank(const double *d, int n, dn_wilcoxon *out, dn_err *er
  * Paired comparison of b against a (b[i] - a[i]): the interval of the mean
  * difference, the paired t-test (two-sided; t = mean / (sd / sqrt(n)), n - 1
  * degrees of freedom) and the Wilcoxon signed-rank test. Differences that
- * are all equal: t = 0 and p = 1 when they are 0, t = +-inf and p = 0
- * otherwise. n = 1: t, p_t and the interval are NaN.
+ * are all equal (no spread: sd within 1e-9 of |mean| of 0) have no t
+ * statistic and no t interval: t, p_t, diff.lo and diff.hi are NaN, and
+ * the signed-rank p (2^(1-n) for n equal nonzero differences) is the test.
+ * n = 1: likewise NaN.
  */
 typedef struct {
     int n;
@@ -142,7 +149,8 @@ int dn_paired_compare(const double *a, const double *b, int n, double level, dn_
 
 /* Unpaired comparison of b against a: mean(b) - mean(a), its interval and
  * Welch's t-test (two-sided; Welch-Satterthwaite degrees of freedom). Needs
- * at least 2 values on each side. */
+ * at least 2 values on each side. Neither side with spread: t, p, lo and hi
+ * are NaN. */
 typedef struct {
     double diff;
     double lo, hi;
@@ -150,6 +158,158 @@ typedef struct {
 } dn_welch;
 int dn_welch_compare(const double *a, int na, const double *b, int nb, double level,
                      dn_welch *out, dn_err *err);
+
+/*
+ * Wilcoxon's rank-sum (Mann-Whitney) test of b against a, independent
+ * samples. Tied values (within 1e-9 of the largest magnitude) get their
+ * mid-rank. Exact permutation distribution of the rank sum given the
+ * mid-ranks up to DN_RANKSUM_EXACT_MAX values in all (the two-sided p then
+ * counts the rank sums at least as far from their mean as the observed one);
+ * beyond, the normal approximation with tie and continuity corrections.
+ */
+#define DN_RANKSUM_EXACT_MAX 50
+typedef struct {
+    int n_a, n_b;
+    double w;         /* sum of the ranks of b */
+    int exact;
+    double p;         /* two-sided */
+    double p_greater; /* one-sided, against b tending to be larger */
+    double p_less;
+} dn_ranksum;
+int dn_ranksum_test(const double *a, int na, const double *b, int nb, dn_ranksum *out,
+                    dn_err *err);
+
+/* P(T <= t) for T noncentral t with df degrees of freedom and noncentrality
+ * ncp (numerical integration, error below 1e-9); NaN for bad arguments. */
+double dn_nct_cdf(double t, double df, double ncp);
+/* Power of the two-sided t-test at level alpha when its statistic is
+ * noncentral t(df, ncp). */
+double dn_t_power(double ncp, double df, double alpha);
+/* The fewest seeds for which a two-sided t-test at level alpha detects a
+ * standardised difference d with the given power: paired, n pairs (paired
+ * t-test, d = difference / sd of the differences); unpaired, n per side
+ * (two-sample t-test, d = difference / pooled sd). At least 2; 0 when d is
+ * 0 or not finite (nothing to detect); -1 when more than
+ * DN_SEEDS_NEEDED_MAX would be needed. */
+#define DN_SEEDS_NEEDED_MAX 1000000
+long dn_seeds_needed(double d, int paired, double alpha, double power);
+
+/* Two one-sided t-tests (TOST) of equivalence within +-margin, from a
+ * difference, its standard error and degrees of freedom: p is the larger of
+ * the two one-sided p-values; equivalent when p < alpha, which is when the
+ * 1 - 2 alpha interval [lo, hi] lies inside (-margin, margin). A difference
+ * without a standard error (no spread): p, lo, hi NaN, not equivalent. */
+typedef struct {
+    double margin;
+    double p_lower, p_upper, p;
+    double lo, hi;
+    bool equivalent;
+} dn_tost_result;
+int dn_tost(double diff, double se, double df, double margin, double alpha, dn_tost_result *out,
+            dn_err *err);
+
+/*
+ * Which of k cells, measured on the same n seeds (x: k rows of n, row i the
+ * values of cell i seed by seed), could be the best (highest true mean):
+ * multiple comparisons with the best. Cell i is kept unless some other cell
+ * beats it in a one-sided paired t-test at level alpha / (k - 1) (equal
+ * differences, which have no t: the one-sided sign test, 2^-n). The kept set
+ * holds the truly best cell with probability at least 1 - alpha, however
+ * the best is placed among the others. keep: k flags; p_beaten (may be
+ * NULL): k Bonferroni-adjusted p-values of the strongest rival (NaN for
+ * k = 1). n >= 2.
+ */
+int dn_could_be_best(const double *x, int k, int n, double alpha, unsigned char *keep,
+                     double *p_beaten, dn_err *err);
+
+/* Two-sided exact McNemar p: a_only and b_only examples that only A and
+ * only B get right; twice the smaller binomial(a_only + b_only, 1/2) tail. */
+double dn_mcnemar_exact(long a_only, long b_only);
+
+/* Two models' right (1) or wrong (0) answers on the same n test examples:
+ * the counts of each kind, the accuracies, their difference (B - A) with a
+ * percentile bootstrap interval over the test examples (resamples, seeded:
+ * the same seed gives the same interval), and the exact McNemar p. */
+#define DN_RESAMPLES_MAX 10000000
+typedef struct {
+    long n, both, a_only, b_only, neither;
+    double acc_a, acc_b, diff; /* fractions */
+    double lo, hi;             /* bootstrap interval of diff */
+    double p_mcnemar;
+    int resamples;
+    uint64_t seed;
+} dn_model_pair;
+int dn_compare_predictions(const uint8_t *a_right, const uint8_t *b_right, long n,
+                           int resamples, uint64_t seed, double level, dn_model_pair *out,
+                           dn_err *err);
+
+/*
+ * The analysis of two samples a and b (values per seed) that compare and
+ * stats print: means and sds of each side, B - A with its 95 % interval
+ * (paired t, or Welch when unpaired), the t-test and Wilcoxon p-values
+ * (signed-rank when paired, rank-sum when not), the spread of the
+ * differences and dz = mean difference / their sd (paired only), the seeds
+ * needed for 80 % power at 0.05, and TOST when a margin is given. A value
+ * that does not exist (no spread, too few values, dz when unpaired) is NaN;
+ * seeds_needed is 0 when there is nothing to detect and -1 when more than
+ * DN_SEEDS_NEEDED_MAX would be needed.
+ */
+typedef struct {
+    bool paired;
+    double margin; /* > 0: test equivalence within +-margin */
+    double detect; /* > 0: seeds needed to detect this difference; 0: the observed one */
+} dn_compare_opts;
+
+enum {
+    DN_VERDICT_TOO_FEW,    /* below 3 seeds (a side): no verdict */
+    DN_VERDICT_DIFFERENT,  /* the interval of B - A excludes 0 (or, without spread, the
+                            * exact signed-rank test rejects) */
+    DN_VERDICT_EQUIVALENT, /* TOST: within +-margin */
+    DN_VERDICT_NOT_SHOWN,  /* neither */
+    DN_VERDICT_IDENTICAL   /* every pair equal */
+};
+
+typedef struct {
+    bool paired;
+    int n, n_a, n_b;        /* n: pairs; unpaired: min(n_a, n_b) */
+    double mean_a, mean_b, sd_a, sd_b;
+    double diff;            /* mean b - mean a */
+    double ci_low, ci_high; /* 95 % */
+    double t, df, p_t;
+    double p_wilcoxon;
+    bool wilcoxon_exact;
+    double sd_diff, dz;     /* paired only */
+    bool no_spread;         /* paired: every difference the same */
+    double detect;          /* the difference seeds_needed is for */
+    long seeds_needed;
+    bool has_tost;
+    dn_tost_result tost;
+    int verdict;            /* DN_VERDICT_* */
+} dn_comparison;
+int dn_compare_samples(const double *a, int na, const double *b, int nb,
+                       const dn_compare_opts *opts, dn_comparison *out, dn_err *err);
+
+/* The verdict in one or two sentences, e.g. "B is 0.42 points higher than A
+ * [0.12, 0.71], p = 0.011, over 10 paired seeds: more than the luck of the
+ * seed explains.". name_a, name_b name the sides; unit follows numbers
+ * ("points"; "" for none); what (may be "") names the measure. */
+void dn_comparison_verdict(const dn_comparison *c, const char *name_a, const char *name_b,
+                           const char *what, const char *unit, int decimals, char *out,
+                           size_t size);
+/* The seeds-needed sentence ("" when there is none to say). */
+void dn_comparison_power(const dn_comparison *c, const char *unit, int decimals, char *out,
+                         size_t size);
+
+/* A p-value with 2 significant digits, more where needed to show on which
+ * side of 0.05 it lies ("0.0496", "0.0504", "0.37", "1.0"); "< 0.0001"
+ * below; "n/a" for NaN. */
+void dn_format_p(double p, char *out, size_t size);
+/* "84.95 [84.12, 85.78]" with the given decimals; ends that would round to
+ * 0 get the digits that show their sign ("[0.004, 0.31]"); sign: '+' on
+ * positive numbers. Without an interval (NaN ends): the value alone. */
+void dn_format_ci(double mean, double lo, double hi, int decimals, int sign, char *out,
+                  size_t size);
+
 
 /* ---------------------------------------------------------------- figures */
 /*

@@ -15,7 +15,7 @@ expect 2 "unknown command 'fly'" -- fly
 expect 0 '--dropout LIST' -- train --help
 expect 0 'Verifies' -- data check --help
 # help COMMAND is COMMAND --help
-for c in train data eval predict plot compare sweep; do
+for c in train data eval predict plot compare sweep stats; do
   "$DN" help $c > "$T/help1" 2>&1; rc1=$?
   "$DN" $c --help > "$T/help2" 2>&1; rc2=$?
   if [ $rc1 -ne 0 ] || [ $rc2 -ne 0 ] || ! cmp -s "$T/help1" "$T/help2" || ! grep -q "usage: dropnet $c" "$T/help1"; then

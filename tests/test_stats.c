@@ -75,25 +75,27 @@ Test(stats, paired_t_test_of_the_sleep_data)
     near(r.diff.hi, 2.4598858, 5e-8, "upper limit %.8f", r.diff.hi);
 }
 
-/* The same data, Wilcoxon's signed-rank test. One difference is 0 and two
- * are tied (1.3), so the normal approximation applies; the output of R's
- * wilcox.test(..., paired = TRUE) printed for them in tutorials of R's
- * `sleep` data reads "Wilcoxon signed rank test with continuity correction,
- * V = 0, p-value = 0.009091" (V counts the positive ranks of a - b: all
- * nine nonzero differences favour b, so here W+ = 1 + ... + 9 = 45). */
-Test(stats, wilcoxon_of_the_sleep_data_normal_approximation)
+/* The same data, Wilcoxon's signed-rank test. One difference is 0 (dropped)
+ * and two are tied (1.3 and 1.3 share the mid-rank 4.5); all nine
+ * nonzero ones favour b: W+ = 1 + ... + 9 = 45, the largest value, reached
+ * by one sign pattern of 2^9. Exactly, P(W+ >= 45) = 1/512 and the
+ * two-sided p is 2/512. (R's wilcox.test leaves the exact distribution when
+ * there are ties and prints the normal approximation, "V = 0, p-value =
+ * 0.009091", more than twice the exact value.) */
+Test(stats, wilcoxon_of_the_sleep_data_exact_with_ties)
 {
     dn_paired r;
     dn_err err = {0};
     cr_assert_eq(dn_paired_compare(sleep_a, sleep_b, 10, 0.95, &r, &err), DN_OK, "%s", err.msg);
     cr_assert_eq(r.wilcoxon.n, 9, "the zero difference is dropped");
-    cr_assert_eq(r.wilcoxon.exact, 0, "ties and a zero: normal approximation");
+    cr_assert_eq(r.wilcoxon.exact, 1, "ties: still the exact distribution");
     cr_assert_eq(r.wilcoxon.w_plus, 45.0);
-    near(r.wilcoxon.p, 0.009091, 5e-7, "p = %.8f", r.wilcoxon.p);
+    cr_assert_eq(r.wilcoxon.p_greater, 1.0 / 512.0);
+    cr_assert_eq(r.wilcoxon.p, 2.0 / 512.0);
     /* and from the other side */
     cr_assert_eq(dn_paired_compare(sleep_b, sleep_a, 10, 0.95, &r, &err), DN_OK);
     cr_assert_eq(r.wilcoxon.w_plus, 0.0);
-    near(r.wilcoxon.p, 0.009091, 5e-7, "p = %.8f", r.wilcoxon.p);
+    cr_assert_eq(r.wilcoxon.p, 2.0 / 512.0);
     near(r.t, -4.0621, 5e-5, "t = %.6f", r.t);
 }
 
@@ -202,19 +204,22 @@ Test(stats, intervals_and_edge_cases)
     cr_assert_eq(dn_mean_interval(x, 4, 0.95, &ci, &err), DN_EINVAL);
     cr_assert(strstr(err.msg, "value 3 is not finite"), "%s", err.msg);
 
-    /* Paired differences that are all equal. */
+    /* Paired differences that are all equal: no spread, so no t and no t
+     * interval; the signed-rank test speaks. */
     double a[3] = {1, 2, 3}, b[3] = {1, 2, 3}, c[3] = {2, 3, 4};
     dn_paired p;
     cr_assert_eq(dn_paired_compare(a, b, 3, 0.95, &p, &err), DN_OK);
-    cr_assert_eq(p.t, 0.0);
-    cr_assert_eq(p.p_t, 1.0);
+    cr_assert(isnan(p.t) && isnan(p.p_t));
+    cr_assert(isnan(p.diff.lo) && isnan(p.diff.hi));
     cr_assert_eq(p.wilcoxon.n, 0);
     cr_assert_eq(p.wilcoxon.p, 1.0);
-    cr_assert_eq(p.diff.lo, 0.0);
     cr_assert_eq(dn_paired_compare(a, c, 3, 0.95, &p, &err), DN_OK);
-    cr_assert(isinf(p.t) && p.t > 0);
-    cr_assert_eq(p.p_t, 0.0);
-    cr_assert_eq(p.wilcoxon.exact, 0, "three tied differences: normal approximation");
+    cr_assert(isnan(p.t) && isnan(p.p_t), "t = %g, p = %g", p.t, p.p_t);
+    cr_assert(isnan(p.diff.lo) && isnan(p.diff.hi));
+    cr_assert_eq(p.diff.mean, 1.0);
+    cr_assert_eq(p.wilcoxon.exact, 1, "three tied differences: exact");
+    cr_assert_eq(p.wilcoxon.w_plus, 6.0, "three mid-ranks of 2");
+    cr_assert_eq(p.wilcoxon.p, 0.25, "2^(1-3)");
     /* Wilcoxon on the distinct positive differences 1, 2, 3: W+ = 6,
      * P(W+ >= 6) = 1/8 exactly. */
     double e[3] = {2, 4, 6};
@@ -236,8 +241,10 @@ Test(stats, wilcoxon_ties_survive_rounding)
     dn_paired p;
     cr_assert_eq(dn_paired_compare(a, b, 4, 0.95, &p, NULL), DN_OK);
     cr_assert_eq(p.wilcoxon.n, 3, "0.8311 - 0.8311 is zero");
-    cr_assert_eq(p.wilcoxon.exact, 0, "0.0019 and 0.0019 are tied");
+    cr_assert_eq(p.wilcoxon.exact, 1);
+    /* 0.0019 and 0.0019 are tied: mid-ranks 1.5 and 1.5, then 3 */
     cr_assert_eq(p.wilcoxon.w_plus, 6.0);
+    cr_assert_eq(p.wilcoxon.p, 0.25, "all three positive: 2 / 2^3");
 }
 
 /* For larger samples without ties, the normal approximation and the exact

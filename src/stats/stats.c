@@ -46,6 +46,13 @@ static int check_level(double level, dn_err *err)
     return DN_OK;
 }
 
+/* A standard deviation that is rounding noise next to the mean, e.g. of
+ * differences of accuracies that are equal on paper: no spread at all. */
+static int no_spread(double mean, double sd)
+{
+    return !(sd > 1e-9 * fabs(mean));
+}
+
 /* Mean and sample standard deviation, two passes (the second on centred
  * values keeps the variance accurate when the mean is large). */
 static void mean_sd(const double *x, int n, double *mean, double *sd)
@@ -115,35 +122,50 @@ int dn_wilcoxon_signed_rank(const double *d, int n, dn_wilcoxon *out, dn_err *er
         return DN_OK;
     }
     qsort(v, (size_t)m, sizeof *v, by_mag);
-    /* Mean ranks of runs of equal magnitudes; sum of t^3 - t over the runs
-     * for the variance's tie correction. */
+    /* Mid-ranks of runs of equal magnitudes, doubled so that they are
+     * integers (a mid-rank is a multiple of 1/2); sum of t^3 - t over the
+     * runs for the variance's tie correction. */
+    int *rank2 = malloc((size_t)m * sizeof *rank2);
+    if (!rank2) {
+        free(v);
+        return dn_fail(err, DN_ENOMEM, "signed-rank test: cannot allocate %d ranks", m);
+    }
     double ties = 0.0;
     for (int i = 0; i < m;) {
         int j = i + 1;
         while (j < m && v[j].mag - v[i].mag <= tol)
             j++;
-        double rank = (i + 1 + j) / 2.0, t = j - i;
-        for (int k = i; k < j; k++)
+        double t = j - i;
+        for (int k = i; k < j; k++) {
+            rank2[k] = i + 1 + j; /* twice the mean of ranks i+1..j */
             if (v[k].positive)
-                out->w_plus += rank;
+                out->w_plus += rank2[k] / 2.0;
+        }
         ties += t * t * t - t;
         i = j;
     }
     free(v);
     double w = out->w_plus, mean = m * (m + 1) / 4.0;
-    if (m < 50 && ties == 0.0) {
-        /* Under the null hypothesis each rank's sign is a fair coin: the
-         * distribution of W+ by dynamic programming over the ranks. Counts
-         * up to 2^49 are exact in doubles. */
-        int top = m * (m + 1) / 2;
+    if (m < DN_SIGNRANK_EXACT_MAX) {
+        /* Under the null hypothesis each difference's sign is a fair coin
+         * given the magnitudes (ties included): the distribution of 2 W+
+         * by dynamic programming over the doubled mid-ranks, which is the
+         * enumeration of all 2^m sign patterns done in m(m+1) steps per
+         * rank. Counts up to 2^49 are exact in doubles. */
+        int top = m * (m + 1);
         double *count = calloc((size_t)top + 1, sizeof *count);
-        if (!count)
+        if (!count) {
+            free(rank2);
             return dn_fail(err, DN_ENOMEM, "signed-rank test: cannot allocate its distribution");
+        }
         count[0] = 1.0;
-        for (int r = 1; r <= m; r++)
-            for (int s = r * (r + 1) / 2; s >= r; s--)
-                count[s] += count[s - r];
-        int wi = (int)lround(w);
+        int reach = 0;
+        for (int r = 0; r < m; r++) {
+            reach += rank2[r];
+            for (int s = reach; s >= rank2[r]; s--)
+                count[s] += count[s - rank2[r]];
+        }
+        long wi = lround(2.0 * w);
         double le = 0.0, ge = 0.0, total = ldexp(1.0, m);
         for (int s = 0; s <= top; s++) {
             if (s <= wi)
@@ -162,6 +184,7 @@ int dn_wilcoxon_signed_rank(const double *d, int n, dn_wilcoxon *out, dn_err *er
         out->p_greater = gsl_cdf_ugaussian_Q((w - mean - 0.5) / sd);
         out->p_less = gsl_cdf_ugaussian_P((w - mean + 0.5) / sd);
     }
+    free(rank2);
     /* Two-sided: the tail on the side of the statistic, doubled (the
      * distribution is symmetric about its mean). */
     double z = w - mean;
@@ -180,7 +203,7 @@ int dn_paired_compare(const double *a, const double *b, int n, double level, dn_
     if ((rc = check_level(level, err)) || (rc = check_values(a, n, 1, "paired comparison", err)) ||
         (rc = check_values(b, n, 1, "paired comparison", err)))
         return rc;
-    double *d = malloc((size_t)n * sizeof *d);
+    double *d = calloc((size_t)n, sizeof *d);
     if (!d)
         return dn_fail(err, DN_ENOMEM, "paired comparison: cannot allocate %d values", n);
     for (int i = 0; i < n; i++)
@@ -192,11 +215,12 @@ int dn_paired_compare(const double *a, const double *b, int n, double level, dn_
     free(d);
     if (rc)
         return rc;
-    if (n < 2) {
+    if (n < 2 || no_spread(out->diff.mean, out->diff.sd)) {
+        /* Without spread there is no t statistic and no t interval: the
+         * signed-rank test (2^(1-n) when every difference has one sign)
+         * says what n equal differences are worth. */
         out->t = out->p_t = NAN;
-    } else if (out->diff.sd == 0.0) {
-        out->t = out->diff.mean == 0.0 ? 0.0 : copysign(INFINITY, out->diff.mean);
-        out->p_t = out->diff.mean == 0.0 ? 1.0 : 0.0;
+        out->diff.lo = out->diff.hi = NAN;
     } else {
         out->t = out->diff.mean / (out->diff.sd / sqrt((double)n));
         out->p_t = dn_t_pvalue(out->t, n - 1);
@@ -216,11 +240,9 @@ int dn_welch_compare(const double *a, int na, const double *b, int nb, double le
     mean_sd(b, nb, &mb, &sb);
     double va = sa * sa / na, vb = sb * sb / nb, se = sqrt(va + vb);
     out->diff = mb - ma;
-    if (se == 0.0) {
-        out->lo = out->hi = out->diff;
+    if (no_spread(fmax(fabs(ma), fabs(mb)), se)) {
+        out->lo = out->hi = out->t = out->p = NAN;
         out->df = na + nb - 2;
-        out->t = out->diff == 0.0 ? 0.0 : copysign(INFINITY, out->diff);
-        out->p = out->diff == 0.0 ? 1.0 : 0.0;
         return DN_OK;
     }
     /* Welch-Satterthwaite; a side without spread contributes no term. */
