@@ -10,7 +10,7 @@ JOBS      ?= $(shell nproc 2>/dev/null || echo 2)
 RUN_ARGS  ?=
 CMAKE_OPTS ?=
 
-.PHONY: all deps configure build run test test-asan fuzz bench bench-compare bench-scaling bench-jobs clean
+.PHONY: all deps configure build run test test-asan fuzz bench bench-compare bench-scaling bench-jobs install clean
 
 all: build
 
@@ -67,6 +67,12 @@ bench-scaling: build
 # processes against threads of one process (about two minutes).
 bench-jobs: build
 	$(BUILD)/dropnet-bench-jobs $(BUILD)/dropnet
+
+# The library (shared and static), headers, dropnet.pc, the CMake package,
+# the tool and its man page under PREFIX.
+PREFIX    ?= /usr/local
+install: build
+	cmake --install $(BUILD) --prefix $(PREFIX)
 
 clean:
 	rm -rf $(BUILD) $(ASAN_BUILD) $(FUZZ_BUILD)

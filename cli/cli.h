@@ -5,7 +5,11 @@
 #include "dropnet.h"
 #include "dropnet_experiment.h"
 
-/* Exit statuses. */
+/* Exit statuses. Every cmd_* function, and every helper documented as
+ * returning "an exit status", returns one of these or 0, and nothing else;
+ * whether it is done (help printed, say) is a separate flag. Helpers that
+ * take a dn_err return the library's dn_status, which only cli_fail turns
+ * into an exit status. */
 enum { EXIT_USAGE = 2, EXIT_RUNTIME = 1, EXIT_INTERRUPTED = 130 };
 
 int cmd_train(int argc, char **argv);

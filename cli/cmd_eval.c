@@ -2,7 +2,6 @@
  * accuracy and the confusion matrix. */
 #include "model_input.h"
 
-
 #include <getopt.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -24,52 +23,52 @@ static void usage(FILE *f)
                "  -h, --help       this help\n");
 }
 
-static const struct option options[] = {{"model", required_argument, 0, 'm'},
-                                        {"data", required_argument, 0, 'd'},
+/* Besides --model, --threads and --help (model_command_start). */
+static const struct option options[] = {{"data", required_argument, 0, 'd'},
                                         {"test", required_argument, 0, 't'},
-                                        {"threads", required_argument, 0, 'j'},
-                                        {"help", no_argument, 0, 'h'},
                                         {0, 0, 0, 0}};
 
-int cmd_eval(int argc, char **argv)
+typedef struct {
+    const char *data_opt, *csv;
+} eval_opts;
+
+static int eval_option(void *ctx, int c, const char *arg)
 {
-    const char *model = NULL, *data_opt = NULL, *csv = NULL;
-    long threads = 0;
-    optind = 1;
-    opterr = 0;
-    int c;
-    while ((c = getopt_long(argc, argv, ":h", options, NULL)) != -1) {
-        switch (c) {
-        case 'm': model = optarg; break;
-        case 'd': data_opt = optarg; break;
-        case 't': csv = optarg; break;
-        case 'j':
-            if (parse_int("--threads", optarg, 1, 1024, &threads))
-                return EXIT_USAGE;
-            break;
-        case 'h': usage(stdout); return 0;
-        default: return cli_bad_option("eval", c, argv);
-        }
-    }
-    if (cli_no_operands("eval", argc, argv))
-        return EXIT_USAGE;
+    eval_opts *o = ctx;
+    if (c == 'd')
+        o->data_opt = arg;
+    else
+        o->csv = arg;
+    return 0;
+}
+
+static int eval_check(void *ctx, const char *model)
+{
+    const eval_opts *o = ctx;
     if (!model) {
         cli_error("eval: --model FILE is required");
         return EXIT_USAGE;
     }
-    if (data_opt && csv) {
+    if (o->data_opt && o->csv) {
         cli_error("eval: --data and --test exclude each other");
         return EXIT_USAGE;
     }
-    cli_set_threads((int)threads);
-    dn_err err = {0};
+    return 0;
+}
+
+int cmd_eval(int argc, char **argv)
+{
+    eval_opts o = {0};
+    model_command mc = {"eval", usage, options, eval_option, eval_check, &o};
     model_input m;
+    int done, status = model_command_start(&mc, argc, argv, &m, &done);
+    if (done)
+        return status;
+    dn_err err = {0};
     dn_dataset ds = {0};
     size_t *conf = NULL;
-    int status = 0;
     char what[4200];
-    if (model_input_load(&m, model, &err) ||
-        model_input_test_set(&m, data_opt, csv, &ds, what, sizeof what, &err)) {
+    if (model_input_test_set(&m, o.data_opt, o.csv, &ds, what, sizeof what, &err)) {
         status = cli_fail(&err);
         goto out;
     }
@@ -86,8 +85,9 @@ int cmd_eval(int argc, char **argv)
         goto out;
     }
     char layers[2048];
-    dn_net_describe(m.net, layers, sizeof layers);
-    printf("# model %s | %s\n", model, layers);
+    if (dn_net_describe(m.net, layers, sizeof layers, NULL))
+        snprintf(layers, sizeof layers, "%d layers", dn_net_num_layers(m.net));
+    printf("# model %s | %s\n", m.path, layers);
     printf("# test set %s (%zu example%s)\n", what, ds.n, ds.n == 1 ? "" : "s");
     printf("test loss %.4f  accuracy %.4f  (%zu of %zu correct)\n", loss, acc,
            (size_t)(acc * (double)ds.n + 0.5), ds.n);

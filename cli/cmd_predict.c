@@ -1,7 +1,6 @@
 /* dropnet predict: a model file's class and probability for images. */
 #include "model_input.h"
 
-
 #include <getopt.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -27,13 +26,11 @@ static void usage(FILE *f)
                "  -h, --help       this help\n");
 }
 
-static const struct option options[] = {{"model", required_argument, 0, 'm'},
-                                        {"images", required_argument, 0, 'i'},
+/* Besides --model, --threads and --help (model_command_start). */
+static const struct option options[] = {{"images", required_argument, 0, 'i'},
                                         {"index", required_argument, 0, 'x'},
                                         {"top", required_argument, 0, 'k'},
                                         {"logits", no_argument, 0, 'l'},
-                                        {"threads", required_argument, 0, 'j'},
-                                        {"help", no_argument, 0, 'h'},
                                         {0, 0, 0, 0}};
 
 #define MAX_INDICES 4096
@@ -48,68 +45,78 @@ static const char *ordinal(int k, char *buf, size_t size)
     return buf;
 }
 
-int cmd_predict(int argc, char **argv)
+typedef struct {
+    const char *images;
+    long top;
+    int logits_only, top_given;
+    uint32_t want[MAX_INDICES];
+    int n_want;
+} predict_opts;
+
+static int predict_option(void *ctx, int c, const char *arg)
 {
-    const char *model = NULL, *images = NULL;
-    long top = 1, threads = 0;
-    int logits_only = 0, top_given = 0;
-    static uint32_t want[MAX_INDICES];
-    int n_want = 0;
-    optind = 1;
-    opterr = 0;
-    int c;
-    while ((c = getopt_long(argc, argv, ":h", options, NULL)) != -1) {
-        switch (c) {
-        case 'm': model = optarg; break;
-        case 'i': images = optarg; break;
-        case 'x': {
-            int tmp[64];
-            int n = parse_int_list("--index", optarg, 0, 0x7fffffff, tmp, 64);
-            if (n < 0)
-                return EXIT_USAGE;
-            if (n_want + n > MAX_INDICES) {
-                cli_error("--index: more than %d images", MAX_INDICES);
-                return EXIT_USAGE;
-            }
-            for (int i = 0; i < n; i++)
-                want[n_want++] = (uint32_t)tmp[i];
-            break;
+    predict_opts *o = ctx;
+    switch (c) {
+    case 'i': o->images = arg; break;
+    case 'x': {
+        int tmp[64];
+        int n = parse_int_list("--index", arg, 0, 0x7fffffff, tmp, 64);
+        if (n < 0)
+            return EXIT_USAGE;
+        if (o->n_want + n > MAX_INDICES) {
+            cli_error("--index: more than %d images", MAX_INDICES);
+            return EXIT_USAGE;
         }
-        case 'k':
-            if (parse_int("--top", optarg, 1, 1 << 24, &top))
-                return EXIT_USAGE;
-            top_given = 1;
-            break;
-        case 'l': logits_only = 1; break;
-        case 'j':
-            if (parse_int("--threads", optarg, 1, 1024, &threads))
-                return EXIT_USAGE;
-            break;
-        case 'h': usage(stdout); return 0;
-        default: return cli_bad_option("predict", c, argv);
-        }
+        for (int i = 0; i < n; i++)
+            o->want[o->n_want++] = (uint32_t)tmp[i];
+        break;
     }
-    if (cli_no_operands("predict", argc, argv))
-        return EXIT_USAGE;
-    if (!model || !images) {
+    case 'k':
+        if (parse_int("--top", arg, 1, 1 << 24, &o->top))
+            return EXIT_USAGE;
+        o->top_given = 1;
+        break;
+    default: o->logits_only = 1; break;
+    }
+    return 0;
+}
+
+static int predict_check(void *ctx, const char *model)
+{
+    const predict_opts *o = ctx;
+    if (!model || !o->images) {
         cli_error("predict: --model FILE and --images FILE are required");
         return EXIT_USAGE;
     }
-    if (top_given && logits_only) {
+    if (o->top_given && o->logits_only) {
         cli_error("predict: --top and --logits cannot be given together (--logits prints the "
                   "logit of every class)");
         return EXIT_USAGE;
     }
-    cli_set_threads((int)threads);
-    dn_err err = {0};
+    return 0;
+}
+
+int cmd_predict(int argc, char **argv)
+{
+    static predict_opts o; /* 16 kB of indices: not on the stack */
+    memset(&o, 0, sizeof o);
+    o.top = 1;
+    model_command mc = {"predict", usage, options, predict_option, predict_check, &o};
     model_input m;
+    int done, status = model_command_start(&mc, argc, argv, &m, &done);
+    if (done)
+        return status;
+    const char *images = o.images;
+    const uint32_t *want = o.want;
+    int n_want = o.n_want, logits_only = o.logits_only;
+    long top = o.top;
+    dn_err err = {0};
     dn_dataset ds = {0};
     float *x = NULL, *probs = NULL;
     uint32_t *idx = NULL;
     int *order = NULL;
-    int status = 0;
     size_t dims[3];
-    if (model_input_load(&m, model, &err) || dn_idx_read(images, 3, &ds.images, dims, &err)) {
+    if (dn_idx_read(images, 3, &ds.images, dims, &err)) {
         status = cli_fail(&err);
         goto out;
     }
@@ -132,7 +139,7 @@ int cmd_predict(int argc, char **argv)
         }
     if (top > C) {
         cli_error("--top: %ld is more than the %d class%s of %s", top, C, C == 1 ? "" : "es",
-                  model);
+                  m.path);
         status = EXIT_USAGE;
         goto out;
     }
@@ -176,7 +183,11 @@ int cmd_predict(int argc, char **argv)
         for (int r = 0; r < b; r++)
             idx[r] = n_want ? want[start + (size_t)r] : (uint32_t)(start + (size_t)r);
         dn_batch_images(x, &ds, idx, (size_t)b);
-        const float *z = dn_net_forward(m.net, x, b);
+        const float *z = dn_net_forward(m.net, x, b, &err);
+        if (!z) {
+            status = cli_fail(&err);
+            goto out;
+        }
         dn_softmax_forward(probs, z, b, C);
         for (int r = 0; r < b; r++) {
             printf("%5u", idx[r]);

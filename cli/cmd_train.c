@@ -205,11 +205,7 @@ static int on_saved(void *user, const dn_epoch_stats *s)
 /* "MLP 784-256-256-10" and "0.2,0.5" (or "none"). */
 static void describe(const dn_config *cfg, char *arch, size_t asz, char *dr, size_t dsz)
 {
-    int k = snprintf(arch, asz, "MLP %d", cfg->arch.inputs);
-    for (int i = 0; i < cfg->arch.n_hidden && k < (int)asz; i++)
-        k += snprintf(arch + k, asz - (size_t)k, "-%d", cfg->arch.hidden[i]);
-    if (k < (int)asz)
-        snprintf(arch + k, asz - (size_t)k, "-%d", cfg->arch.outputs);
+    dn_mlp_describe(&cfg->arch, arch, asz);
     int m = snprintf(dr, dsz, "%s", cfg->arch.n_hidden ? "" : "none");
     for (int i = 0; i < cfg->arch.n_hidden && m < (int)dsz; i++)
         m += snprintf(dr + m, dsz - (size_t)m, "%s%g", i ? "," : "", (double)cfg->arch.dropout[i]);

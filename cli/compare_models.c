@@ -243,8 +243,8 @@ int compare_models(int argc, char **argv)
         goto out;
     }
     char la[2048], lb[2048];
-    dn_net_describe(ma.net, la, sizeof la);
-    dn_net_describe(mb.net, lb, sizeof lb);
+    dn_net_describe(ma.net, la, sizeof la, NULL);
+    dn_net_describe(mb.net, lb, sizeof lb, NULL);
     printf("# A: %s | %s\n# B: %s | %s\n# test set %s (%ld examples), dropout off\n", o.a, la,
            o.b, lb, what, r.n);
     printf("\naccuracy A %.2f %% (%ld right), B %.2f %% (%ld right)\n", 100 * r.acc_a,

@@ -16,7 +16,12 @@
  * inherit: if this process is killed, the lock lasts until its last
  * training has stopped, so a rerun never finds a run directory still being
  * written. Children get SIGTERM when this process dies (PR_SET_PDEATHSIG)
- * and then checkpoint and stop, as they do on Ctrl-C. */
+ * and then checkpoint and stop, as they do on Ctrl-C.
+ *
+ * Some 630 lines, over the 600 a file here aims at: one job (the trainings
+ * of an experiment, from its directory and lock to the child processes and
+ * the progress line), whose state (the lock, the children, the stop flag)
+ * would otherwise be shared between files. */
 #include "experiment.h"
 #include "train_options.h"
 

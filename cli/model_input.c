@@ -1,5 +1,6 @@
+/* A model file and data prepared as it was trained, for eval and predict,
+ * and the start both commands share. */
 #include "model_input.h"
-
 
 #include <stdio.h>
 #include <stdlib.h>
@@ -83,4 +84,51 @@ int model_input_test_set(const model_input *m, const char *data_opt, const char 
         rc = dn_dataset_load(ds, images, labels, err);
     snprintf(what, what_size, "%s", dir);
     return rc ? rc : model_input_prepare(m, ds, err);
+}
+
+#define MAX_OPTIONS 16
+
+int model_command_start(const model_command *mc, int argc, char **argv, model_input *m,
+                        int *done)
+{
+    memset(m, 0, sizeof *m);
+    *done = 1;
+    struct option all[MAX_OPTIONS + 4] = {{"model", required_argument, 0, 'm'},
+                                          {"threads", required_argument, 0, 'j'},
+                                          {"help", no_argument, 0, 'h'}};
+    int n = 3;
+    for (int i = 0; mc->options[i].name && n < MAX_OPTIONS + 3; i++)
+        all[n++] = mc->options[i];
+    const char *model = NULL;
+    long threads = 0;
+    optind = 1;
+    opterr = 0;
+    int c, rc;
+    while ((c = getopt_long(argc, argv, ":h", all, NULL)) != -1) {
+        switch (c) {
+        case 'm': model = optarg; break;
+        case 'j':
+            if (parse_int("--threads", optarg, 1, 1024, &threads))
+                return EXIT_USAGE;
+            break;
+        case 'h': mc->usage(stdout); return 0;
+        case ':':
+        case '?': return cli_bad_option(mc->cmd, c, argv);
+        default:
+            if ((rc = mc->option(mc->ctx, c, optarg)))
+                return rc;
+        }
+    }
+    if (cli_no_operands(mc->cmd, argc, argv))
+        return EXIT_USAGE;
+    if ((rc = mc->check(mc->ctx, model)))
+        return rc;
+    cli_set_threads((int)threads);
+    dn_err err = {0};
+    if (model_input_load(m, model, &err)) {
+        model_input_free(m);
+        return cli_fail(&err);
+    }
+    *done = 0;
+    return 0;
 }

@@ -65,27 +65,27 @@ int train_option_arity(const char *arg)
     return -1;
 }
 
-/* CSV options go together and only with CSV data. */
+/* CSV options go together and only with CSV data: 0 or an exit status. */
 static int check_csv_options(dn_config *cfg, const char *data_opt, const char *scale_opt)
 {
     int csv = cfg->csv.train[0] || cfg->csv.test[0];
     if (csv && (!cfg->csv.train[0] || !cfg->csv.test[0])) {
         cli_error("--%s: CSV data needs both --train and --test", cfg->csv.train[0] ? "train"
                                                                                  : "test");
-        return -1;
+        return EXIT_USAGE;
     }
     if (!csv && (scale_opt || cfg->csv.standardize)) {
         cli_error("--%s applies to CSV data (--train FILE.csv --test FILE.csv); Fashion-MNIST "
                   "pixels are always / 255", scale_opt ? "scale" : "standardize");
-        return -1;
+        return EXIT_USAGE;
     }
     if (csv && data_opt) {
         cli_error("--data: names a Fashion-MNIST directory; CSV data comes from --train/--test");
-        return -1;
+        return EXIT_USAGE;
     }
     if (scale_opt && cfg->csv.standardize) {
         cli_error("--scale: cannot be combined with --standardize");
-        return -1;
+        return EXIT_USAGE;
     }
     if (csv && !scale_opt)
         cfg->csv.scale = 1.0f;
@@ -251,9 +251,7 @@ int train_options_parse(int argc, char **argv, train_options *o)
     /* config.json keeps how the run draws, for resuming it. */
     cfg->no_figures = !o->figures;
     cfg->figure_scale = o->figure_scale;
-    if (!o->resume_dir && check_csv_options(cfg, o->data_opt, o->scale_opt))
-        return EXIT_USAGE;
-    return 0;
+    return o->resume_dir ? 0 : check_csv_options(cfg, o->data_opt, o->scale_opt);
 }
 
 /* ---- a configuration as options ---- */

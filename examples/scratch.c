@@ -63,10 +63,12 @@ int main(int argc, char **argv)
             /* forward: dropout after each hidden ReLU, training mode */
             dn_linear_forward(Z1, X, W1, b1, B, IN, H1);
             dn_relu_forward(A1, Z1, (size_t)B * H1);
-            dn_dropout_layer(D1, M1, A1, (size_t)B * H1, P1, dn_dropout_stream(o.seed, 1, step), NULL);
+            dn_dropout_forward(D1, M1, A1, (size_t)B * H1, P1,
+                               dn_dropout_stream(o.seed, 1, step), NULL);
             dn_linear_forward(Z2, D1, W2, b2, B, H1, H2);
             dn_relu_forward(A2, Z2, (size_t)B * H2);
-            dn_dropout_layer(D2, M2, A2, (size_t)B * H2, P2, dn_dropout_stream(o.seed, 2, step), NULL);
+            dn_dropout_forward(D2, M2, A2, (size_t)B * H2, P2,
+                               dn_dropout_stream(o.seed, 2, step), NULL);
             dn_linear_forward(O, D2, W3, b3, B, H2, OUT);
             dn_softmax_xent_forward(loss, O, y, B, OUT);
             for (int r = 0; r < B; r++) {

@@ -71,7 +71,7 @@ static void model(const char *path)
     float *x = calloc((size_t)in * 2, sizeof *x);
     if (!x)
         fuzz_fail("out of memory");
-    const float *z = dn_net_forward(net, x, 2);
+    const float *z = dn_net_forward(net, x, 2, NULL);
     for (int k = 0; k < 2 * dn_net_output_width(net); k++)
         (void)z[k]; /* read every logit: the buffer is that long */
     free(x);
@@ -81,8 +81,8 @@ static void model(const char *path)
     if (!net2)
         fuzz_fail("a model written by dn_model_save does not load: %s", err.msg);
     char d1[16384], d2[16384];
-    if (dn_net_describe(net, d1, sizeof d1) == DN_OK &&
-        (dn_net_describe(net2, d2, sizeof d2) != DN_OK || strcmp(d1, d2) != 0))
+    if (dn_net_describe(net, d1, sizeof d1, NULL) == DN_OK &&
+        (dn_net_describe(net2, d2, sizeof d2, NULL) != DN_OK || strcmp(d1, d2) != 0))
         fuzz_fail("layers changed in a round trip: %s", d1);
     size_t n1, n2;
     const float *p1 = dn_net_params(net, &n1), *p2 = dn_net_params(net2, &n2);

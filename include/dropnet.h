@@ -246,8 +246,8 @@ void dn_relu_backward(float *dinp, const float *dout, const float *out, size_t n
  * mask (n bytes, may be NULL) receives 1 for kept elements, 0 for dropped.
  * out may equal inp.
  */
-int dn_dropout_layer(float *out, uint8_t *mask, const float *inp, size_t n, float p,
-                     dn_stream s, dn_err *err);
+int dn_dropout_forward(float *out, uint8_t *mask, const float *inp, size_t n, float p,
+                       dn_stream s, dn_err *err);
 /* dinp = dout * mask / (1 - p); zeros when p = 1. */
 void dn_dropout_backward(float *dinp, const float *dout, const uint8_t *mask, size_t n,
                          float p);
@@ -308,6 +308,8 @@ typedef struct {
     float input_dropout;
 } dn_mlp_spec;
 dn_net *dn_net_mlp(const dn_mlp_spec *spec, int max_batch, dn_err *err);
+/* "MLP 784-256-256-10": the widths from inputs to outputs (cut to fit size). */
+void dn_mlp_describe(const dn_mlp_spec *spec, char *out, size_t size);
 
 typedef enum { DN_INIT_NORMAL, DN_INIT_PYTORCH } dn_init_kind;
 typedef struct {
@@ -324,7 +326,8 @@ bool dn_net_training(const dn_net *net);
 void dn_net_set_rng(dn_net *net, uint64_t seed, uint32_t step);
 
 int dn_net_num_layers(const dn_net *net);
-int dn_net_layer(const dn_net *net, int i, dn_layer_info *info);
+/* Layer i (0-based); DN_EINVAL for an index outside the network. */
+int dn_net_layer(const dn_net *net, int i, dn_layer_info *info, dn_err *err);
 int dn_net_input_width(const dn_net *net);
 int dn_net_output_width(const dn_net *net);
 int dn_net_max_batch(const dn_net *net);
@@ -336,8 +339,9 @@ const float *dn_net_activation(const dn_net *net, int i);
 const uint8_t *dn_net_mask(const dn_net *net, int i);
 
 /* Forward pass over B <= max_batch rows; returns the logits (B x outputs),
- * valid until the next forward. */
-const float *dn_net_forward(dn_net *net, const float *x, int B);
+ * valid until the next forward, or NULL (err says why) when the network is
+ * not built or B is outside [1, max_batch]. */
+const float *dn_net_forward(dn_net *net, const float *x, int B, dn_err *err);
 /* Backward pass of the last forward pass (training mode) from dlogits;
  * overwrites every gradient. */
 void dn_net_backward(dn_net *net, const float *dlogits, int B);
@@ -537,8 +541,9 @@ dn_net *dn_model_load(const char *path, int max_batch, dn_model_info *info, dn_e
 /* Reads a model file into an existing network whose layers must be the
  * file's (same kinds, widths and dropout probabilities). */
 int dn_model_read_into(const char *path, dn_net *net, dn_model_info *info, dn_err *err);
-/* "Flatten,Linear(784,256),ReLU,Dropout(0.2),...": the layers as text. */
-int dn_net_describe(const dn_net *net, char *out, size_t outsz);
+/* "Flatten,Linear(784,256),ReLU,Dropout(0.2),...": the layers as text;
+ * DN_EINVAL when they do not fit in outsz bytes. */
+int dn_net_describe(const dn_net *net, char *out, size_t outsz, dn_err *err);
 
 /* A checkpoint: a model file whose metadata also holds where training stands.
  * Plain SGD keeps no optimiser state; the file says so ("optimizer": "sgd",

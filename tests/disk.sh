@@ -72,7 +72,12 @@ readonly)
   mkdir "$T/ro"
   # The directory becomes read-only once the first checkpoint exists; the
   # files the run holds open stay writable, new files cannot be made.
-  make_ro='mount --bind "$2/ro" "$2/ro" && mount -o remount,bind,ro "$2/ro"'
+  # A remount fails as "busy" while a file on it is being written (an
+  # atomic write's temporary file): it is tried again, up to 2 s.
+  make_ro='mount --bind "$2/ro" "$2/ro" && ro=0 &&
+    for try in $(seq 200); do
+      mount -o remount,bind,ro "$2/ro" 2>/dev/null && { ro=1; break; }; sleep 0.01
+    done && [ $ro = 1 ]'
   [ ${#NS[@]} -eq 0 ] && make_ro='chmod a-w "$2/ro"'
   "${NS[@]}" bash -c '
     "$1" train "${@:4}" --checkpoint-every 20 --out "$2/ro" > /dev/null 2> "$2/ro.err" &

@@ -1,4 +1,5 @@
 /* Dropout as d2l defines it (src/nn/dropout.c). */
+#include "core/internal.h"
 #include "helpers.h"
 
 #include <criterion/criterion.h>
@@ -15,9 +16,9 @@ Test(dropout, d2l_demonstration)
     uint8_t m[16];
     for (int i = 0; i < 16; i++)
         x[i] = (float)i;
-    cr_assert_eq(dn_dropout_layer(y, m, x, 16, 0.0f, S, NULL), DN_OK);
+    cr_assert_eq(dn_dropout_forward(y, m, x, 16, 0.0f, S, NULL), DN_OK);
     cr_assert_eq(memcmp(x, y, sizeof x), 0, "p = 0 must return X unchanged");
-    cr_assert_eq(dn_dropout_layer(y, m, x, 16, 0.5f, S, NULL), DN_OK);
+    cr_assert_eq(dn_dropout_forward(y, m, x, 16, 0.5f, S, NULL), DN_OK);
     int kept = 0;
     for (int i = 0; i < 16; i++) {
         cr_assert_eq(y[i], m[i] ? 2.0f * x[i] : 0.0f, "p = 0.5: y[%d] = %g", i, (double)y[i]);
@@ -25,7 +26,7 @@ Test(dropout, d2l_demonstration)
     }
     /* This seed keeps some and drops some, as the book's printout shows. */
     cr_assert(kept > 0 && kept < 16, "kept %d of 16", kept);
-    cr_assert_eq(dn_dropout_layer(y, m, x, 16, 1.0f, S, NULL), DN_OK);
+    cr_assert_eq(dn_dropout_forward(y, m, x, 16, 1.0f, S, NULL), DN_OK);
     for (int i = 0; i < 16; i++)
         cr_assert_eq(y[i], 0.0f);
 }
@@ -36,7 +37,7 @@ Test(dropout, rejects_p_outside_unit_interval)
     const float bad[] = {-0.1f, 1.1f, 1.0000001f, -1e-9f, NAN, INFINITY};
     for (size_t k = 0; k < sizeof bad / sizeof *bad; k++) {
         dn_err err = {0};
-        cr_assert_eq(dn_dropout_layer(y, NULL, x, 4, bad[k], S, &err), DN_EINVAL, "p = %g",
+        cr_assert_eq(dn_dropout_forward(y, NULL, x, 4, bad[k], S, &err), DN_EINVAL, "p = %g",
                      (double)bad[k]);
         cr_assert(strstr(err.msg, "outside [0, 1]"), "message: %s", err.msg);
         cr_assert_eq(y[0], 9.0f, "nothing written on error");
@@ -57,7 +58,7 @@ Test(dropout, statistics_over_a_million_elements)
         x[i] = 1.0f;
     for (size_t k = 0; k < sizeof ps / sizeof *ps; k++) {
         double p = ps[k];
-        cr_assert_eq(dn_dropout_layer(y, m, x, n, ps[k], S, NULL), DN_OK);
+        cr_assert_eq(dn_dropout_forward(y, m, x, n, ps[k], S, NULL), DN_OK);
         size_t dropped = 0;
         double sum = 0.0;
         for (size_t i = 0; i < n; i++) {
@@ -87,7 +88,7 @@ Test(dropout, keeps_exactly_where_uniform_exceeds_p)
     for (size_t i = 0; i < n; i++)
         x[i] = (float)(i % 97) - 40.0f;
     for (size_t k = 0; k < sizeof ps / sizeof *ps; k++) {
-        cr_assert_eq(dn_dropout_layer(y, m, x, n, ps[k], S, NULL), DN_OK);
+        cr_assert_eq(dn_dropout_forward(y, m, x, n, ps[k], S, NULL), DN_OK);
         float scale = 1.0f / (1.0f - ps[k]);
         for (size_t i = 0; i < n; i++) {
             int keep = dn_uniform(S, i) > ps[k];
@@ -109,8 +110,8 @@ Test(dropout, masks_are_monotone_in_p)
     uint8_t *lo = malloc(n), *hi = malloc(n);
     for (size_t i = 0; i < n; i++)
         x[i] = 1.0f;
-    dn_dropout_layer(y, lo, x, n, 0.2f, S, NULL);
-    dn_dropout_layer(y, hi, x, n, 0.5f, S, NULL);
+    dn_dropout_forward(y, lo, x, n, 0.2f, S, NULL);
+    dn_dropout_forward(y, hi, x, n, 0.5f, S, NULL);
     size_t only_hi = 0;
     for (size_t i = 0; i < n; i++) {
         cr_assert(!(lo[i] == 0 && hi[i] == 1), "element %zu dropped at 0.2 but kept at 0.5", i);
@@ -130,9 +131,9 @@ Test(dropout, different_steps_and_sites_give_different_masks)
     uint8_t a[4096], b[4096], c[4096];
     for (size_t i = 0; i < n; i++)
         x[i] = 1.0f;
-    dn_dropout_layer(y, a, x, n, 0.5f, dn_dropout_stream(1, 1, 0), NULL);
-    dn_dropout_layer(y, b, x, n, 0.5f, dn_dropout_stream(1, 1, 1), NULL);
-    dn_dropout_layer(y, c, x, n, 0.5f, dn_dropout_stream(1, 2, 0), NULL);
+    dn_dropout_forward(y, a, x, n, 0.5f, dn_dropout_stream(1, 1, 0), NULL);
+    dn_dropout_forward(y, b, x, n, 0.5f, dn_dropout_stream(1, 1, 1), NULL);
+    dn_dropout_forward(y, c, x, n, 0.5f, dn_dropout_stream(1, 2, 0), NULL);
     int ab = 0, ac = 0;
     for (size_t i = 0; i < n; i++) {
         ab += a[i] == b[i];
@@ -148,8 +149,8 @@ Test(dropout, in_place_equals_out_of_place)
     float x[1000], y[1000], z[1000];
     for (int i = 0; i < 1000; i++)
         x[i] = z[i] = (float)i * 0.37f - 100.0f;
-    dn_dropout_layer(y, NULL, x, 1000, 0.3f, S, NULL);
-    dn_dropout_layer(z, NULL, z, 1000, 0.3f, S, NULL);
+    dn_dropout_forward(y, NULL, x, 1000, 0.3f, S, NULL);
+    dn_dropout_forward(z, NULL, z, 1000, 0.3f, S, NULL);
     cr_assert_eq(memcmp(y, z, sizeof y), 0);
 }
 
@@ -162,11 +163,11 @@ Test(dropout, backward_uses_the_forward_mask)
         x[i] = 1.0f + (float)i;
         dy[i] = 0.5f - (float)(i % 7);
     }
-    dn_dropout_layer(y, m, x, 512, 0.5f, S, NULL);
+    dn_dropout_forward(y, m, x, 512, 0.5f, S, NULL);
     dn_dropout_backward(dx, dy, m, 512, 0.5f);
     for (int i = 0; i < 512; i++)
         cr_assert_eq(dx[i], m[i] ? dy[i] * 2.0f : 0.0f, "element %d", i);
-    dn_dropout_layer(y, m, x, 512, 1.0f, S, NULL);
+    dn_dropout_forward(y, m, x, 512, 1.0f, S, NULL);
     dn_dropout_backward(dx, dy, m, 512, 1.0f);
     for (int i = 0; i < 512; i++)
         cr_assert_eq(dx[i], 0.0f);
@@ -179,10 +180,13 @@ Test(dropout, same_mask_for_any_thread_count)
     float *x = malloc(n * 4), *y1 = malloc(n * 4), *y2 = malloc(n * 4);
     for (size_t i = 0; i < n; i++)
         x[i] = (float)(i % 13);
+    dn_par_take(DN_PAR_DROPOUT);
     dn_set_threads(1);
-    dn_dropout_layer(y1, NULL, x, n, 0.4f, S, NULL);
+    dn_dropout_forward(y1, NULL, x, n, 0.4f, S, NULL);
+    cr_assert_eq(dn_par_take(DN_PAR_DROPOUT), 1);
     dn_set_threads(3);
-    dn_dropout_layer(y2, NULL, x, n, 0.4f, S, NULL);
+    dn_dropout_forward(y2, NULL, x, n, 0.4f, S, NULL);
+    cr_assert_eq(dn_par_take(DN_PAR_DROPOUT), 3, "the mask was drawn by 3 threads");
     dn_set_threads(0);
     cr_assert_eq(memcmp(y1, y2, n * 4), 0);
     free(x);

@@ -1,6 +1,8 @@
 /* The fused Linear -> ReLU -> Dropout passes (src/nn/fused.c) against the
  * separate layer functions: the same bits for every width (rows that start
- * inside a Philox block included), batch, p, mode and thread count. */
+ * inside a Philox block included), batch, p, mode and thread count. Shapes
+ * above each pass's parallel threshold are checked to run on every thread
+ * asked for (1, 2 or 3). */
 #include "core/internal.h"
 #include "helpers.h"
 
@@ -28,13 +30,18 @@ static void check(int B, int W, float p, int training, int threads)
             zr[(size_t)r * W + j] = z0[(size_t)r * W + j] + b[j];
     dn_relu_forward(ar, zr, n);
     if (training)
-        cr_assert_eq(dn_dropout_layer(dr, mr, ar, n, p, s, NULL), DN_OK);
+        cr_assert_eq(dn_dropout_forward(dr, mr, ar, n, p, s, NULL), DN_OK);
 
     dn_set_threads(threads);
     float *z = malloc(n * 4), *a = malloc(n * 4), *d = malloc(n * 4);
     uint8_t *m = malloc(n);
     memcpy(z, z0, n * 4);
+    dn_par_take(DN_PAR_FUSED_FORWARD);
     dn_bias_relu_dropout_forward(z, a, d, m, b, B, W, p, s, training);
+    /* Parallel from DN_PAR_MIN / 4 elements (fused.c). */
+    int want = n >= DN_PAR_MIN / 4 ? threads : 1;
+    cr_assert_eq(dn_par_take(DN_PAR_FUSED_FORWARD), want, "forward threads: B=%d W=%d, %d asked",
+                 B, W, threads);
     cr_assert_eq(memcmp(z, zr, n * 4), 0, "z: B=%d W=%d p=%g", B, W, (double)p);
     cr_assert_eq(memcmp(a, ar, n * 4), 0, "a: B=%d W=%d p=%g", B, W, (double)p);
     if (training) {
@@ -51,7 +58,12 @@ static void check(int B, int W, float p, int training, int threads)
         dn_dropout_backward(t1, g, mr, n, p);
         dn_relu_backward(t2, t1, ar, n);
         dn_bias_grad(dbr, t2, B, W);
+        dn_par_take(DN_PAR_FUSED_BACKWARD);
         dn_dropout_relu_bias_backward(dz, db, g, m, a, B, W, p);
+        /* Parallel from DN_PAR_MIN elements. */
+        want = n >= DN_PAR_MIN ? threads : 1;
+        cr_assert_eq(dn_par_take(DN_PAR_FUSED_BACKWARD), want,
+                     "backward threads: B=%d W=%d, %d asked", B, W, threads);
         cr_assert_eq(memcmp(dz, t2, n * 4), 0, "dz: B=%d W=%d p=%g", B, W, (double)p);
         cr_assert_eq(memcmp(db, dbr, (size_t)W * 4), 0, "db: B=%d W=%d p=%g threads=%d", B, W,
                      (double)p, threads);
@@ -64,13 +76,18 @@ static void check(int B, int W, float p, int training, int threads)
 Test(fused, equals_the_separate_layers)
 {
     const int widths[] = {1, 3, 5, 17, 64, 255, 256};
-    const int batches[] = {1, 3, 7, 40};
+    /* 40 x 256 reaches the forward's parallel threshold, 128 x 256 the
+     * backward's. */
+    const int batches[] = {1, 3, 7, 40, 128};
     const float ps[] = {0.0f, 0.2f, 0.5f, 0.999f, 1.0f};
     for (size_t w = 0; w < sizeof widths / sizeof *widths; w++)
         for (size_t bi = 0; bi < sizeof batches / sizeof *batches; bi++)
             for (size_t k = 0; k < sizeof ps / sizeof *ps; k++)
                 for (int training = 0; training < 2; training++)
                     check(batches[bi], widths[w], ps[k], training, 1 + (int)((w + k) % 3));
+    /* Every shape above a threshold ran with 1, 2 and 3 threads: the thread
+     * count cycles with p. */
+    cr_assert_geq(128 * 256, DN_PAR_MIN, "128 x 256 reaches the backward's threshold");
 }
 
 /* dn_dropout_mask (eight Philox blocks at a time where the CPU has AVX2)

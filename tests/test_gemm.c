@@ -17,6 +17,7 @@ static void fill(float *x, size_t n, uint32_t tag)
 
 Test(gemm, matches_a_plain_loop_and_any_thread_count)
 {
+    int most = 0; /* the most threads any product ran on */
     const int shapes[][5] = {
         {0, 1, 256, 256, 784}, {1, 0, 256, 784, 256}, {0, 0, 256, 256, 256},
         {0, 1, 96, 256, 784},  {1, 0, 10, 256, 96},   {0, 1, 1024, 256, 784},
@@ -35,7 +36,13 @@ Test(gemm, matches_a_plain_loop_and_any_thread_count)
         for (int threads = 2; threads <= 4; threads++) {
             dn_set_threads(threads);
             memset(C, 0xff, (size_t)M * N * 4);
+            dn_par_take(DN_PAR_GEMM);
             dn_gemm(ta, tb, M, N, K, 1.0f, A, lda, B, ldb, 0.0f, C, N);
+            /* One thread per tile, as many as there are of both. */
+            int tiles = dn_gemm_tiles(M, N, K), ran = dn_par_take(DN_PAR_GEMM);
+            cr_assert_eq(ran, tiles == 1 ? 0 : tiles < threads ? tiles : threads,
+                         "%dx%dx%d (%d tiles), %d threads", M, N, K, tiles, threads);
+            most = ran > most ? ran : most;
             cr_assert_eq(memcmp(C, C1, (size_t)M * N * 4), 0, "%dx%dx%d (%d tiles), %d threads",
                          M, N, K, dn_gemm_tiles(M, N, K), threads);
         }
@@ -55,6 +62,7 @@ Test(gemm, matches_a_plain_loop_and_any_thread_count)
         free(A); free(B); free(C1); free(C);
     }
     dn_set_threads(0);
+    cr_assert_eq(most, 4, "some shape ran on 4 threads");
 }
 
 Test(gemm, beta_accumulates)

@@ -84,8 +84,8 @@ Test(model, round_trip_is_bit_exact_with_info)
     cr_assert(net2, "%s", err.msg);
     same_params(net, net2);
     char a[256], b[256];
-    dn_net_describe(net, a, sizeof a);
-    dn_net_describe(net2, b, sizeof b);
+    dn_net_describe(net, a, sizeof a, NULL);
+    dn_net_describe(net2, b, sizeof b, NULL);
     cr_assert_str_eq(a, b);
     cr_assert_str_eq(b, "Flatten,Dropout(0.25),Linear(6,5),ReLU,Dropout(0.3),Linear(5,4),ReLU,"
                         "Dropout(0.1),Linear(4,3)");
@@ -190,7 +190,7 @@ Test(model, layers_inferred_from_pytorch_names)
     dn_net *net = dn_model_load(custom("pt.st", NULL, names, shapes, 6), 4, &info, &err);
     cr_assert(net, "%s", err.msg);
     char d[256];
-    dn_net_describe(net, d, sizeof d);
+    dn_net_describe(net, d, sizeof d, NULL);
     cr_assert_str_eq(d, "Flatten,Linear(6,8),ReLU,Dropout(0),Linear(8,4),ReLU,Dropout(0),"
                         "Linear(4,3)");
     cr_assert(!info.dropout_known);
@@ -203,7 +203,7 @@ Test(model, layers_inferred_from_pytorch_names)
     uint64_t s2[][2] = {{8, 6}, {8, 0}, {3, 8}, {3, 0}};
     net = dn_model_load(custom("pt2.st", NULL, n2, s2, 4), 4, NULL, &err);
     cr_assert(net, "%s", err.msg);
-    dn_net_describe(net, d, sizeof d);
+    dn_net_describe(net, d, sizeof d, NULL);
     cr_assert_str_eq(d, "Linear(6,8),ReLU,Linear(8,3)");
     dn_net_free(net);
 

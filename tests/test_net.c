@@ -1,5 +1,6 @@
 /* Networks and training (src/nn/net.c, src/train/fit.c): modes, resets,
  * reproducibility, and the pairing of configurations. */
+#include "core/internal.h"
 #include "helpers.h"
 #include "train/fit.h"
 
@@ -42,21 +43,26 @@ Test(net, layout_matches_the_d2l_model)
     cr_assert_eq(dn_net_num_layers(net), 8);
     for (int i = 0; i < 8; i++) {
         dn_layer_info L;
-        cr_assert_eq(dn_net_layer(net, i, &L), DN_OK);
+        cr_assert_eq(dn_net_layer(net, i, &L, NULL), DN_OK);
         cr_assert_eq(L.kind, kinds[i], "layer %d", i);
     }
     dn_layer_info L;
-    dn_net_layer(net, 3, &L);
+    dn_net_layer(net, 3, &L, NULL);
     cr_assert_eq(L.p, 0.2f);
     cr_assert_eq(L.site, 1);
-    dn_net_layer(net, 6, &L);
+    dn_net_layer(net, 6, &L, NULL);
     cr_assert_eq(L.p, 0.5f);
     cr_assert_eq(L.site, 2);
-    dn_net_layer(net, 1, &L);
+    dn_net_layer(net, 1, &L, NULL);
     cr_assert_eq(L.in, 784);
     cr_assert_eq(L.out, 256);
     cr_assert_eq(((uintptr_t)L.w) % 64, 0, "weights are 64-byte aligned");
-    cr_assert_eq(dn_net_layer(net, 8, &L), DN_EINVAL);
+    dn_err err = {0};
+    cr_assert_eq(dn_net_layer(net, 8, &L, &err), DN_EINVAL);
+    cr_assert_str_eq(err.msg, "no layer 8: the network has 8 (0 to 7)");
+    char small[16];
+    cr_assert_eq(dn_net_describe(net, small, sizeof small, &err), DN_EINVAL);
+    cr_assert_str_eq(err.msg, "the list of 8 layers does not fit in 16 bytes");
     dn_net_free(net);
 }
 
@@ -65,7 +71,7 @@ Test(net, eval_mode_dropout_is_the_identity)
     dn_net *net = make(d2l_spec(0.2f, 0.5f), 32, 1);
     float *x = batch(32, 1);
     dn_net_set_training(net, false);
-    const float *z1 = dn_net_forward(net, x, 32);
+    const float *z1 = dn_net_forward(net, x, 32, NULL);
     float first[320];
     memcpy(first, z1, sizeof first);
     /* dropout layers pass their input on untouched */
@@ -73,12 +79,12 @@ Test(net, eval_mode_dropout_is_the_identity)
     cr_assert_eq(dn_net_activation(net, 6), dn_net_activation(net, 5));
     /* evaluating twice, even with other random streams, gives the same bits */
     dn_net_set_rng(net, 99, 12345);
-    const float *z2 = dn_net_forward(net, x, 32);
+    const float *z2 = dn_net_forward(net, x, 32, NULL);
     cr_assert_eq(memcmp(first, z2, sizeof first), 0);
     /* and equals a network without dropout layers at all */
     dn_net *plain = make(d2l_spec(0.0f, 0.0f), 32, 1);
     dn_net_set_training(plain, false);
-    const float *z3 = dn_net_forward(plain, x, 32);
+    const float *z3 = dn_net_forward(plain, x, 32, NULL);
     cr_assert_eq(memcmp(first, z3, sizeof first), 0);
     free(x);
     dn_net_free(net);
@@ -92,16 +98,16 @@ Test(net, training_mode_masks_follow_seed_and_step)
     dn_net_set_training(net, true);
     dn_net_set_rng(net, 5, 7);
     float a[320], b[320];
-    memcpy(a, dn_net_forward(net, x, 32), sizeof a);
+    memcpy(a, dn_net_forward(net, x, 32, NULL), sizeof a);
     dn_net_set_rng(net, 5, 7);
-    memcpy(b, dn_net_forward(net, x, 32), sizeof b);
+    memcpy(b, dn_net_forward(net, x, 32, NULL), sizeof b);
     cr_assert_eq(memcmp(a, b, sizeof a), 0, "same (seed, step): same masks");
-    /* the mask of layer 3 is the one dn_dropout_layer draws from its stream */
+    /* the mask of layer 3 is the one dn_dropout_forward draws from its stream */
     const uint8_t *m = dn_net_mask(net, 3);
     for (uint64_t i = 0; i < 32 * 256; i += 37)
         cr_assert_eq(m[i], dn_uniform(dn_dropout_stream(5, 1, 7), i) > 0.2f);
     dn_net_set_rng(net, 5, 8);
-    memcpy(b, dn_net_forward(net, x, 32), sizeof b);
+    memcpy(b, dn_net_forward(net, x, 32, NULL), sizeof b);
     cr_assert_neq(memcmp(a, b, sizeof a), 0, "another step: other masks");
     free(x);
     dn_net_free(net);
@@ -111,7 +117,7 @@ Test(net, init_schemes)
 {
     dn_net *net = make(d2l_spec(0.2f, 0.5f), 4, 1);
     dn_layer_info L;
-    dn_net_layer(net, 1, &L);
+    dn_net_layer(net, 1, &L, NULL);
     size_t n = 784 * 256;
     double s1 = 0, s2 = 0;
     for (size_t i = 0; i < n; i++) {
@@ -127,7 +133,7 @@ Test(net, init_schemes)
     dn_err err = {0};
     cr_assert_eq(dn_net_reset(net, (dn_init){DN_INIT_PYTORCH, 0}, 1, &err), DN_OK);
     for (int li = 1; li < 8; li += 3) {
-        dn_net_layer(net, li, &L);
+        dn_net_layer(net, li, &L, NULL);
         float bound = 1.0f / sqrtf((float)L.in);
         float wmax = 0, bmax = 0;
         for (size_t i = 0; i < (size_t)L.in * L.out; i++)
@@ -170,8 +176,8 @@ static int rec(void *user, const dn_epoch_stats *s)
     return 0;
 }
 
-static dn_net *fit_synthetic(dn_mlp_spec spec, uint64_t seed, int threads, record *r,
-                             int epochs)
+static dn_net *fit_batches(dn_mlp_spec spec, uint64_t seed, int threads, record *r,
+                           int epochs, int batch)
 {
     dn_dataset train, test;
     synthetic_dataset(&train, 600, 1);
@@ -181,7 +187,7 @@ static dn_net *fit_synthetic(dn_mlp_spec spec, uint64_t seed, int threads, recor
     dn_fit_opts o;
     dn_fit_opts_default(&o);
     o.epochs = epochs;
-    o.batch_size = 32;
+    o.batch_size = batch;
     o.lr = 0.5f;
     o.seed = seed;
     dn_fit_hooks h = {NULL, rec, r};
@@ -191,6 +197,12 @@ static dn_net *fit_synthetic(dn_mlp_spec spec, uint64_t seed, int threads, recor
     dn_dataset_free(&train);
     dn_dataset_free(&test);
     return net;
+}
+
+static dn_net *fit_synthetic(dn_mlp_spec spec, uint64_t seed, int threads, record *r,
+                             int epochs)
+{
+    return fit_batches(spec, seed, threads, r, epochs, 32);
 }
 
 Test(train, learns_a_separable_problem)
@@ -226,21 +238,42 @@ Test(train, same_seed_same_bits_different_seed_different_bits)
     dn_net_free(c);
 }
 
+/* Batches of 128 rows of 256 hidden units reach the parallel threshold of
+ * every pass of a training step (the fused backward's is the highest);
+ * each must have run on the threads asked for (matrix products on as many
+ * as they have tiles; tests/test_gemm.c checks up to 4). */
 Test(train, same_bits_for_1_2_and_4_threads)
 {
-    record r1 = {0}, r2 = {0}, r4 = {0};
-    dn_net *a = fit_synthetic(d2l_spec(0.2f, 0.5f), 3, 1, &r1, 2);
-    dn_net *b = fit_synthetic(d2l_spec(0.2f, 0.5f), 3, 2, &r2, 2);
-    dn_net *c = fit_synthetic(d2l_spec(0.2f, 0.5f), 3, 4, &r4, 2);
+    record r[3];
+    memset(r, 0, sizeof r);
+    const int threads[3] = {1, 2, 4};
+    const int paths[3] = {DN_PAR_GEMM, DN_PAR_FUSED_FORWARD, DN_PAR_FUSED_BACKWARD};
+    const char *names[3] = {"matrix products", "fused forward", "fused backward"};
+    dn_net *net[3];
+    for (int k = 0; k < 3; k++) {
+        for (int p = 0; p < 3; p++)
+            dn_par_take(paths[p]);
+        net[k] = fit_batches(d2l_spec(0.2f, 0.5f), 3, threads[k], &r[k], 2, 128);
+        for (int p = 0; p < 3; p++) {
+            int ran = dn_par_take(paths[p]);
+            if (k == 0)
+                cr_assert_leq(ran, 1, "%s: %d threads of 1", names[p], ran);
+            else if (paths[p] == DN_PAR_GEMM) /* at most one thread per tile: 2 here */
+                cr_assert_geq(ran, 2, "%s ran on %d threads of %d", names[p], ran, threads[k]);
+            else
+                cr_assert_eq(ran, threads[k], "%s ran on %d threads, not %d", names[p], ran,
+                             threads[k]);
+        }
+    }
     size_t n;
-    float *pa = dn_net_params(a, &n);
-    cr_assert_eq(memcmp(pa, dn_net_params(b, NULL), n * sizeof(float)), 0, "1 vs 2 threads");
-    cr_assert_eq(memcmp(pa, dn_net_params(c, NULL), n * sizeof(float)), 0, "1 vs 4 threads");
-    cr_assert_eq(r1.st[1].test_loss, r2.st[1].test_loss);
-    cr_assert_eq(r1.st[1].test_loss, r4.st[1].test_loss);
-    dn_net_free(a);
-    dn_net_free(b);
-    dn_net_free(c);
+    float *pa = dn_net_params(net[0], &n);
+    cr_assert_eq(memcmp(pa, dn_net_params(net[1], NULL), n * sizeof(float)), 0, "1 vs 2 threads");
+    cr_assert_eq(memcmp(pa, dn_net_params(net[2], NULL), n * sizeof(float)), 0, "1 vs 4 threads");
+    cr_assert_eq(r[0].st[1].test_loss, r[1].st[1].test_loss);
+    cr_assert_eq(r[0].st[1].test_loss, r[2].st[1].test_loss);
+    cr_assert_eq(r[0].st[1].train_loss, r[2].st[1].train_loss);
+    for (int k = 0; k < 3; k++)
+        dn_net_free(net[k]);
 }
 
 /* d2l's readers: "does calling train again continue training?" With dropnet,
@@ -377,9 +410,20 @@ Test(net, rejects_bad_layers)
     cr_assert_eq(dn_net_build(net, 8, &err), DN_EINVAL, "no linear layer");
     cr_assert_eq(dn_net_add_linear(net, 10, &err), DN_OK);
     cr_assert_eq(dn_net_build(net, 0, &err), DN_EINVAL);
+    /* An unbuilt network says so, not "built for 0". */
+    float x1[784] = {0};
+    double loss = 0.0;
+    size_t correct = 0;
+    uint8_t y1 = 0;
+    cr_assert_null(dn_net_forward(net, x1, 1, &err));
+    cr_assert(strstr(err.msg, "network not built"), "%s", err.msg);
+    cr_assert_eq(dn_net_train_step(net, x1, &y1, 1, 0.1f, 0.0f, &loss, &correct, &err),
+                 DN_EINVAL);
+    cr_assert(strstr(err.msg, "network not built"), "%s", err.msg);
     cr_assert_eq(dn_net_build(net, 8, &err), DN_OK);
     cr_assert_eq(dn_net_add_relu(net, &err), DN_EINVAL, "no layers after build");
-    cr_assert_null(dn_net_forward(net, NULL, 9), "batch above max_batch");
+    cr_assert_null(dn_net_forward(net, NULL, 9, &err), "batch above max_batch");
+    cr_assert_str_eq(err.msg, "batch of 9 rows for a network built for 1 to 8");
     dn_net_free(net);
     /* absurd sizes are refused before allocating */
     dn_mlp_spec s = d2l_spec(0.2f, 0.5f);

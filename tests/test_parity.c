@@ -71,7 +71,7 @@ static dn_net *golden_net(const cJSON *g)
     int tensors = 0;
     for (int i = 0; i < dn_net_num_layers(net); i++) {
         dn_layer_info L;
-        dn_net_layer(net, i, &L);
+        dn_net_layer(net, i, &L, NULL);
         if (L.kind != DN_LAYER_LINEAR)
             continue;
         char nm[32];
@@ -138,7 +138,7 @@ Test(parity, three_sgd_steps_match_pytorch)
         const cJSON *after = cJSON_GetObjectItem(st, "params_after");
         for (int i = 0; i <= last; i++) {
             dn_layer_info L;
-            dn_net_layer(net, i, &L);
+            dn_net_layer(net, i, &L, NULL);
             if (L.kind != DN_LAYER_LINEAR)
                 continue;
             char nm[32];
@@ -170,7 +170,7 @@ Test(parity, reads_a_pytorch_file)
                                 &err);
     cr_assert(net, "%s", err.msg);
     char layers[256];
-    dn_net_describe(net, layers, sizeof layers);
+    dn_net_describe(net, layers, sizeof layers, NULL);
     cr_assert_str_eq(layers, "Flatten,Dropout(0),Linear(6,5),ReLU,Dropout(0),Linear(5,4),ReLU,"
                              "Dropout(0),Linear(4,3)");
     cr_assert(!info.dropout_known);
@@ -178,7 +178,7 @@ Test(parity, reads_a_pytorch_file)
     float x[64];
     floats(cJSON_GetObjectItem(cJSON_GetArrayItem(cJSON_GetObjectItem(g, "steps"), 0), "x"), x,
            64);
-    const float *z = dn_net_forward(net, x, 4);
+    const float *z = dn_net_forward(net, x, 4, NULL);
     close_to("eval logits", z, cJSON_GetObjectItem(g, "eval_logits"));
     dn_model_info_free(&info);
     dn_net_free(net);

@@ -799,7 +799,7 @@ static dn_net *hand_net(void)
     dn_layer_info li = {0};
     int found = 0;
     for (int i = 0; i < dn_net_num_layers(net); i++) {
-        cr_assert_eq(dn_net_layer(net, i, &li), DN_OK);
+        cr_assert_eq(dn_net_layer(net, i, &li, NULL), DN_OK);
         if (li.kind == DN_LAYER_LINEAR) {
             found = 1;
             break;

@@ -95,6 +95,7 @@ void dn_gemm(int trans_a, int trans_b, int M, int N, int K, float alpha, const f
     int split_m = M >= N;
     #pragma omp parallel for schedule(static) if (!omp_in_parallel())
     for (int i = 0; i < t; i++) {
+        dn_par_mark(DN_PAR_GEMM);
         if (split_m)
             gemm_block(trans_a, trans_b, K, alpha, A, lda, B, ldb, beta, C, ldc, cut(M, t, i),
                        cut(M, t, i + 1), 0, N);
@@ -170,3 +171,14 @@ int dn_set_threads(int n)
 }
 
 int dn_get_threads(void) { return omp_get_max_threads(); }
+
+_Atomic unsigned dn_par_seen[DN_PAR_PATHS];
+
+int dn_par_take(int path)
+{
+    unsigned bits = atomic_exchange(&dn_par_seen[path], 0u);
+    int n = 0;
+    for (; bits; bits &= bits - 1)
+        n++;
+    return n;
+}

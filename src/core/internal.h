@@ -5,6 +5,8 @@
 #include "dropnet.h"
 #include "dropnet_experiment.h"
 
+#include <omp.h>
+#include <stdatomic.h>
 #include <stddef.h>
 #include <string.h>
 
@@ -41,6 +43,22 @@ static inline float dn_keep_or_zero(float x, uint32_t keep)
     return x;
 }
 
+/* Which threads ran part of each parallel pass, bit t for thread t, so that
+ * the tests of "the same bits for any thread count" can check that a pass
+ * really ran on several threads. A thread writes its bit once; afterwards
+ * the check is a read of a line nobody writes. */
+enum { DN_PAR_GEMM, DN_PAR_FUSED_FORWARD, DN_PAR_FUSED_BACKWARD, DN_PAR_DROPOUT, DN_PAR_PATHS };
+extern _Atomic unsigned dn_par_seen[DN_PAR_PATHS];
+static inline void dn_par_mark(int path)
+{
+    unsigned bit = 1u << (omp_get_thread_num() & 31);
+    if (!(atomic_load_explicit(&dn_par_seen[path], memory_order_relaxed) & bit))
+        atomic_fetch_or_explicit(&dn_par_seen[path], bit, memory_order_relaxed);
+}
+/* How many threads ran part of pass `path` since the last call (0 if none);
+ * clears the record. */
+int dn_par_take(int path);
+
 /* Elementwise loops shorter than this run on one thread: an OpenMP fork and
  * join costs more than they do. */
 #define DN_PAR_MIN 32768
@@ -68,7 +86,7 @@ void dn_bias_grad(float *db, const float *dout, int B, int out_dim);
  * training d = dropout(a) with its mask. Backward: dz and the bias gradient
  * from the gradient of d. */
 /* mask[i - lo] = 1 where element i's uniform is above the threshold (U > p,
- * thr = dn_dropout_threshold(p)), for i in [lo, hi): the mask dn_dropout_layer
+ * thr = dn_dropout_threshold(p)), for i in [lo, hi): the mask dn_dropout_forward
  * draws for those elements of stream s. */
 void dn_dropout_mask(uint8_t *mask, uint64_t lo, uint64_t hi, uint32_t thr, dn_stream s);
 void dn_bias_relu_dropout_forward(float *z, float *a, float *d, uint8_t *mask, const float *b,

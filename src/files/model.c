@@ -21,7 +21,7 @@ typedef struct {
     float p;
 } spec_layer;
 
-int dn_net_describe(const dn_net *net, char *out, size_t outsz)
+int dn_net_describe(const dn_net *net, char *out, size_t outsz, dn_err *err)
 {
     size_t k = 0;
     out[0] = '\0';
@@ -39,7 +39,8 @@ int dn_net_describe(const dn_net *net, char *out, size_t outsz)
         }
         int w = snprintf(out + k, outsz - k, "%s%s", i ? "," : "", item);
         if (w < 0 || (size_t)w >= outsz - k)
-            return DN_EINVAL;
+            return dn_fail(err, DN_EINVAL, "the list of %d layers does not fit in %zu bytes",
+                           net->n_layers, outsz);
         k += (size_t)w;
     }
     return DN_OK;
@@ -426,7 +427,7 @@ static int check_same_layers(const char *P, const spec_layer *L, int n, int drop
                              const dn_net *net, dn_err *err)
 {
     char want[1024];
-    if (dn_net_describe(net, want, sizeof want))
+    if (dn_net_describe(net, want, sizeof want, NULL))
         snprintf(want, sizeof want, "%d layers", net->n_layers);
     if (n != net->n_layers)
         return dn_fail(err, DN_EFORMAT, "%s: has %d layers but the network has %d (%.400s)", P, n,
@@ -534,7 +535,7 @@ int dn_model_write(const char *path, const dn_net *net, const dn_model_info *inf
     char *layers = malloc(16384), scale[32], shape[64];
     if (!layers)
         return dn_fail(err, DN_ENOMEM, "%s: out of memory", path);
-    if (dn_net_describe(net, layers, 16384)) {
+    if (dn_net_describe(net, layers, 16384, NULL)) {
         free(layers);
         return dn_fail(err, DN_EINVAL, "%s: the network's layer list is too long", path);
     }

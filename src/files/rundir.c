@@ -63,12 +63,7 @@ static void field_text(const dn_config *c, int f, char *out, size_t size, int in
     switch (f) {
     case F_HIDDEN:
         if (in_title) {
-            k = snprintf(v, sizeof v, "MLP %d", c->arch.inputs);
-            for (int i = 0; i < c->arch.n_hidden && k < (int)sizeof v; i++)
-                k += snprintf(v + k, sizeof v - (size_t)k, "-%d", c->arch.hidden[i]);
-            if (k < (int)sizeof v)
-                snprintf(v + k, sizeof v - (size_t)k, "-%d", c->arch.outputs);
-            snprintf(out, size, "%s", v);
+            dn_mlp_describe(&c->arch, out, size);
             return;
         }
         for (int i = 0; i < c->arch.n_hidden && k < (int)sizeof v; i++)

@@ -11,8 +11,8 @@ uint32_t dn_dropout_threshold(float p)
     return (uint32_t)floor((double)p * 16777216.0);
 }
 
-int dn_dropout_layer(float *out, uint8_t *mask, const float *inp, size_t n, float p,
-                     dn_stream s, dn_err *err)
+int dn_dropout_forward(float *out, uint8_t *mask, const float *inp, size_t n, float p,
+                       dn_stream s, dn_err *err)
 {
     if (!(p >= 0.0f && p <= 1.0f))
         return dn_fail(err, DN_EINVAL, "dropout probability %g is outside [0, 1]", (double)p);
@@ -43,6 +43,7 @@ int dn_dropout_layer(float *out, uint8_t *mask, const float *inp, size_t n, floa
     const size_t nchunk = (n + CHUNK - 1) / CHUNK;
     #pragma omp parallel for schedule(static) if (n >= DN_PAR_MIN)
     for (size_t c = 0; c < nchunk; c++) {
+        dn_par_mark(DN_PAR_DROPOUT);
         size_t lo = c * CHUNK, hi = n - lo > CHUNK ? lo + CHUNK : n;
         uint8_t local[CHUNK];
         uint8_t *m = mask ? mask + lo : local;

@@ -18,6 +18,7 @@ void dn_bias_relu_dropout_forward(float *z, float *a, float *d, uint8_t *mask, c
     const float scale = drop ? (float)(1.0 / (1.0 - (double)p)) : 1.0f;
     #pragma omp parallel for schedule(static) if ((size_t)B * (size_t)W >= DN_PAR_MIN / 4)
     for (int r = 0; r < B; r++) {
+        dn_par_mark(DN_PAR_FUSED_FORWARD);
         size_t base = (size_t)r * (size_t)W;
         float *zr = z + base, *ar = a + base;
         for (int j = 0; j < W; j++) {
@@ -51,6 +52,7 @@ void dn_dropout_relu_bias_backward(float *dz, float *db, const float *dd, const 
      * gradient is summed in row order 0..B-1 whatever the thread count. */
     #pragma omp parallel if ((size_t)B * (size_t)W >= DN_PAR_MIN)
     {
+        dn_par_mark(DN_PAR_FUSED_BACKWARD);
         int nt = omp_get_num_threads(), t = omp_get_thread_num();
         int blocks = (W + 15) / 16;
         int lo = (int)((long long)blocks * t / nt) * 16;

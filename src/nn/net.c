@@ -279,10 +279,11 @@ int dn_net_input_width(const dn_net *net) { return net->input_width; }
 int dn_net_output_width(const dn_net *net) { return net->width; }
 int dn_net_max_batch(const dn_net *net) { return net->max_batch; }
 
-int dn_net_layer(const dn_net *net, int i, dn_layer_info *info)
+int dn_net_layer(const dn_net *net, int i, dn_layer_info *info, dn_err *err)
 {
     if (i < 0 || i >= net->n_layers)
-        return DN_EINVAL;
+        return dn_fail(err, DN_EINVAL, "no layer %d: the network has %d (0 to %d)", i,
+                       net->n_layers, net->n_layers - 1);
     const dn_layer *L = &net->layers[i];
     memset(info, 0, sizeof *info);
     info->kind = L->kind;
@@ -323,9 +324,20 @@ const uint8_t *dn_net_mask(const dn_net *net, int i)
     return i >= 0 && i < net->n_layers ? net->layers[i].mask : NULL;
 }
 
-const float *dn_net_forward(dn_net *net, const float *x, int B)
+/* Why a forward pass of B rows cannot run, or DN_OK. */
+static int check_batch(const dn_net *net, int B, dn_err *err)
 {
-    if (!net->built || B < 1 || B > net->max_batch)
+    if (!net->built)
+        return dn_fail(err, DN_EINVAL, "network not built (dn_net_build sets its largest batch)");
+    if (B < 1 || B > net->max_batch)
+        return dn_fail(err, DN_EINVAL, "batch of %d rows for a network built for 1 to %d", B,
+                       net->max_batch);
+    return DN_OK;
+}
+
+const float *dn_net_forward(dn_net *net, const float *x, int B, dn_err *err)
+{
+    if (check_batch(net, B, err))
         return NULL;
     net->input = x;
     const float *cur = x;
@@ -361,7 +373,7 @@ const float *dn_net_forward(dn_net *net, const float *x, int B)
         case DN_LAYER_DROPOUT:
             if (net->training) {
                 /* p was checked when the layer was added: this cannot fail. */
-                dn_dropout_layer(L->act, L->mask, cur, n, L->p,
+                dn_dropout_forward(L->act, L->mask, cur, n, L->p,
                                  dn_dropout_stream(net->seed, L->site, net->step), NULL);
                 cur = L->act;
             }
@@ -440,11 +452,11 @@ void dn_net_sgd(dn_net *net, float lr, float weight_decay)
 int dn_net_train_step(dn_net *net, const float *x, const uint8_t *y, int B, float lr,
                       float weight_decay, double *loss_sum, size_t *correct, dn_err *err)
 {
-    if (!net->built || B < 1 || B > net->max_batch)
-        return dn_fail(err, DN_EINVAL, "batch of %d rows for a network built for %d", B,
-                       net->max_batch);
+    int rc = check_batch(net, B, err);
+    if (rc)
+        return rc;
     net->training = true;
-    const float *logits = dn_net_forward(net, x, B);
+    const float *logits = dn_net_forward(net, x, B, err);
     int C = net->width;
     dn_softmax_xent_forward(net->losses, logits, y, B, C);
     double sum = 0.0;

@@ -411,6 +411,15 @@ char *dn_config_extend(const char *json, int from, int to, dn_err *err)
     return text;
 }
 
+void dn_mlp_describe(const dn_mlp_spec *spec, char *out, size_t size)
+{
+    int k = snprintf(out, size, "MLP %d", spec->inputs);
+    for (int i = 0; i < spec->n_hidden && k >= 0 && (size_t)k < size; i++)
+        k += snprintf(out + k, size - (size_t)k, "-%d", spec->hidden[i]);
+    if (k >= 0 && (size_t)k < size)
+        snprintf(out + k, size - (size_t)k, "-%d", spec->outputs);
+}
+
 char *dn_config_text(const char *path, dn_err *err)
 {
     /* config.json is a few hundred bytes; 1 MiB is far beyond any real one. */

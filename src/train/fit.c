@@ -54,7 +54,7 @@ static const float *forward_block(dn_net *net, const dn_dataset *ds, float *x, u
     for (int i = 0; i < b; i++)
         idx[i] = (uint32_t)(start + (size_t)i);
     dn_batch_images(x, ds, idx, (size_t)b);
-    return dn_net_forward(net, x, b);
+    return dn_net_forward(net, x, b, NULL);
 }
 
 /* Examples in the block that starts at start, of n. */
