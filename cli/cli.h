@@ -55,7 +55,8 @@ typedef struct {
  * with "CMD: --NAME is given twice". */
 int option_once(option_seen *s, const char *cmd, const char *name);
 
-/* Strict number parsing: the whole text, finite, in range. 0 on success. */
+/* Strict number parsing: the whole text, finite, in range. 0, or EXIT_USAGE
+ * after a one-line error naming opt. */
 int parse_int(const char *opt, const char *text, long lo, long hi, long *out);
 int parse_u64(const char *opt, const char *text, unsigned long long *out);
 int parse_float(const char *opt, const char *text, double lo, double hi, float *out);

@@ -89,11 +89,11 @@ int parse_int(const char *opt, const char *text, long lo, long hi, long *out)
     long v = strtol(text, &end, 10);
     if (end == text || *end != '\0' || errno == ERANGE) {
         cli_error("%s: '%s' is not an integer", opt, text);
-        return -1;
+        return EXIT_USAGE;
     }
     if (v < lo || v > hi) {
         cli_error("%s: %ld is outside [%ld, %ld]", opt, v, lo, hi);
-        return -1;
+        return EXIT_USAGE;
     }
     *out = v;
     return 0;
@@ -105,12 +105,12 @@ int parse_u64(const char *opt, const char *text, unsigned long long *out)
     errno = 0;
     if (text[0] == '-' || text[0] == '\0') {
         cli_error("%s: '%s' is not a non-negative integer", opt, text);
-        return -1;
+        return EXIT_USAGE;
     }
     unsigned long long v = strtoull(text, &end, 10);
     if (*end != '\0' || errno == ERANGE) {
         cli_error("%s: '%s' is not a non-negative integer below 2^64", opt, text);
-        return -1;
+        return EXIT_USAGE;
     }
     *out = v;
     return 0;
@@ -123,11 +123,11 @@ int parse_float(const char *opt, const char *text, double lo, double hi, float *
     double v = strtod(text, &end);
     if (end == text || *end != '\0' || !isfinite(v)) {
         cli_error("%s: '%s' is not a finite number", opt, text);
-        return -1;
+        return EXIT_USAGE;
     }
     if (v < lo || v > hi || !isfinite((float)v)) {
         cli_error("%s: %s is outside [%g, %g]", opt, text, lo, hi);
-        return -1;
+        return EXIT_USAGE;
     }
     *out = (float)v;
     return 0;

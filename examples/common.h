@@ -73,6 +73,17 @@ static inline int example_data(const example_opts *o, dn_dataset *train, dn_data
     return 0;
 }
 
+/* The start both examples share: options, data, threads. 0, or the exit
+ * status to end with (2) after a message. */
+static inline int example_start(int argc, char **argv, example_opts *o, dn_dataset *train,
+                                dn_dataset *test)
+{
+    if (example_parse(argc, argv, o) || example_data(o, train, test))
+        return 2;
+    dn_set_threads(o->threads);
+    return 0;
+}
+
 static inline void example_print(int epoch, double tl, double ta, double vl, double va)
 {
     printf("epoch %d train_loss %.17g train_acc %.17g test_loss %.17g test_acc %.17g\n", epoch,

@@ -14,9 +14,8 @@ int main(int argc, char **argv)
 {
     example_opts o;
     dn_dataset train, test;
-    if (example_parse(argc, argv, &o) || example_data(&o, &train, &test))
+    if (example_start(argc, argv, &o, &train, &test))
         return 2;
-    dn_set_threads(o.threads);
     dn_err err = {0};
     dn_net *net = dn_net_new(784, &err);
     if (!net || dn_net_add_flatten(net, &err) || dn_net_add_linear(net, 256, &err) ||

@@ -24,9 +24,8 @@ int main(int argc, char **argv)
 {
     example_opts o;
     dn_dataset train, test;
-    if (example_parse(argc, argv, &o) || example_data(&o, &train, &test))
+    if (example_start(argc, argv, &o, &train, &test))
         return 2;
-    dn_set_threads(o.threads);
     const int R = EXAMPLE_EVAL_BLOCK; /* rows of every buffer */
     float *W1 = falloc(H1 * IN), *b1 = falloc(H1), *W2 = falloc(H2 * H1), *b2 = falloc(H2);
     float *W3 = falloc(OUT * H2), *b3 = falloc(OUT);
