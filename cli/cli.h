@@ -44,6 +44,11 @@ int cli_no_operands(const char *cmd, int argc, char **argv);
  * NULL after a one-line message naming CMD when there is none. */
 const char *cli_option_value(const char *cmd, int argc, char **argv, int *i);
 
+/* dn_set_threads(n) (0: one per core), with a warning when n is more than
+ * the cores: the extra threads only wait for each other (the results are
+ * the same bits whatever the count). Returns the count in effect. */
+int cli_set_threads(int n);
+
 /* Options a command has seen, to refuse one given twice (the second would
  * silently replace the first). */
 typedef struct {

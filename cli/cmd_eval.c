@@ -88,7 +88,7 @@ int cmd_eval(int argc, char **argv)
     if (dn_net_describe(m.net, layers, sizeof layers, NULL))
         snprintf(layers, sizeof layers, "%d layers", dn_net_num_layers(m.net));
     printf("# model %s | %s\n", m.path, layers);
-    printf("# test set %s (%zu examples)\n", what, ds.n);
+    printf("# test set %s (%zu example%s)\n", what, ds.n, ds.n == 1 ? "" : "s");
     printf("test loss %.4f  accuracy %.4f  (%zu of %zu correct)\n", loss, acc,
            (size_t)(acc * (double)ds.n + 0.5), ds.n);
     int namew = 5;

@@ -18,8 +18,10 @@ static void usage(FILE *f)
                "  --images FILE    IDX images (plain or gzip), e.g. t10k-images-idx3-ubyte.gz\n"
                "  --index LIST     only these images (0-based, comma-separated, up to 64 per\n"
                "                   --index; repeat it for more; default: all)\n"
-               "  --top K          the K most probable classes (default 1)\n"
-               "  --logits         print the raw logits instead\n"
+               "  --top K          the K most probable classes (default 1; at most the\n"
+               "                   model's classes)\n"
+               "  --logits         the raw logits instead, one column per class, headed by\n"
+               "                   its name (not with --top)\n"
                "  --threads N      threads (default: all cores)\n"
                "  -h, --help       this help\n");
 }
@@ -33,10 +35,20 @@ static const struct option options[] = {{"images", required_argument, 0, 'i'},
 
 #define MAX_INDICES 4096
 
+/* "1st", "2nd", "3rd", "4th", ..., "11th", "12th", "13th", "21st", ... */
+static const char *ordinal(int k, char *buf, size_t size)
+{
+    const char *suffix = "th";
+    if (k % 100 < 11 || k % 100 > 13)
+        suffix = k % 10 == 1 ? "st" : k % 10 == 2 ? "nd" : k % 10 == 3 ? "rd" : "th";
+    snprintf(buf, size, "%d%s", k, suffix);
+    return buf;
+}
+
 typedef struct {
     const char *images;
     long top;
-    int logits_only;
+    int logits_only, top_given;
     uint32_t want[MAX_INDICES];
     int n_want;
 } predict_opts;
@@ -62,6 +74,7 @@ static int predict_option(void *ctx, int c, const char *arg)
     case 'k':
         if (parse_int("--top", arg, 1, 1 << 24, &o->top))
             return EXIT_USAGE;
+        o->top_given = 1;
         break;
     default: o->logits_only = 1; break;
     }
@@ -73,6 +86,11 @@ static int predict_check(void *ctx, const char *model)
     const predict_opts *o = ctx;
     if (!model || !o->images) {
         cli_error("predict: --model FILE and --images FILE are required");
+        return EXIT_USAGE;
+    }
+    if (o->top_given && o->logits_only) {
+        cli_error("predict: --top and --logits cannot be given together (--logits prints the "
+                  "logit of every class)");
         return EXIT_USAGE;
     }
     return 0;
@@ -114,13 +132,17 @@ int cmd_predict(int argc, char **argv)
     }
     for (int i = 0; i < n_want; i++)
         if (want[i] >= ds.n) {
-            cli_error("--index: %u is past the last image of %s (%zu images)", want[i], images,
-                      ds.n);
+            cli_error("--index: %u is past the last image of %s (%zu image%s)", want[i], images,
+                      ds.n, ds.n == 1 ? "" : "s");
             status = EXIT_USAGE;
             goto out;
         }
-    if (top > C)
-        top = C;
+    if (top > C) {
+        cli_error("--top: %ld is more than the %d class%s of %s", top, C, C == 1 ? "" : "es",
+                  m.path);
+        status = EXIT_USAGE;
+        goto out;
+    }
     if (model_input_prepare(&m, &ds, &err)) {
         status = cli_fail(&err);
         goto out;
@@ -135,10 +157,27 @@ int cmd_predict(int argc, char **argv)
         status = EXIT_RUNTIME;
         goto out;
     }
-    if (logits_only)
-        printf("index  logits\n");
-    else
-        printf("index  class  probability%s\n", top > 1 ? "  (then the next most probable)" : "");
+    /* Columns as wide as their longest entry, so that they line up. */
+    int namew = 5, valw = 15; /* "class"; a %.9g logit: "-1.23456789e-05" */
+    for (int k = 0; k < C; k++)
+        if ((int)strlen(m.names[k]) > namew)
+            namew = (int)strlen(m.names[k]);
+    if (logits_only) {
+        /* One column per class, headed by its name. */
+        printf("index");
+        for (int k = 0; k < C; k++) {
+            int w = (int)strlen(m.names[k]) > valw ? (int)strlen(m.names[k]) : valw;
+            printf("  %*s", w, m.names[k]);
+        }
+        printf("\n");
+    } else {
+        printf("index");
+        for (int k = 0; k < top; k++) {
+            char ord[16];
+            printf("  %-*s  probability", namew, top == 1 ? "class" : ordinal(k + 1, ord, sizeof ord));
+        }
+        printf("\n");
+    }
     for (size_t start = 0; start < total; start += MODEL_MAX_BATCH) {
         int b = (int)(total - start < MODEL_MAX_BATCH ? total - start : MODEL_MAX_BATCH);
         for (int r = 0; r < b; r++)
@@ -153,8 +192,10 @@ int cmd_predict(int argc, char **argv)
         for (int r = 0; r < b; r++) {
             printf("%5u", idx[r]);
             if (logits_only) {
-                for (int k = 0; k < C; k++)
-                    printf(" %.9g", (double)z[(size_t)r * C + k]);
+                for (int k = 0; k < C; k++) {
+                    int w = (int)strlen(m.names[k]) > valw ? (int)strlen(m.names[k]) : valw;
+                    printf("  %*.9g", w, (double)z[(size_t)r * C + k]);
+                }
                 printf("\n");
                 continue;
             }
@@ -170,7 +211,7 @@ int cmd_predict(int argc, char **argv)
                 int t = order[k];
                 order[k] = order[best];
                 order[best] = t;
-                printf("%s  %s  %.4f", k ? " |" : "", m.names[order[k]], (double)p[order[k]]);
+                printf("  %-*s  %11.4f", namew, m.names[order[k]], (double)p[order[k]]);
             }
             printf("\n");
         }

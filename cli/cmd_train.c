@@ -36,6 +36,11 @@ static void usage(FILE *f)
             "  --init SPEC          normal:SIGMA (zero biases) or pytorch\n"
             "  --seed N             seed of initialisation, data order and dropout masks\n"
             "                       (default 1; same seed, same bits)\n"
+            "  --val N              hold out N training examples as a validation set\n"
+            "                       (seeded, class-balanced: the same for every setting\n"
+            "                       with that seed); its loss and accuracy per epoch go\n"
+            "                       into the table, the figures and the metrics files\n"
+            "                       (default: none, as d2l)\n"
             "\n"
             "CSV data instead of Fashion-MNIST (label first, then the features; header\n"
             "row optional; input width and classes come from the data):\n"
@@ -48,7 +53,11 @@ static void usage(FILE *f)
             "model.safetensors at the end; Ctrl-C stops after the current step):\n"
             "  --checkpoint-every N also checkpoint every N steps (default: each epoch)\n"
             "  --resume DIR         continue the interrupted run in DIR, bit for bit as if\n"
-            "                       it had never stopped (its config.json defines the run)\n"
+            "                       it had never stopped (its config.json defines the run);\n"
+            "                       a finished run is left as it is\n"
+            "  --resume DIR --epochs N\n"
+            "                       extend the run in DIR (finished or not) to N epochs,\n"
+            "                       with the bits of a run started with N epochs\n"
             "\n"
             "running:\n"
             "  --threads N          threads (default: all cores)\n"
@@ -157,10 +166,20 @@ static int on_step(void *user, const dn_step_stats *st)
     return 0;
 }
 
+static void print_header(bool val)
+{
+    printf("epoch  train_loss  train_acc  test_loss  test_acc      gap  time_s%s\n",
+           val ? "  val_loss  val_acc" : "");
+}
+
+/* The validation columns last, as in metrics.csv. */
 static void print_row(const dn_epoch_stats *s)
 {
-    printf("%5d  %10.4f  %9.4f  %9.4f  %8.4f  %7.4f  %6.2f\n", s->epoch, s->train_loss,
+    printf("%5d  %10.4f  %9.4f  %9.4f  %8.4f  %7.4f  %6.2f", s->epoch, s->train_loss,
            s->train_acc, s->test_loss, s->test_acc, s->train_acc - s->test_acc, s->seconds);
+    if (s->has_val)
+        printf("  %8.4f  %7.4f", s->val_loss, s->val_acc);
+    printf("\n");
     fflush(stdout);
 }
 
@@ -229,10 +248,11 @@ int cmd_train(int argc, char **argv)
     float figure_scale = opt.figure_scale;
     /* With --resume, the run directory's config.json defines the run. */
     const char *defining = NULL;
+    /* --epochs is not among them: with --resume it extends the run. */
     for (int c = OPT_PRESET; c < OPT_END; c++)
         if (opt.given[c - OPT_PRESET] &&
-            ((c <= OPT_DATA && c != OPT_THREADS) || (c >= OPT_TRAIN_CSV && c <= OPT_STANDARDIZE) ||
-             c == OPT_OUT))
+            ((c <= OPT_DATA && c != OPT_THREADS && c != OPT_EPOCHS) ||
+             (c >= OPT_TRAIN_CSV && c <= OPT_STANDARDIZE) || c == OPT_OUT || c == OPT_VAL))
             defining = train_option_name(c);
 
     char data_dir[4096] = "";
@@ -242,10 +262,17 @@ int cmd_train(int argc, char **argv)
                       defining, resume_dir);
             return EXIT_USAGE;
         }
-        int threads_opt = cfg.threads;
+        int threads_opt = cfg.threads, epochs_opt = cfg.fit.epochs;
         if (dn_config_read(resume_dir, &cfg, data_dir, sizeof data_dir, &err))
             return cli_fail(&err);
         cfg.threads = threads_opt;
+        if (opt.given[OPT_EPOCHS - OPT_PRESET])
+            cfg.fit.epochs = epochs_opt;
+        /* The run draws as it did, unless told otherwise now. */
+        if (!opt.given[OPT_NO_FIGURES - OPT_PRESET])
+            figures = !cfg.no_figures;
+        if (!opt.given[OPT_FIGURE_SCALE - OPT_PRESET])
+            figure_scale = cfg.figure_scale;
         out_dir = resume_dir;
     }
     const char *csv = cfg.csv.train[0] ? cfg.csv.train : NULL;
@@ -254,14 +281,14 @@ int cmd_train(int argc, char **argv)
              resume_dir ? data_dir : opt.data_opt ? opt.data_opt : "");
     if (!csv && dn_fmnist_find(data_from, data_dir, sizeof data_dir, &err))
         return cli_fail(&err);
-    int threads = dn_set_threads(cfg.threads);
+    int threads = cli_set_threads(cfg.threads);
     cfg.threads = threads;
     int gemm_status = cli_gemm(opt.gemm_opt);
     if (gemm_status)
         return gemm_status;
 
     dn_net *net = NULL;
-    dn_dataset train = {0}, test = {0};
+    dn_dataset train = {0}, val = {0}, test = {0};
     dn_model_info info = {0};
     dn_training *run = NULL;
     dn_training_state state = {0};
@@ -271,10 +298,11 @@ int cmd_train(int argc, char **argv)
     ctx.progress = !quiet && isatty(STDERR_FILENO);
     ctx.figures = figures;
     ctx.scale = figure_scale;
-    if (load_run_data(&cfg, data_dir, &train, &test, &info, &err)) {
+    if (load_run_data(&cfg, data_dir, &train, &val, &test, &info, &err)) {
         status = cli_fail(&err);
         goto out;
     }
+    train_data_warnings(&cfg, &train);
     /* Before anything is allocated for batches of that size. */
     if ((size_t)cfg.fit.batch_size > train.n) {
         cli_error("--batch-size: %d is larger than the training set (%zu)", cfg.fit.batch_size,
@@ -298,7 +326,8 @@ int cmd_train(int argc, char **argv)
                              .on_step = on_step,
                              .on_epoch = on_epoch,
                              .on_saved = on_saved,
-                             .user = &ctx};
+                             .user = &ctx,
+                             .val = cfg.val ? &val : NULL};
     if (!(run = dn_training_open(&topt, &cfg, net, &info, train.n, &err))) {
         status = cli_fail(&err);
         goto out;
@@ -312,29 +341,59 @@ int cmd_train(int argc, char **argv)
         printf("# dropnet %s | %s | %s | dropout %s", dn_version(), cfg.preset, arch, dr);
         if (cfg.arch.input_dropout > 0.0f)
             printf(" | input dropout %g", (double)cfg.arch.input_dropout);
-        printf(" | lr %g | batch %d | %d epochs | init %s", (double)cfg.fit.lr,
-               cfg.fit.batch_size, cfg.fit.epochs, init);
+        printf(" | lr %g | batch %d | %d epoch%s | init %s", (double)cfg.fit.lr,
+               cfg.fit.batch_size, cfg.fit.epochs, cfg.fit.epochs == 1 ? "" : "s", init);
         if (cfg.fit.weight_decay > 0.0f)
             printf(" | weight decay %g", (double)cfg.fit.weight_decay);
         printf(" | seed %llu\n", (unsigned long long)cfg.fit.seed);
-        if (csv)
-            printf("# data %s, %s (%zu train, %zu test, %d features, %d classes)", csv,
-                   cfg.csv.test, train.n, test.n, cfg.arch.inputs, cfg.arch.outputs);
-        else
+        if (csv) {
+            char held[48] = "";
+            if (val.n)
+                snprintf(held, sizeof held, "%zu validation, ", val.n);
+            printf("# data %s, %s (%zu train, %s%zu test, %d feature%s, %d class%s; ", csv,
+                   cfg.csv.test, train.n, held, test.n, cfg.arch.inputs,
+                   cfg.arch.inputs == 1 ? "" : "s", cfg.arch.outputs,
+                   cfg.arch.outputs == 1 ? "" : "es");
+            /* Which first lines were skipped as headers, so that a data row
+             * taken for one would show. */
+            if (strcmp(train.header, test.header) == 0)
+                printf("header: %s)", train.header[0] ? train.header : "none");
+            else
+                printf("header: %s (train), %s (test))", train.header[0] ? train.header : "none",
+                       test.header[0] ? test.header : "none");
+        } else if (val.n) {
+            printf("# data %s (%zu train, %zu validation, %zu test)", data_dir, train.n, val.n,
+                   test.n);
+        } else {
             printf("# data %s (%zu train, %zu test)", data_dir, train.n, test.n);
+        }
         printf(" | %d thread%s | gemm %s, %s: %s\n", threads, threads == 1 ? "" : "s",
                dn_gemm_name(), dn_gemm_isa(), dn_blas_info());
         printf("# run directory %s\n", state.dir);
-        if (resume_dir)
+        if (state.extended_from)
+            printf("# %s from %d to %d epochs\n",
+                   state.extended_from < cfg.fit.epochs ? "extending" : "ending early",
+                   state.extended_from, cfg.fit.epochs);
+        if (resume_dir && !state.finished)
             printf("# resuming at epoch %d, step %zu of %zu\n", state.epoch + 1, state.step,
                    state.steps_per_epoch);
+    }
+    if (state.finished) {
+        /* Nothing to do, and nothing is written: the run says where it is. */
+        print_header(cfg.val > 0);
+        for (int i = 0; i < state.n_metrics; i++)
+            print_row(&state.metrics[i]);
+        printf("# %s: finished, %d of %d epochs; nothing to do (to train it further: dropnet "
+               "train --resume %s --epochs N)\n", state.dir, state.epoch, cfg.fit.epochs,
+               state.dir);
+        goto out;
     }
     if (ctx.figures) {
         dn_err e = {0};
         if (dn_plot_available(&e))
             figures_off(&ctx, &e);
     }
-    printf("epoch  train_loss  train_acc  test_loss  test_acc      gap  time_s\n");
+    print_header(cfg.val > 0);
     for (int i = 0; i < state.n_metrics; i++)
         print_row(&state.metrics[i]);
     fflush(stdout);
@@ -367,6 +426,7 @@ out:
     dn_training_close(run);
     dn_model_info_free(&info);
     dn_dataset_free(&train);
+    dn_dataset_free(&val);
     dn_dataset_free(&test);
     dn_net_free(net);
     return status;

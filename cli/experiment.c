@@ -58,6 +58,13 @@ static int make_dir(const char *path)
     return dn_mkdir_p(path, &err) ? cli_fail(&err) : 0;
 }
 
+/* dn_dir_claim, or the exit status after its message. */
+static int claim_dir(const char *path, dn_dir_kind kind)
+{
+    dn_err err = {0};
+    return dn_dir_claim(path, kind, NULL, &err) ? cli_fail(&err) : 0;
+}
+
 int experiment_open(experiment *x, const char *command, const char *dir)
 {
     memset(x, 0, sizeof *x);
@@ -69,13 +76,17 @@ int experiment_open(experiment *x, const char *command, const char *dir)
         return EXIT_RUNTIME;
     }
     x->exe[len] = '\0';
+    /* The kind of directory each command writes (its marker). */
+    dn_dir_kind kind = strcmp(command, "sweep") == 0 ? DN_DIR_SWEEP : DN_DIR_COMPARE;
     if (dir) {
         if (!dir[0] || strlen(dir) > 3000) {
             cli_error("--out: the path is empty or too long");
             return EXIT_USAGE;
         }
         snprintf(x->dir, sizeof x->dir, "%s", dir);
-        int rc = make_dir(x->dir);
+        /* A directory of the user's, a training run or the other kind of
+         * experiment is refused before anything is written there. */
+        int rc = claim_dir(x->dir, kind);
         if (rc)
             return rc;
     } else {
@@ -87,6 +98,8 @@ int experiment_open(experiment *x, const char *command, const char *dir)
         dn_err err = {0};
         if (dn_mkdir_stamped(prefix, x->dir, sizeof x->dir, &err))
             return cli_fail(&err);
+        if ((rc = claim_dir(x->dir, kind)))
+            return rc;
     }
     char path[4200];
     snprintf(path, sizeof path, "%s/runs", x->dir);
@@ -290,6 +303,11 @@ void experiment_set_jobs(experiment *x, int jobs, int threads)
     /* More threads than cores only makes the trainings wait for each
      * other (and crawl if OpenMP threads spin, OMP_WAIT_POLICY=ACTIVE). */
     x->threads = threads > 0 ? threads : cores / x->jobs > 1 ? cores / x->jobs : 1;
+    if (x->jobs * x->threads > cores)
+        cli_error("warning: %d job%s x %d thread%s is more than the %d core%s here: the "
+                  "trainings will wait for each other (their results are the same bits)",
+                  x->jobs, x->jobs == 1 ? "" : "s", x->threads, x->threads == 1 ? "" : "s", cores,
+                  cores == 1 ? "" : "s");
 }
 
 /* ---- running ---- */
@@ -340,7 +358,8 @@ static pid_t launch(const experiment *x, int i)
         argv[n++] = "--resume";
         argv[n++] = dir;
     } else {
-        if (make_dir(dir))
+        /* Marked as a run's before train.log is written into it. */
+        if (claim_dir(dir, DN_DIR_RUN))
             return -1;
         int k = train_options_render(&t->cfg, t->data_dir, buf, sizeof buf, argv + n, 80);
         if (k < 0) {

@@ -22,8 +22,23 @@ static void usage(FILE *f)
             "                could be the best\n"
             "  stats         compare two columns of numbers from a CSV file (one row per seed)\n"
             "\n"
-            "  dropnet <command> --help   options of one command\n"
+            "  dropnet <command> --help   options of one command (or: dropnet help <command>)\n"
             "  dropnet --version          version and libraries\n");
+}
+
+/* The function of a command, NULL for an unknown one. */
+static int (*find(const char *cmd))(int, char **)
+{
+    static const struct {
+        const char *name;
+        int (*run)(int, char **);
+    } commands[] = {{"train", cmd_train},     {"data", cmd_data},   {"eval", cmd_eval},
+                    {"predict", cmd_predict}, {"plot", cmd_plot},   {"compare", cmd_compare},
+                    {"sweep", cmd_sweep},     {"stats", cmd_stats}};
+    for (size_t i = 0; i < sizeof commands / sizeof *commands; i++)
+        if (strcmp(cmd, commands[i].name) == 0)
+            return commands[i].run;
+    return NULL;
 }
 
 int main(int argc, char **argv)
@@ -37,6 +52,19 @@ int main(int argc, char **argv)
         return EXIT_USAGE;
     }
     const char *cmd = argv[1];
+    if (strcmp(cmd, "help") == 0 && argc == 3) {
+        /* dropnet help CMD: what dropnet CMD --help prints. */
+        static char help[] = "--help";
+        char *args[3] = {argv[2], help, NULL};
+        if (strcmp(argv[2], "help") != 0 && find(argv[2]))
+            return find(argv[2])(2, args);
+        cli_error("help: unknown command '%s' (try dropnet --help)", argv[2]);
+        return EXIT_USAGE;
+    }
+    if (strcmp(cmd, "help") == 0 && argc > 3) {
+        cli_error("help: one command at most (dropnet help COMMAND)");
+        return EXIT_USAGE;
+    }
     if (strcmp(cmd, "--help") == 0 || strcmp(cmd, "-h") == 0 || strcmp(cmd, "help") == 0) {
         usage(stdout);
         return 0;
@@ -45,22 +73,9 @@ int main(int argc, char **argv)
         printf("dropnet %s (%s)\n", dn_version(), dn_blas_info());
         return 0;
     }
-    if (strcmp(cmd, "train") == 0)
-        return cmd_train(argc - 1, argv + 1);
-    if (strcmp(cmd, "data") == 0)
-        return cmd_data(argc - 1, argv + 1);
-    if (strcmp(cmd, "eval") == 0)
-        return cmd_eval(argc - 1, argv + 1);
-    if (strcmp(cmd, "predict") == 0)
-        return cmd_predict(argc - 1, argv + 1);
-    if (strcmp(cmd, "plot") == 0)
-        return cmd_plot(argc - 1, argv + 1);
-    if (strcmp(cmd, "compare") == 0)
-        return cmd_compare(argc - 1, argv + 1);
-    if (strcmp(cmd, "sweep") == 0)
-        return cmd_sweep(argc - 1, argv + 1);
-    if (strcmp(cmd, "stats") == 0)
-        return cmd_stats(argc - 1, argv + 1);
+    int (*run)(int, char **) = find(cmd);
+    if (run)
+        return run(argc - 1, argv + 1);
     cli_error("unknown command '%s' (try dropnet --help)", cmd);
     return EXIT_USAGE;
 }

@@ -43,6 +43,12 @@ int model_input_load(model_input *m, const char *path, dn_err *err)
 
 int model_input_prepare(const model_input *m, dn_dataset *ds, dn_err *err)
 {
+    /* Right for images (and for what torchvision's ToTensor gives), a guess
+     * for anything else: say so rather than guess in silence. */
+    if (!m->info.input_known && ds->features)
+        cli_error("warning: %s does not say how its inputs are prepared (no \"input_scale\" or "
+                  "\"input_mean\" metadata): the features are divided by 255, as pixels are",
+                  m->path);
     return dn_dataset_prepare(ds, m->info.input_scale, m->info.input_mean, m->info.input_std,
                               err);
 }
@@ -117,7 +123,7 @@ int model_command_start(const model_command *mc, int argc, char **argv, model_in
         return EXIT_USAGE;
     if ((rc = mc->check(mc->ctx, model)))
         return rc;
-    dn_set_threads((int)threads);
+    cli_set_threads((int)threads);
     if ((rc = cli_gemm(NULL))) /* $DN_GEMM or the default */
         return rc;
     dn_err err = {0};

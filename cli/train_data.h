@@ -13,8 +13,15 @@ void fmnist_model_info(dn_model_info *info);
 /* Loads the run's data: Fashion-MNIST from data_dir, or cfg->csv's files
  * (then cfg->arch.inputs and outputs come from the data, and the features
  * are scaled or standardised as configured, with statistics from the
- * training set only). */
-int load_run_data(dn_config *cfg, const char *data_dir, dn_dataset *train, dn_dataset *test,
-                  dn_model_info *info, dn_err *err);
+ * training set only). With cfg->val, that many examples of the training
+ * data go to val (a seeded, class-balanced split), the rest to train;
+ * otherwise val is empty. */
+int load_run_data(dn_config *cfg, const char *data_dir, dn_dataset *train, dn_dataset *val,
+                  dn_dataset *test, dn_model_info *info, dn_err *err);
+
+/* One-line warnings about settings that train but cannot learn: a dropout
+ * probability of 1 (every unit dropped, later layers see zeros), training
+ * data of one class. */
+void train_data_warnings(const dn_config *cfg, const dn_dataset *train);
 
 #endif

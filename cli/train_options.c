@@ -34,6 +34,7 @@ static const struct option options[] = {
     {"no-figures", no_argument, 0, OPT_NO_FIGURES},
     {"figure-scale", required_argument, 0, OPT_FIGURE_SCALE},
     {"gemm", required_argument, 0, OPT_GEMM},
+    {"val", required_argument, 0, OPT_VAL},
     {"help", no_argument, 0, 'h'},
     {0, 0, 0, 0}};
 
@@ -229,6 +230,11 @@ int train_options_parse(int argc, char **argv, train_options *o)
             if (parse_float("--figure-scale", optarg, 1.0, 4.0, &o->figure_scale))
                 return EXIT_USAGE;
             break;
+        case OPT_VAL:
+            if (parse_int("--val", optarg, 1, 0xffffffffL, &v))
+                return EXIT_USAGE;
+            cfg->val = (size_t)v;
+            break;
         case 'h': o->help = 1; return 0;
         default: return cli_bad_option(argv[0], c, argv);
         }
@@ -244,6 +250,9 @@ int train_options_parse(int argc, char **argv, train_options *o)
         return EXIT_USAGE;
     }
     memcpy(cfg->arch.dropout, drop, sizeof drop);
+    /* config.json keeps how the run draws, for resuming it. */
+    cfg->no_figures = !o->figures;
+    cfg->figure_scale = o->figure_scale;
     return o->resume_dir ? 0 : check_csv_options(cfg, o->data_opt, o->scale_opt);
 }
 
@@ -311,6 +320,10 @@ int train_options_render(const dn_config *cfg, const char *data_dir, char *buf, 
     pair(&w, "--init", v);
     snprintf(v, sizeof v, "%llu", (unsigned long long)cfg->fit.seed);
     pair(&w, "--seed", v);
+    if (cfg->val > 0) {
+        snprintf(v, sizeof v, "%zu", cfg->val);
+        pair(&w, "--val", v);
+    }
     if (cfg->csv.train[0]) {
         pair(&w, "--train", cfg->csv.train);
         pair(&w, "--test", cfg->csv.test);

@@ -31,6 +31,7 @@ enum {
     OPT_NO_FIGURES,
     OPT_FIGURE_SCALE,
     OPT_GEMM,
+    OPT_VAL,
     OPT_END
 };
 

@@ -14,11 +14,12 @@ void cli_error_context(const char *context) { error_context = context; }
 
 void cli_error(const char *fmt, ...)
 {
-    char msg[2048];
+    char msg[8192];
     va_list ap;
     va_start(ap, fmt);
     vsnprintf(msg, sizeof msg, fmt, ap);
     va_end(ap);
+    dn_message_fit(msg, 1024); /* a path as long as PATH_MAX leaves the reason whole */
     /* One line, whatever an option's value or a file held. */
     for (char *p = msg; *p; p++)
         if ((unsigned char)*p < 0x20 || *p == 0x7f)
@@ -27,6 +28,16 @@ void cli_error(const char *fmt, ...)
         fprintf(stderr, "dropnet: %s: %s\n", error_context, msg);
     else
         fprintf(stderr, "dropnet: %s\n", msg);
+}
+
+int cli_set_threads(int n)
+{
+    int cores = dn_set_threads(0);
+    if (n > cores)
+        cli_error("warning: --threads %d is more than the %d core%s here: the extra threads only "
+                  "wait for each other (results are the same bits whatever the count)", n, cores,
+                  cores == 1 ? "" : "s");
+    return dn_set_threads(n);
 }
 
 int cli_fail(const dn_err *err)

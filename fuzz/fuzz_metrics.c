@@ -17,6 +17,12 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
                 fuzz_fail("row %zu: epoch %d accepted", i, m.epoch[i]);
             for (int k = 0; k < DN_METRIC_COUNT; k++) {
                 double v = m.col[k][i];
+                int val = k == DN_METRIC_VAL_LOSS || k == DN_METRIC_VAL_ACC;
+                if (val && !m.has_val && !isnan(v))
+                    fuzz_fail("row %zu: %s = %g without val columns", i,
+                              dn_metric_name((dn_metric)k), v);
+                if (val && !m.has_val)
+                    continue;
                 int nan_ok = k == DN_METRIC_TEST_LOSS || k == DN_METRIC_TEST_ACC ||
                              k == DN_METRIC_GAP;
                 if (isnan(v) ? !nan_ok : !isfinite(v))

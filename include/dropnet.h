@@ -65,6 +65,9 @@ int dn_fail(dn_err *err, dn_status code, const char *fmt, ...)
     ;
 
 const char *dn_status_name(dn_status code);
+/* Makes a message fit size bytes (with its NUL): its longest words (paths)
+ * lose their middle to "..." first, so the reason after them stays whole. */
+void dn_message_fit(char *msg, size_t size);
 const char *dn_version(void);
 /* Name, version and kernels of the matrix-product backend in use, e.g.
  * "oneDNN 2.6.3 sgemm (avx2 kernels)". */
@@ -151,6 +154,7 @@ typedef struct {
 enum {
     DN_PURPOSE_INIT = 1,      /* step = 2*linear_index (+1 for the bias) */
     DN_PURPOSE_SHUFFLE = 2,   /* step = epoch */
+    DN_PURPOSE_VAL_SPLIT = 3, /* step = class (dn_dataset_split) */
     DN_PURPOSE_DROPOUT = 0x100 /* + site: the number of Linear layers before it */
 };
 
@@ -180,6 +184,9 @@ typedef struct {
      * batches are pixels / 255.
      * A struct zeroed before use keeps the old meaning. */
     float *features;
+    /* CSV: the header line that was skipped ("" when the first line is
+     * data), cut to fit with "..." at its end. */
+    char header[64];
 } dn_dataset;
 /* Ownership: the loaders (dn_dataset_load, dn_fmnist_load, dn_csv_load,
  * dn_dataset_head) fill a dn_dataset with buffers it owns, released by
@@ -200,6 +207,14 @@ int dn_dataset_load(dn_dataset *ds, const char *images, const char *labels, dn_e
 void dn_dataset_free(dn_dataset *ds);
 /* dst = the first n examples of src (copied). */
 int dn_dataset_head(dn_dataset *dst, const dn_dataset *src, size_t n, dn_err *err);
+/* A validation split: n_val examples of all (1 <= n_val < all->n) go to val,
+ * the rest to train, each in the order of all. Class-balanced: each class
+ * gives its share of n_val (rounded, the largest remainders rounding up),
+ * its examples chosen by the stream (seed, DN_PURPOSE_VAL_SPLIT, class). A
+ * function of the seed, the labels and n_val alone: every configuration
+ * trained with one seed holds out the same examples. */
+int dn_dataset_split(const dn_dataset *all, size_t n_val, uint64_t seed, dn_dataset *train,
+                     dn_dataset *val, dn_err *err);
 
 /* Fashion-MNIST directory: explicit dir (may be NULL), then $DROPNET_DATA,
  * ./data/fashion-mnist, /usr/share/datasets/fashion-mnist. */
@@ -218,8 +233,9 @@ int dn_sha256_file(const char *path, char hex[65], dn_err *err);
 void dn_batch_images(float *x, const dn_dataset *ds, const uint32_t *idx, size_t b);
 
 /* CSV data: one example per line, the label (an integer) first, then the
- * features, comma-separated; an optional header row (a first line holding
- * anything that is not a number). The layout of the widely used
+ * features, comma-separated; an optional header row (a first line most of
+ * whose fields are not numbers; a UTF-8 byte order mark before it is
+ * skipped). The layout of the widely used
  * Fashion-MNIST CSV files. ds gets features (raw values, rows = 1, cols =
  * width) and labels. width and classes 0: taken from the data (classes = the
  * largest label + 1, at most 256); otherwise they must match (a test set is
@@ -384,6 +400,10 @@ typedef struct {
     double test_loss;   /* eval mode, whole test set */
     double test_acc;
     double seconds;     /* training + evaluation of this epoch */
+    /* With a validation set (a split of the training data held out of
+     * training): its loss and accuracy, eval mode. */
+    bool has_val;
+    double val_loss, val_acc;
 } dn_epoch_stats;
 
 typedef struct {
@@ -435,6 +455,11 @@ typedef struct {
     dn_fit_opts fit;
     int threads;
     dn_csv_source csv;
+    size_t val;           /* training examples held out for validation (0: none) */
+    /* How the run draws (not what it computes; dn_config_differs ignores
+     * them): kept so that a resumed run draws as it did. */
+    bool no_figures;
+    float figure_scale;   /* 0 or 1: 640x480 */
     /* The matrix-product backend and the instruction set of its kernels
      * that computed the run ("onednn", "avx512"): read from config.json, ""
      * where it does not say (runs made before it did). dn_config_json
@@ -474,6 +499,26 @@ const char *dn_config_gemm_differs(const dn_config *cfg);
  * per epoch, flushed as each epoch ends, and steps.csv, rows written by
  * dn_runlog_step (header: epoch,step,steps_per_epoch,examples,train_loss,
  * train_acc). */
+/* Directories dropnet writes, by kind. Each kind writes the marker file
+ * DN_DIR_MARKER ("dropnet run", "dropnet compare", ...) into its directory
+ * before anything else, and is written only into a new or empty directory
+ * or one that holds its own kind: never into a directory of the user's (a
+ * file there of the same name would be lost) or of another kind. */
+typedef enum { DN_DIR_RUN, DN_DIR_COMPARE, DN_DIR_SWEEP, DN_DIR_LAB } dn_dir_kind;
+#define DN_DIR_MARKER ".dropnet"
+/* "training run", "compare experiment", "sweep experiment", "lab". */
+const char *dn_dir_kind_name(dn_dir_kind kind);
+/* Claims dir for kind: a path that does not exist is made (with its
+ * parents) and marked; an empty directory is marked; a directory marked
+ * with kind is accepted as it is (*own = true, when own is not NULL).
+ * Anything else (a file, a directory with other entries and no marker, the
+ * marker of another kind) is DN_EINVAL, one line naming the directory and
+ * what it holds, and nothing is written. */
+int dn_dir_claim(const char *dir, dn_dir_kind kind, bool *own, dn_err *err);
+/* The kind of dir's marker: 1 (*kind set), 0 when it has none, or minus a
+ * dn_status (a marker that cannot be read or is not dropnet's). */
+int dn_dir_kind_of(const char *dir, dn_dir_kind *kind, dn_err *err);
+
 typedef struct dn_runlog dn_runlog;
 /* dir NULL: runs/<date-time> (made unique). An existing directory that
  * already holds a run is refused, so nothing is overwritten. The log holds an
@@ -518,6 +563,8 @@ typedef struct {
     int input_rows, input_cols; /* image shape (28 x 28), 0 when inputs are not images */
     char classes[4096];       /* class names, comma-separated; "" when unnamed */
     bool dropout_known;       /* false for a file without dropnet's metadata */
+    bool input_known;         /* false when the file does not say how its inputs are
+                               * prepared (then they are taken as pixels / 255) */
 } dn_model_info;
 
 void dn_model_info_free(dn_model_info *info);
@@ -601,6 +648,10 @@ typedef struct {
     int (*on_epoch)(void *user, const dn_epoch_stats *stats);
     int (*on_saved)(void *user, const dn_epoch_stats *stats);
     void *user;
+    /* The validation set when cfg->val > 0 (cfg->val examples, held out of
+     * the training set, e.g. by dn_dataset_split): evaluated after every
+     * epoch. Kept by pointer. */
+    const dn_dataset *val;
 } dn_training_opts;
 
 typedef struct dn_training dn_training;
@@ -614,6 +665,10 @@ typedef struct {
     const dn_epoch_stats *metrics; /* the rows of the epochs complete */
     int n_metrics;
     bool stopped;                 /* the stop flag ended dn_training_run (checkpoint written) */
+    bool finished;                /* resumed a run that had finished: nothing to do, nothing
+                                   * written */
+    int extended_from;            /* resumed with more (or fewer) epochs than the run had:
+                                   * its epochs before; 0 otherwise */
 } dn_training_state;
 
 /* Reads dir/config.json of a run (to resume it: the run's configuration
@@ -624,7 +679,14 @@ int dn_config_read(const char *dir, dn_config *cfg, char *data_dir, size_t data_
 /* Starts or resumes a run of cfg with net (built by dn_net_mlp(&cfg->arch,
  * ...) and reset from cfg's init and seed) on a training set of train_n
  * examples; info is what model files of the run record (kept by pointer).
- * The directory stays locked to this process until dn_training_close. */
+ * The directory stays locked to this process until dn_training_close.
+ * Resuming, cfg is the run's config.json (dn_config_read) with, possibly,
+ * another number of epochs: the run is then extended (or its target
+ * lowered, never below the epochs done), config.json records the change
+ * ("extended": [{"from": 3, "to": 5}, ...]), and it goes on with the bits
+ * of a run started with that many epochs (no setting depends on the total).
+ * A run that had finished, resumed with the same epochs, is left as it is
+ * (state.finished; dn_training_run then does nothing). */
 dn_training *dn_training_open(const dn_training_opts *opts, const dn_config *cfg, dn_net *net,
                               const dn_model_info *info, size_t train_n, dn_err *err);
 void dn_training_get(const dn_training *t, dn_training_state *state);

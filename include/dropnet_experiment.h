@@ -35,6 +35,8 @@ typedef enum {
     DN_METRIC_TEST_ACC,
     DN_METRIC_GAP,
     DN_METRIC_SECONDS,
+    DN_METRIC_VAL_LOSS, /* a run trained with a validation split (--val) only */
+    DN_METRIC_VAL_ACC,
     DN_METRIC_COUNT
 } dn_metric;
 
@@ -46,7 +48,8 @@ int dn_metric_parse(const char *name, dn_metric *m, dn_err *err);
 typedef struct {
     size_t n;
     int *epoch;
-    double *col[DN_METRIC_COUNT];
+    double *col[DN_METRIC_COUNT]; /* val_loss, val_acc: NaN without has_val */
+    bool has_val;                 /* the file has the columns val_loss, val_acc */
 } dn_metrics;
 int dn_metrics_read(const char *path, dn_metrics *out, dn_err *err);
 void dn_metrics_free(dn_metrics *m);

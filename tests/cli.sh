@@ -14,6 +14,17 @@ if [ $rc -ne 2 ] || ! grep -q '^usage: dropnet' "$T/stderr"; then fail "no comma
 expect 2 "unknown command 'fly'" -- fly
 expect 0 '--dropout LIST' -- train --help
 expect 0 'Verifies' -- data check --help
+# help COMMAND is COMMAND --help
+for c in train data eval predict plot compare sweep stats; do
+  "$DN" help $c > "$T/help1" 2>&1; rc1=$?
+  "$DN" $c --help > "$T/help2" 2>&1; rc2=$?
+  if [ $rc1 -ne 0 ] || [ $rc2 -ne 0 ] || ! cmp -s "$T/help1" "$T/help2" || ! grep -q "usage: dropnet $c" "$T/help1"; then
+    fail "dropnet help $c differs from dropnet $c --help (exit $rc1, $rc2)"
+  else
+    ok "dropnet help $c"
+  fi
+done
+expect 2 "help: unknown command 'fly'" -- help fly
 
 # bad values: one line naming the option, exit 2, before any training
 expect 2 '--dropout: 1.1 is outside [0, 1]' -- train --dropout 1.1,0.5
@@ -46,6 +57,13 @@ expect 2 'zalandoresearch/fashion-mnist' -- train --data "$T" --epochs 1
 expect 2 'larger than the training set' -- train --batch-size 70000 --epochs 1 --out "$T/big"
 expect 2 'the network has more than' -- train --hidden 100000,100000 --epochs 1 --out "$T/huge"
 DROPNET_DATA="$T/empty" expect 2 'no such data directory' -- train --epochs 1
+# A path from the environment says so; data check takes DIR, not --data.
+DROPNET_DATA="$T/empty" expect 2 "$T/empty (from \$DROPNET_DATA): no such data directory" -- train --epochs 1
+DROPNET_DATA="$T/empty" expect 2 'or unset DROPNET_DATA' -- data check
+expect 2 '/nonexistent: no such data directory' -- data check /nonexistent
+if "$DN" data check /nonexistent 2>&1 | grep -q -- '--data'; then
+  fail "data check names --data, an option it does not take"
+fi
 
 # data check: the real files match; a changed label is caught
 expect 0 'all four files match' -- data check

@@ -34,9 +34,10 @@ is_png "$T/a/curves.png" || fail "curves.png is not a PNG"
 head -c 5 "$T/a/curves.svg" | grep -q '<?xml' || fail "curves.svg does not start with <?xml"
 tail -c 8 "$T/a/curves.svg" | grep -q '</svg>' || fail "curves.svg does not end with </svg>"
 grep -q '<desc>legend: train, dropout on' "$T/a/curves.svg" || fail "curves.svg lacks its legend words"
-# (.lock stays: the lock of the run directory, released when the run ends)
+# (.lock stays: the lock of the run directory, released when the run ends;
+# .dropnet marks the directory as a run's)
 no_temporaries "$T/a"
-ls -A "$T/a" | grep -v '^\.lock$' | grep -q '^\.' && fail "hidden temporary files left: $(ls -A "$T/a")"
+ls -A "$T/a" | grep -v '^\.lock$' | grep -v '^\.dropnet$' | grep -q '^\.' && fail "hidden temporary files left: $(ls -A "$T/a")"
 # 235 steps per epoch, default: every 47 steps, 5 rows per epoch
 [ "$(wc -l < "$T/a/steps.csv")" -eq 11 ] || fail "steps.csv has $(wc -l < "$T/a/steps.csv") lines, expected 11"
 head -1 "$T/a/steps.csv" | grep -qx 'epoch,step,steps_per_epoch,examples,train_loss,train_acc' \

@@ -125,10 +125,24 @@ sum=$(printf '%s\n' "$out" | sed -n '/confusion matrix/,$p' | tail -10 | awk '{ 
 IMG=/usr/share/datasets/fashion-mnist/t10k-images-idx3-ubyte.gz
 out=$("$DN" predict --model "$M" --images "$IMG" --index 0,1 --index 5 --top 3)
 [ "$(printf '%s\n' "$out" | wc -l)" = 4 ] || fail "predict: expected a header and 3 rows: $out"
-printf '%s\n' "$out" | awk 'NR > 1 { n = split($0, parts, "|"); if (n != 3) exit 1 }' \
-  || fail "predict --top 3: three classes per row: $out"
-printf '%s\n' "$out" | grep -q '^    0  ankle boot  0\.' && echo "ok: predict image 0: $(printf '%s\n' "$out" | sed -n 2p)" \
+printf '%s\n' "$out" | sed -n 1p | grep -q '^index  1st         probability  2nd         probability  3rd         probability$' \
+  || fail "predict --top 3: header: $out"
+# Columns line up: every line as long as the header, each probability
+# right under its header's "probability".
+printf '%s\n' "$out" | awk 'NR == 1 { w = length($0) } length($0) != w { exit 1 }' \
+  || fail "predict --top 3: rows not aligned with the header: $out"
+printf '%s\n' "$out" | awk 'NR > 1 { for (c = 25; c <= 75; c += 25) if (substr($0, c, 6) !~ /^[01]\.[0-9][0-9][0-9][0-9]$/) exit 1 }' \
+  || fail "predict --top 3: probabilities not under their header: $out"
+printf '%s\n' "$out" | grep -q '^    0  ankle boot       0\.' && echo "ok: predict image 0: $(printf '%s\n' "$out" | sed -n 2p)" \
   || fail "predict: image 0 of the test set is an ankle boot: $out"
+# --logits: one column per class, headed by its name, lined up.
+out=$("$DN" predict --model "$M" --images "$IMG" --index 0,1 --logits)
+printf '%s\n' "$out" | sed -n 1p | grep -q '^index          t-shirt          trouser .*       ankle boot$' \
+  || fail "predict --logits: header names the classes: $out"
+printf '%s\n' "$out" | awk 'NR == 1 { w = length($0) } length($0) != w || (NR > 1 && NF != 11) { exit 1 }' \
+  || fail "predict --logits: rows of 10 logits aligned with the header: $out"
+expect 2 '--top: 11 is more than the 10 classes of' -- predict --model "$M" --images "$IMG" --top 11
+expect 2 '--top and --logits cannot be given together' -- predict --model "$M" --images "$IMG" --top 2 --logits
 n=$("$DN" predict --model "$M" --images "$IMG" | wc -l)
 [ "$n" = 10001 ] || fail "predict without --index: $n lines"
 expect 2 'past the last image' -- predict --model "$M" --images "$IMG" --index 10000

@@ -181,7 +181,7 @@ static int op_checkpoint(dn_err *err)
     dn_net *net = small_net(err);
     if (!net)
         return err->code;
-    dn_epoch_stats rows[2] = {{1, 0.5, 0.5, 0.5, 0.5, 1}, {2, 0.25, 0.75, 0.5, 0.5, 1}};
+    dn_epoch_stats rows[2] = {{1, 0.5, 0.5, 0.5, 0.5, 1, false, 0, 0}, {2, 0.25, 0.75, 0.5, 0.5, 1, false, 0, 0}};
     dn_checkpoint ck = {.epoch = 2, .step = 1, .steps_per_epoch = 3, .train_examples = 20,
                         .seed = 3, .loss_sum = 1.5, .correct = 2, .n_metrics = 2,
                         .metrics = rows, .config = "{\"x\": 1}"};
@@ -224,7 +224,7 @@ static int op_run(dn_err *err)
     dn_runlog *log = dn_runlog_open(dir, &cfg, NULL, err);
     if (!log)
         return err->code;
-    dn_epoch_stats row = {1, 0.5, 0.5, 0.5, 0.5, 1};
+    dn_epoch_stats row = {1, 0.5, 0.5, 0.5, 0.5, 1, false, 0, 0};
     dn_step_point p = {1, 3, 3, 30, 0.5, 0.5};
     int rc = dn_runlog_step(log, &p, err);
     if (!rc)
@@ -232,7 +232,7 @@ static int op_run(dn_err *err)
     dn_runlog_close(log);
     if (rc)
         return rc;
-    log = dn_runlog_resume(dir, &row, 1, 0, err);
+    log = dn_runlog_resume(dir, &row, 1, 0, false, err);
     if (!log)
         return err->code;
     dn_runlog_close(log);

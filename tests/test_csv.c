@@ -6,6 +6,7 @@
 #include <criterion/criterion.h>
 #include <math.h>
 #include <stdio.h>
+#include <stdlib.h>
 #include <string.h>
 
 static const char *csv(const char *name, const char *text)
@@ -92,6 +93,83 @@ Test(csv, bad_rows_name_file_and_line)
     dn_err err = {0};
     cr_assert_eq(dn_csv_load(&ds, tmp_path("absent.csv"), 0, 0, &err), DN_EIO);
     cr_assert(strstr(err.msg, "absent.csv: cannot open"), "%s", err.msg);
+}
+
+/* A first line is a header only when most of its fields are not numbers:
+ * a data row with one typo is an error, not a header skipped in silence;
+ * a byte order mark is not part of the first field. */
+Test(csv, header_only_when_mostly_not_numbers)
+{
+    dn_dataset ds;
+    dn_err err = {0};
+    cr_assert_eq(dn_csv_load(&ds, csv("h1.csv", "label,a,b\n1,2,3\n"), 0, 0, &err), DN_OK);
+    cr_assert_eq(ds.n, 1);
+    cr_assert_str_eq(ds.header, "label,a,b");
+    dn_dataset_free(&ds);
+    cr_assert_eq(dn_csv_load(&ds, csv("h2.csv", "1,2,3\n0,2,3\n"), 0, 0, &err), DN_OK);
+    cr_assert_eq(ds.n, 2, "no header: both rows are data");
+    cr_assert_str_eq(ds.header, "");
+    dn_dataset_free(&ds);
+    /* Half numbers or more: data, so the typo is named with its line. */
+    expect_error(csv("typo.csv", "0,1,O.4,3\n1,2,3,4\n"), 0, 0,
+                 ":1: column 3: 'O.4' is not a finite number (line 1 is taken as a header only");
+    expect_error(csv("typo2.csv", "1,O.4\n1,2\n"), 0, 0, ":1: column 2: 'O.4'");
+    expect_error(csv("lbl.csv", "y,1,2\n1,2,3\n"), 0, 0, ":1: label 'y' is not an integer (line 1");
+    /* The same typo further down says nothing about headers. */
+    expect_error(csv("typo3.csv", "0,1,2\n1,O.4,3\n"), 0, 0, ":2: column 2: 'O.4' is not a finite number");
+    dn_dataset d2;
+    cr_assert_eq(dn_csv_load(&d2, csv("typo4.csv", "0,1,2\n1,O.4,3\n"), 0, 0, &err), DN_EFORMAT);
+    cr_assert_null(strstr(err.msg, "header"), "%s", err.msg);
+    /* A long header is kept cut, with its end marked. */
+    char big[1024] = "label";
+    for (int i = 0; i < 60; i++)
+        snprintf(big + strlen(big), sizeof big - strlen(big), ",pixel%d", i);
+    strcat(big, "\n1");
+    for (int i = 0; i < 60; i++)
+        strcat(big, ",0");
+    strcat(big, "\n");
+    cr_assert_eq(dn_csv_load(&ds, csv("long.csv", big), 0, 0, &err), DN_OK, "%s", err.msg);
+    cr_assert_eq(strlen(ds.header), 63);
+    cr_assert_eq(strncmp(ds.header, "label,pixel0,pixel1,", 20), 0, "%s", ds.header);
+    cr_assert_str_eq(ds.header + 60, "...");
+    dn_dataset_free(&ds);
+}
+
+Test(csv, byte_order_mark_skipped)
+{
+    dn_dataset ds;
+    dn_err err = {0};
+    cr_assert_eq(dn_csv_load(&ds, csv("bom.csv", "\xef\xbb\xbf" "2,1,2\n0,3,4\n"), 0, 0, &err),
+                 DN_OK, "%s", err.msg);
+    cr_assert_eq(ds.n, 2, "the first row is data, not a header");
+    cr_assert_eq(ds.labels[0], 2);
+    cr_assert_str_eq(ds.header, "");
+    dn_dataset_free(&ds);
+    cr_assert_eq(dn_csv_load(&ds, csv("bomh.csv", "\xef\xbb\xbf" "label,a\n1,2\n"), 0, 0, &err),
+                 DN_OK, "%s", err.msg);
+    cr_assert_eq(ds.n, 1);
+    cr_assert_str_eq(ds.header, "label,a", "the mark is not part of the header");
+    dn_dataset_free(&ds);
+    /* Only at the start of the file. */
+    expect_error(csv("bom2.csv", "1,2\n\xef\xbb\xbf" "1,2\n"), 0, 0, ":2: label");
+}
+
+/* Float-subnormal values are finite numbers: kept as the nearest float
+ * (1e-45 is the smallest subnormal, 2^-149); below half of it they read
+ * as 0, as strtof rounds them. */
+Test(csv, subnormal_values_accepted)
+{
+    dn_dataset ds;
+    dn_err err = {0};
+    cr_assert_eq(dn_csv_load(&ds, csv("sub.csv", "0,1e-45,1e-40,1e-38,1e-50,-1e-45\n"), 0, 0,
+                             &err), DN_OK, "%s", err.msg);
+    cr_assert_eq(ds.features[0], 0x1p-149f);
+    cr_assert_eq(ds.features[1], strtof("1e-40", NULL));
+    cr_assert(ds.features[1] > 0.0f && ds.features[1] < 0x1p-126f, "subnormal");
+    cr_assert_eq(ds.features[2], strtof("1e-38", NULL));
+    cr_assert_eq(ds.features[3], 0.0f);
+    cr_assert_eq(ds.features[4], -0x1p-149f);
+    dn_dataset_free(&ds);
 }
 
 Test(csv, statistics_and_preparation)

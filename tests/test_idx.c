@@ -277,7 +277,7 @@ Test(idx, pipes_grow_with_what_arrives)
     int rc;
     through_fifo("fifo1", claim, sizeof claim, 1, &data, dims, &err, &rc);
     cr_assert_eq(rc, DN_EFORMAT, "%s", err.msg);
-    cr_assert(strstr(err.msg, "truncated: the items needs 2147483648 bytes, file ends after 5"),
+    cr_assert(strstr(err.msg, "truncated: 2147483648 bytes of the items expected, the file ends after 5"),
               "%s", err.msg);
     cr_assert_null(data);
     /* 3 MB of labels through the pipe: the buffer grows past its first 1 MiB. */

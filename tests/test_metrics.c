@@ -85,7 +85,7 @@ Test(metrics, runlog_round_trip)
             cr_assert_eq(dn_runlog_step(log, p, &err), DN_OK, "%s", err.msg);
         }
         st[e] = (dn_epoch_stats){e + 1, 1.0 / 3.0 + e, 0.1 * (e + 1), 3.14159265358979 / (e + 1),
-                                 0.7 + 0.05 * e, 0.25 * e};
+                                 0.7 + 0.05 * e, 0.25 * e, false, 0, 0};
         cr_assert_eq(dn_runlog_epoch(log, &st[e], &err), DN_OK, "%s", err.msg);
     }
     dn_runlog_close(log);
@@ -144,6 +144,45 @@ Test(metrics, header_only_and_nan_test_columns)
     cr_assert_eq(m.col[DN_METRIC_TEST_ACC][1], 0.84);
     cr_assert_eq(m.col[DN_METRIC_SECONDS][0], 1.5);
     dn_metrics_free(&m);
+}
+
+/* A run with a validation split adds val_loss and val_acc after the other
+ * columns; one without has them as NaN, and says so. */
+Test(metrics, validation_columns_when_present)
+{
+    dn_metrics m;
+    dn_err err = {0};
+    char text[512];
+    snprintf(text, sizeof text, "%s1,0.5,0.8,0.6,0.75,0.05,1.5\n", metrics_header);
+    cr_assert_eq(dn_metrics_read(write_text("noval.csv", text), &m, &err), DN_OK, "%s", err.msg);
+    cr_assert(!m.has_val);
+    cr_assert(isnan(m.col[DN_METRIC_VAL_LOSS][0]));
+    cr_assert(isnan(m.col[DN_METRIC_VAL_ACC][0]));
+    dn_metrics_free(&m);
+    const char *vh = "epoch,train_loss,train_acc,test_loss,test_acc,gap,seconds,val_loss,val_acc\n";
+    snprintf(text, sizeof text, "%s1,0.5,0.8,0.6,0.75,0.05,1.5,0.55,0.78\n"
+                                "2,0.4,0.85,0.45,0.84,0.01,1.4,0.42,0.83\n", vh);
+    cr_assert_eq(dn_metrics_read(write_text("val.csv", text), &m, &err), DN_OK, "%s", err.msg);
+    cr_assert(m.has_val);
+    cr_assert_eq(m.n, 2);
+    cr_assert_eq(m.col[DN_METRIC_VAL_LOSS][0], 0.55);
+    cr_assert_eq(m.col[DN_METRIC_VAL_ACC][1], 0.83);
+    cr_assert_eq(m.col[DN_METRIC_SECONDS][1], 1.4);
+    dn_metrics_free(&m);
+    dn_metric k;
+    cr_assert_eq(dn_metric_parse("val_acc", &k, NULL), DN_OK);
+    cr_assert_eq(k, DN_METRIC_VAL_ACC);
+    /* The form of the header decides the row width; ranges hold. */
+    snprintf(text, sizeof text, "%s1,0.5,0.8,0.6,0.75,0.05,1.5\n", vh);
+    expect_metrics_error("valshort.csv", text, 2, "7 fields, expected 9");
+    snprintf(text, sizeof text, "%s1,0.5,0.8,0.6,0.75,0.05,1.5,0.5,0.7\n", metrics_header);
+    expect_metrics_error("valextra.csv", text, 2, "9 fields, expected 7");
+    snprintf(text, sizeof text, "%s1,0.5,0.8,0.6,0.75,0.05,1.5,0.5,1.7\n", vh);
+    expect_metrics_error("valrange.csv", text, 2, "val_acc 1.7 is outside [0, 1]");
+    snprintf(text, sizeof text, "%s1,0.5,0.8,0.6,0.75,0.05,1.5,nan,0.7\n", vh);
+    expect_metrics_error("valnan.csv", text, 2, "val_loss nan is outside");
+    expect_metrics_error("valhdr.csv", "epoch,train_loss,train_acc,test_loss,test_acc,gap,"
+                         "seconds,val_acc,val_loss\n", 1, "header is not");
 }
 
 Test(metrics, every_defect_names_file_and_line)

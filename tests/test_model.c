@@ -154,6 +154,32 @@ Test(model, shapes_must_match_the_metadata)
                              4), "dropout outside [0, 1]");
 }
 
+/* Class names that do not match the outputs would label predictions with
+ * the wrong names: refused, not ignored. */
+Test(model, class_names_must_match_the_outputs)
+{
+    dn_net *net = mlp(6, 5, 0, 3, 0.3f, 0, 0, 7);
+    dn_model_info info = {.input_scale = 1.0f};
+    snprintf(info.classes, sizeof info.classes, "cat,dog");
+    const char *path = tmp_path("cls.safetensors");
+    dn_err err = {0};
+    cr_assert_eq(dn_model_save(path, net, &info, &err), DN_OK, "%s", err.msg);
+    expect_load_error(path, "metadata \"classes\" names 2 classes but the model has 3 outputs");
+    snprintf(info.classes, sizeof info.classes, "cat,dog,bird,fish");
+    cr_assert_eq(dn_model_save(path, net, &info, &err), DN_OK, "%s", err.msg);
+    expect_load_error(path, "names 4 classes but the model has 3 outputs");
+    snprintf(info.classes, sizeof info.classes, "cat,dog,bird");
+    cr_assert_eq(dn_model_save(path, net, &info, &err), DN_OK, "%s", err.msg);
+    dn_model_info back;
+    dn_net *ok = dn_model_load(path, 4, &back, &err);
+    cr_assert(ok, "%s", err.msg);
+    cr_assert_str_eq(back.classes, "cat,dog,bird");
+    cr_assert(back.input_known, "dropnet's files say how inputs are prepared");
+    dn_model_info_free(&back);
+    dn_net_free(ok);
+    dn_net_free(net);
+}
+
 Test(model, layers_inferred_from_pytorch_names)
 {
     /* d2l's nn.Sequential: Linear layers at 1, 4, 7. */
@@ -168,6 +194,8 @@ Test(model, layers_inferred_from_pytorch_names)
     cr_assert_str_eq(d, "Flatten,Linear(6,8),ReLU,Dropout(0),Linear(8,4),ReLU,Dropout(0),"
                         "Linear(4,3)");
     cr_assert(!info.dropout_known);
+    cr_assert(!info.input_known, "a PyTorch file does not say how inputs are prepared");
+    cr_assert_eq(info.input_scale, 255.0f, "taken as pixels / 255");
     dn_model_info_free(&info);
     dn_net_free(net);
     /* Without dropout layers: ReLU alone between Linear layers (0, 2). */
@@ -215,7 +243,7 @@ Test(model, checkpoint_round_trip)
 {
     dn_net *a = mlp(6, 5, 4, 3, 0.5f, 0.5f, 0.0f, 1);
     dn_net *b = mlp(6, 5, 4, 3, 0.5f, 0.5f, 0.0f, 2);
-    dn_epoch_stats rows[2] = {{1, 1.0 / 3.0, 0.5, 0.7, 0.6, 1.25}, {2, 0.1, 0.9, NAN, 0.8, 2}};
+    dn_epoch_stats rows[2] = {{1, 1.0 / 3.0, 0.5, 0.7, 0.6, 1.25, false, 0, 0}, {2, 0.1, 0.9, NAN, 0.8, 2, false, 0, 0}};
     dn_checkpoint ck = {.epoch = 2, .step = 17, .steps_per_epoch = 40, .train_examples = 1000,
                         .seed = DN_MAX_SEED, .loss_sum = 12.345678901234567, .correct = 99,
                         .n_metrics = 2, .metrics = rows, .config = "{\"x\": 1}"};
@@ -261,9 +289,9 @@ Test(model, checkpoint_metrics_are_exact)
 {
     dn_net *a = mlp(6, 5, 4, 3, 0.5f, 0.5f, 0.0f, 1);
     dn_epoch_stats rows[3] = {{1, 1.0987719893455503, 0.29999999999999999, 1.0987719893455503,
-                               0x1p-1074, 1e308},
-                              {2, 0.1, 1.0 / 3.0, INFINITY, 0.0, 0.00062236400026449701},
-                              {3, 0.7, 0.3, 2.0 / 3.0, 1.0 / 7.0, 123456.789}};
+                               0x1p-1074, 1e308, false, 0, 0},
+                              {2, 0.1, 1.0 / 3.0, INFINITY, 0.0, 0.00062236400026449701, false, 0, 0},
+                              {3, 0.7, 0.3, 2.0 / 3.0, 1.0 / 7.0, 123456.789, false, 0, 0}};
     dn_checkpoint ck = {.epoch = 3, .steps_per_epoch = 4, .train_examples = 10, .seed = 3,
                         .n_metrics = 3, .metrics = rows, .config = "{}"};
     const char *path = tmp_path("exact.safetensors");
@@ -285,6 +313,42 @@ Test(model, checkpoint_metrics_are_exact)
         cr_assert_eq(y->seconds, x->seconds);
     }
     dn_checkpoint_free(&back);
+    dn_net_free(a);
+}
+
+/* A run with a validation set: its loss and accuracy per epoch are in the
+ * checkpoint too (a resume rebuilds metrics.csv from them), exactly. */
+Test(model, checkpoint_keeps_validation_metrics)
+{
+    dn_net *a = mlp(6, 5, 4, 3, 0.5f, 0.5f, 0.0f, 1);
+    dn_epoch_stats rows[2] = {{1, 1.1, 0.3, 1.2, 0.25, 1, true, 1.0 / 3.0, 0.75},
+                              {2, 0.9, 0.5, 1.0, 0.5, 1, true, 0x1p-1074, 1.0}};
+    dn_checkpoint ck = {.epoch = 2, .steps_per_epoch = 4, .train_examples = 10, .seed = 3,
+                        .n_metrics = 2, .metrics = rows, .config = "{}"};
+    const char *path = tmp_path("val.safetensors");
+    dn_err err = {0};
+    cr_assert_eq(dn_checkpoint_save(path, a, NULL, &ck, &err), DN_OK, "%s", err.msg);
+    dn_checkpoint back;
+    cr_assert_eq(dn_checkpoint_load(path, a, NULL, &back, &err), DN_OK, "%s", err.msg);
+    for (int i = 0; i < 2; i++) {
+        cr_assert(back.metrics[i].has_val);
+        cr_assert_eq(back.metrics[i].val_loss, rows[i].val_loss);
+        cr_assert_eq(back.metrics[i].val_acc, rows[i].val_acc);
+    }
+    dn_checkpoint_free(&back);
+    /* Without: none read back. */
+    rows[0].has_val = rows[1].has_val = false;
+    cr_assert_eq(dn_checkpoint_save(path, a, NULL, &ck, &err), DN_OK, "%s", err.msg);
+    cr_assert_eq(dn_checkpoint_load(path, a, NULL, &back, &err), DN_OK, "%s", err.msg);
+    cr_assert(!back.metrics[0].has_val && !back.metrics[1].has_val);
+    dn_checkpoint_free(&back);
+    /* Out of range: refused as the other metrics are. */
+    rows[0].has_val = true;
+    rows[0].val_acc = 1.5;
+    cr_assert_eq(dn_checkpoint_save(path, a, NULL, &ck, &err), DN_OK, "%s", err.msg);
+    cr_assert_eq(dn_checkpoint_load(path, a, NULL, &back, &err), DN_EFORMAT);
+    cr_assert(strstr(err.msg, "epoch 1 has a malformed validation loss or accuracy"), "%s",
+              err.msg);
     dn_net_free(a);
 }
 
@@ -349,10 +413,10 @@ Test(model, checkpoint_fields_are_checked)
 Test(model, checkpoint_metrics_in_range)
 {
     dn_net *a = mlp(6, 5, 4, 3, 0.5f, 0.5f, 0.0f, 1);
-    const dn_epoch_stats bad[] = {{1, 0.5, 1.5, 0.5, 0.5, 1},  {1, -0.5, 0.5, 0.5, 0.5, 1},
-                                  {1, 0.5, 0.5, 0.5, 2.0, 1},  {1, 0.5, 0.5, -1, 0.5, 1},
-                                  {1, NAN, 0.5, 0.5, 0.5, 1},  {1, 0.5, 0.5, 0.5, 0.5, -2},
-                                  {1, 0.5, INFINITY, 0.5, 0.5, 1}};
+    const dn_epoch_stats bad[] = {{1, 0.5, 1.5, 0.5, 0.5, 1, false, 0, 0},  {1, -0.5, 0.5, 0.5, 0.5, 1, false, 0, 0},
+                                  {1, 0.5, 0.5, 0.5, 2.0, 1, false, 0, 0},  {1, 0.5, 0.5, -1, 0.5, 1, false, 0, 0},
+                                  {1, NAN, 0.5, 0.5, 0.5, 1, false, 0, 0},  {1, 0.5, 0.5, 0.5, 0.5, -2, false, 0, 0},
+                                  {1, 0.5, INFINITY, 0.5, 0.5, 1, false, 0, 0}};
     const char *path = tmp_path("range.safetensors");
     dn_err err = {0};
     for (size_t i = 0; i < sizeof bad / sizeof *bad; i++) {
@@ -365,7 +429,7 @@ Test(model, checkpoint_metrics_in_range)
         cr_assert(strstr(err.msg, "\"metrics\": epoch 1 is malformed"), "%s", err.msg);
     }
     /* NaN test columns: a run without a test set. */
-    dn_epoch_stats ok = {1, 0.5, 0.5, NAN, NAN, 0};
+    dn_epoch_stats ok = {1, 0.5, 0.5, NAN, NAN, 0, false, 0, 0};
     dn_checkpoint ck = {.epoch = 1, .steps_per_epoch = 4, .train_examples = 10, .seed = 3,
                         .n_metrics = 1, .metrics = &ok, .config = "{}"};
     cr_assert_eq(dn_checkpoint_save(path, a, NULL, &ck, &err), DN_OK, "%s", err.msg);

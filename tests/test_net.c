@@ -305,8 +305,74 @@ Test(train, divergence_names_epoch_and_step)
     cr_assert_eq(dn_fit(net, &train, NULL, &o, NULL, &err), DN_ENUMERIC);
     cr_assert(strstr(err.msg, "epoch 1, step"), "%s", err.msg);
     cr_assert(strstr(err.msg, "not finite"), "%s", err.msg);
+    cr_assert(strstr(err.msg, "(try a smaller learning rate than 1e+06)"), "%s", err.msg);
+    cr_assert_null(strstr(err.msg, "initial"), "d2l's init scale is not to blame: %s", err.msg);
     dn_dataset_free(&train);
     dn_net_free(net);
+}
+
+/* Weights drawn 10^4 times too large overflow the loss at a sane learning
+ * rate: the message names the initial scale first, with the numbers. */
+Test(train, divergence_from_a_huge_init_names_the_init)
+{
+    dn_dataset train;
+    synthetic_dataset(&train, 300, 1);
+    dn_net *net = make(d2l_spec(0.0f, 0.0f), 64, 1);
+    cr_assert_eq(dn_net_reset(net, (dn_init){DN_INIT_NORMAL, 1000.0f}, 1, NULL), DN_OK);
+    dn_fit_opts o;
+    dn_fit_opts_default(&o);
+    o.batch_size = 64;
+    o.lr = 0.1f;
+    dn_err err = {0};
+    cr_assert_eq(dn_fit(net, &train, NULL, &o, NULL, &err), DN_ENUMERIC);
+    cr_assert(strstr(err.msg, "the likelier cause is the initial weights' scale: 1e+03 (root "
+                              "mean square) on a layer of "), "%s", err.msg);
+    cr_assert(strstr(err.msg, "then a smaller learning rate than 0.1)"), "%s", err.msg);
+    dn_dataset_free(&train);
+    dn_net_free(net);
+}
+
+/* A validation set is evaluated after every epoch, in eval mode, as the
+ * test set is: the last epoch's numbers are those of the trained network. */
+Test(train, validation_set_evaluated_each_epoch)
+{
+    dn_dataset all, train, val, test;
+    synthetic_dataset(&all, 600, 1);
+    synthetic_dataset(&test, 200, 2);
+    dn_err err = {0};
+    cr_assert_eq(dn_dataset_split(&all, 100, 1, &train, &val, &err), DN_OK, "%s", err.msg);
+    dn_net *net = make(d2l_spec(0.2f, 0.5f), 256, 1);
+    dn_fit_opts o;
+    dn_fit_opts_default(&o);
+    o.epochs = 3;
+    o.batch_size = 32;
+    record r = {0};
+    dn_fit_hooks h = {NULL, rec, &r};
+    cr_assert_eq(dn_fit_from(net, &train, &val, &test, &o, NULL, &h, &err), DN_OK, "%s",
+                 err.msg);
+    cr_assert_eq(r.n, 3);
+    for (int e = 0; e < 3; e++) {
+        cr_assert(r.st[e].has_val);
+        cr_assert(r.st[e].val_loss > 0 && r.st[e].val_acc >= 0 && r.st[e].val_acc <= 1);
+        /* 100 examples: the accuracy is a whole percentage. */
+        cr_assert_float_eq(r.st[e].val_acc * 100, round(r.st[e].val_acc * 100), 1e-9);
+    }
+    double loss, acc;
+    cr_assert_eq(dn_evaluate(net, &val, &loss, &acc, &err), DN_OK);
+    cr_assert_eq(loss, r.st[2].val_loss);
+    cr_assert_eq(acc, r.st[2].val_acc);
+    cr_assert_gt(r.st[2].val_acc, 0.5, "learns: %g", r.st[2].val_acc);
+    /* Without one, no validation numbers. */
+    record r2 = {0};
+    dn_fit_hooks h2 = {NULL, rec, &r2};
+    o.epochs = 1;
+    cr_assert_eq(dn_fit(net, &train, &test, &o, &h2, &err), DN_OK, "%s", err.msg);
+    cr_assert(!r2.st[0].has_val);
+    dn_net_free(net);
+    dn_dataset_free(&all);
+    dn_dataset_free(&train);
+    dn_dataset_free(&val);
+    dn_dataset_free(&test);
 }
 
 Test(train, rejects_bad_options)
@@ -451,7 +517,7 @@ Test(train, resume_gives_the_bits_of_an_uninterrupted_run)
         dn_fit_start from = {st.last.epoch - 1, st.last.step, st.last.epoch_loss_sum,
                              st.last.epoch_correct};
         dn_fit_hooks hr = {NULL, rec, &r};
-        cr_assert_eq(dn_fit_from(b, &train, &test, &o, &from, &hr, &err), DN_OK, "%s", err.msg);
+        cr_assert_eq(dn_fit_from(b, &train, NULL, &test, &o, &from, &hr, &err), DN_OK, "%s", err.msg);
         cr_assert_eq(memcmp(dn_net_params(b, NULL), want, n * sizeof(float)), 0,
                      "parameters after stopping at step %zu", stops[k]);
         cr_assert_eq(r.n, 3, "stop at %zu: %d epochs recorded", stops[k], r.n);
@@ -466,7 +532,7 @@ Test(train, resume_gives_the_bits_of_an_uninterrupted_run)
     }
     /* A start step past the epoch is refused. */
     dn_fit_start bad = {0, 20, 0.0, 0};
-    cr_assert_eq(dn_fit_from(ref, &train, &test, &o, &bad, NULL, &err), DN_EINVAL);
+    cr_assert_eq(dn_fit_from(ref, &train, NULL, &test, &o, &bad, NULL, &err), DN_EINVAL);
     cr_assert(strstr(err.msg, "start step 20"), "%s", err.msg);
     dn_net_free(ref);
     dn_dataset_free(&train);

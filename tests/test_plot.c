@@ -227,7 +227,7 @@ static void make_run(const char *dir, float p0, float p1, int with_steps)
             cr_assert_eq(dn_runlog_step(log, &p, &err), DN_OK, "%s", err.msg);
         }
         dn_epoch_stats st = {e, tr_loss(e * PER_EPOCH), tr_acc(e * PER_EPOCH),
-                             te_loss(e) + 0.02 * p0, te_acc(e) - 0.02 * p0, 1.0};
+                             te_loss(e) + 0.02 * p0, te_acc(e) - 0.02 * p0, 1.0, false, 0, 0};
         cr_assert_eq(dn_runlog_epoch(log, &st, &err), DN_OK, "%s", err.msg);
     }
     dn_runlog_close(log);

@@ -17,7 +17,7 @@ static void make_run(const char *dir, const dn_config *cfg, int with_steps)
     for (int e = 1; e <= 2; e++) {
         dn_step_point p = {e, 235, 235, 60000, 0.6 / e, 0.7 + 0.05 * e};
         cr_assert_eq(dn_runlog_step(log, &p, &err), DN_OK, "%s", err.msg);
-        dn_epoch_stats st = {e, 0.6 / e, 0.7 + 0.05 * e, 0.65 / e, 0.68 + 0.05 * e, 1.0};
+        dn_epoch_stats st = {e, 0.6 / e, 0.7 + 0.05 * e, 0.65 / e, 0.68 + 0.05 * e, 1.0, false, 0, 0};
         cr_assert_eq(dn_runlog_epoch(log, &st, &err), DN_OK, "%s", err.msg);
     }
     dn_runlog_close(log);

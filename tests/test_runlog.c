@@ -58,14 +58,14 @@ Test(runlog, one_training_per_directory)
     cr_assert_eq(err.code, DN_EINVAL);
     cr_assert(strstr(err.msg, "in use by another dropnet train"), "%s", err.msg);
     cr_assert(strstr(err.msg, dir), "names the directory: %s", err.msg);
-    b = dn_runlog_resume(dir, NULL, 0, 0, &err);
+    b = dn_runlog_resume(dir, NULL, 0, 0, false, &err);
     cr_assert_null(b, "a resume beside a running training");
     cr_assert(strstr(err.msg, "in use by another dropnet train"), "%s", err.msg);
     /* The refused attempts wrote nothing: the first log's files are whole. */
     cr_assert_str_eq(slurp(dir, "metrics.csv"),
                      "epoch,train_loss,train_acc,test_loss,test_acc,gap,seconds\n");
     dn_runlog_close(a);
-    b = dn_runlog_resume(dir, NULL, 0, 0, &err);
+    b = dn_runlog_resume(dir, NULL, 0, 0, false, &err);
     cr_assert_not_null(b, "released on close: %s", err.msg);
     dn_runlog_close(b);
 }
@@ -86,8 +86,24 @@ Test(runlog, config_written_whole)
     cr_assert_str_eq(data, "/data/fm");
     cr_assert(!exists(dir, "config.json.tmp0"));
     dn_runlog_close(log);
+    /* A run that recorded no epoch (it diverged, say) leaves its directory
+     * free for a new run; one with an epoch is refused, with the way on. */
+    log = dn_runlog_open(dir, &cfg, NULL, &err);
+    cr_assert_not_null(log, "%s", err.msg);
+    dn_epoch_stats row = {.epoch = 1, .train_loss = 0.5, .train_acc = 0.5, .test_loss = 0.5,
+                          .test_acc = 0.5, .seconds = 1};
+    cr_assert_eq(dn_runlog_epoch(log, &row, &err), DN_OK, "%s", err.msg);
+    dn_runlog_close(log);
     cr_assert_null(dn_runlog_open(dir, &cfg, NULL, &err));
-    cr_assert(strstr(err.msg, "already holds a run"), "%s", err.msg);
+    cr_assert(strstr(err.msg, "already holds a run (1 epoch in metrics.csv); continue or extend it "
+                              "with dropnet train --resume"), "%s", err.msg);
+    /* A directory of another kind is never a run's. */
+    const char *other = tmp_path("other");
+    cr_assert_eq(dn_dir_claim(other, DN_DIR_SWEEP, NULL, &err), DN_OK, "%s", err.msg);
+    cr_assert_null(dn_runlog_open(other, &cfg, NULL, &err));
+    cr_assert(strstr(err.msg, "holds a dropnet sweep experiment, not a training run"), "%s",
+              err.msg);
+    cr_assert(!exists(other, ".lock"), "refused before the lock");
 }
 
 /* Resuming removes what writes of a killed process left (NAME.tmpPID of
@@ -100,7 +116,7 @@ Test(runlog, resume_cleans_and_rewinds)
     dn_err err = {0};
     dn_runlog *log = dn_runlog_open(dir, &cfg, NULL, &err);
     cr_assert_not_null(log, "%s", err.msg);
-    dn_epoch_stats rows[2] = {{1, 0.5, 0.75, 0.25, 0.5, 1.0}, {2, 0.25, 0.875, 0.5, 0.625, 2.0}};
+    dn_epoch_stats rows[2] = {{1, 0.5, 0.75, 0.25, 0.5, 1.0, false, 0, 0}, {2, 0.25, 0.875, 0.5, 0.625, 2.0, false, 0, 0}};
     for (int e = 0; e < 2; e++) {
         for (size_t s = 1; s <= 4; s++) {
             dn_step_point p = {e + 1, s, 4, 10, 0.5, 0.5};
@@ -125,7 +141,7 @@ Test(runlog, resume_cleans_and_rewinds)
         write_bytes(path, "mine", 4, 0);
     }
     /* The checkpoint was taken after epoch 1 and step 2 of epoch 2. */
-    log = dn_runlog_resume(dir, rows, 1, 2, &err);
+    log = dn_runlog_resume(dir, rows, 1, 2, false, &err);
     cr_assert_not_null(log, "%s", err.msg);
     for (int i = 0; i < 4; i++)
         cr_assert(!exists(dir, leftovers[i]), "%s left", leftovers[i]);
@@ -161,7 +177,7 @@ Test(runlog, failed_row_is_reported)
     dn_err err = {0};
     dn_runlog *log = dn_runlog_open(dir, &cfg, NULL, &err);
     cr_assert_not_null(log, "%s", err.msg);
-    dn_epoch_stats row = {1, 0.5, 0.75, 0.25, 0.5, 1.0};
+    dn_epoch_stats row = {1, 0.5, 0.75, 0.25, 0.5, 1.0, false, 0, 0};
     cr_assert_eq(dn_runlog_epoch(log, &row, &err), DN_OK);
     setenv("DROPNET_FAULT_WRITE", "steps.csv,metrics.csv", 1);
     row.epoch = 2;

@@ -130,6 +130,44 @@ Test(safetensors, bad_shapes)
     expect_error(write_st("overflow", -1, h, six, 24), "more elements than the file");
     h = "{\"w\":{\"dtype\":\"F32\",\"shape\":[5],\"data_offsets\":[0,24]}}";
     expect_error(write_st("mismatch", -1, h, six, 24), "24 bytes of data but its shape needs 20");
+    /* 2^62 is a non-negative integer; it is too large, and says so. */
+    h = "{\"w\":{\"dtype\":\"F32\",\"shape\":[4611686018427387904],\"data_offsets\":[0,24]}}";
+    expect_error(write_st("huge", -1, h, six, 24),
+                 "dimension 0 (4611686018427387904) is larger than the file could hold");
+}
+
+/* A key given twice inside one tensor's entry: which one counts would be a
+ * guess (cJSON finds the first). */
+Test(safetensors, duplicate_keys_in_a_tensor_entry)
+{
+    const char *h = "{\"w\":{\"dtype\":\"F32\",\"shape\":[6],\"dtype\":\"F16\","
+                    "\"data_offsets\":[0,24]}}";
+    expect_error(write_st("dupdtype", -1, h, six, 24), "tensor 'w' has the key 'dtype' twice");
+    h = "{\"w\":{\"dtype\":\"F32\",\"shape\":[6],\"data_offsets\":[0,24],"
+        "\"data_offsets\":[0,24]}}";
+    expect_error(write_st("dupoffs", -1, h, six, 24),
+                 "tensor 'w' has the key 'data_offsets' twice");
+}
+
+/* The header is UTF-8 JSON (the format says so): a stray byte, an overlong
+ * form or an encoded surrogate is an error at its offset. */
+Test(safetensors, header_must_be_utf8)
+{
+    const char *h = "{\"__metadata__\":{\"classes\":\"a,\xff\"}}";
+    expect_error(write_st("ff", -1, h, NULL, 0), "the header is not valid UTF-8 (at byte 30 of");
+    h = "{\"__metadata__\":{\"x\":\"\xc0\xaf\"}}";
+    expect_error(write_st("overlong", -1, h, NULL, 0), "not valid UTF-8 (at byte 22 ");
+    h = "{\"__metadata__\":{\"x\":\"\xed\xa0\x80\"}}";
+    expect_error(write_st("surrogate", -1, h, NULL, 0), "not valid UTF-8");
+    h = "{\"__metadata__\":{\"x\":\"\xe2\x82\"}}";
+    expect_error(write_st("cut", -1, h, NULL, 0), "not valid UTF-8");
+    /* Valid multi-byte text passes. */
+    h = "{\"__metadata__\":{\"x\":\"\xc3\xa9t\xc3\xa9 \xe2\x82\xac \xf0\x9f\x91\x9f\"}}";
+    dn_st_file st;
+    dn_err err = {0};
+    cr_assert_eq(dn_st_open(&st, write_st("utf8", -1, h, NULL, 0), &err), DN_OK, "%s", err.msg);
+    cr_assert_str_eq(dn_st_meta(&st, "x"), "\xc3\xa9t\xc3\xa9 \xe2\x82\xac \xf0\x9f\x91\x9f");
+    dn_st_close(&st);
 }
 
 Test(safetensors, offsets_out_of_range)

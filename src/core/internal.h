@@ -16,6 +16,15 @@
 #define DN_PRINTF(a, b)
 #endif
 
+/* dst = copies of the first n examples of src whose flag equals want (of
+ * all examples when flag is NULL), in their order (src/data/split.c). */
+int dn_dataset_take(dn_dataset *dst, const dn_dataset *src, const uint8_t *flag, uint8_t want,
+                    size_t n, dn_err *err);
+
+/* zlib's gzerror() text without the "PATH: " it starts with (the caller's
+ * message names the file already). */
+const char *dn_gz_reason(const char *msg, const char *path);
+
 /* 64-byte aligned, zeroed; size rounded up. NULL on failure or overflow. */
 void *dn_alloc(size_t count, size_t size);
 void dn_free(void *p);

@@ -12,6 +12,9 @@
 /* More would not fit the float buffers' caps anyway (8 GiB). */
 #define DN_CSV_MAX_VALUES ((size_t)1 << 31)
 
+/* Added to an error in the first line when it was read as data. */
+#define HEADER_HINT " (line 1 is taken as a header only when most of its fields are not numbers)"
+
 typedef struct {
     float *x;
     uint8_t *y;
@@ -58,6 +61,22 @@ static int is_number(const char *s)
     return *end == '\0';
 }
 
+/* The start of a header line for the data summary: whole when it fits,
+ * else cut at a character boundary and marked with "...". */
+static void keep_header(char *out, size_t size, const char *line)
+{
+    size_t n = strlen(line);
+    if (n < size) {
+        memcpy(out, line, n + 1);
+        return;
+    }
+    n = size - 4;
+    while (n > 0 && ((unsigned char)line[n] & 0xC0) == 0x80)
+        n--; /* not inside a UTF-8 sequence */
+    memcpy(out, line, n);
+    memcpy(out + n, "...", 4);
+}
+
 static int grow(csv_buf *b)
 {
     size_t cap = b->cap ? 2 * b->cap : 1024;
@@ -83,7 +102,7 @@ int dn_csv_load(dn_dataset *ds, const char *path, int width, int classes, dn_err
         return dn_fail(err, DN_EIO, "%s: cannot open: %s", path, strerror(errno));
     char *line = NULL, **fields = NULL;
     size_t linecap = 0, ncols = 0, lineno = 0;
-    int max_label = -1, rc = DN_OK;
+    int max_label = -1, rc = DN_OK, first_is_data = 0;
     csv_buf b = {0};
     ssize_t len;
     while ((len = getline(&line, &linecap, f)) >= 0) {
@@ -95,6 +114,11 @@ int dn_csv_load(dn_dataset *ds, const char *path, int width, int classes, dn_err
         }
         while (len > 0 && (line[len - 1] == '\n' || line[len - 1] == '\r'))
             line[--len] = '\0';
+        if (lineno == 1 && len >= 3 && !memcmp(line, "\xef\xbb\xbf", 3)) {
+            /* A UTF-8 byte order mark, as some spreadsheets write, is not data. */
+            memmove(line, line + 3, (size_t)len - 2);
+            len -= 3;
+        }
         if (len == 0 || strspn(line, " \t") == (size_t)len)
             continue; /* blank lines carry nothing */
         if (!ncols) {
@@ -108,8 +132,8 @@ int dn_csv_load(dn_dataset *ds, const char *path, int width, int classes, dn_err
                 goto out;
             }
             if (width && ncols - 1 != (size_t)width) {
-                rc = dn_fail(err, DN_EFORMAT, "%s:%zu: %zu features, but the training data has "
-                             "%d", path, lineno, ncols - 1, width);
+                rc = dn_fail(err, DN_EFORMAT, "%s:%zu: %zu feature%s, but the training data "
+                             "has %d", path, lineno, ncols - 1, ncols == 2 ? "" : "s", width);
                 goto out;
             }
             if (ncols - 1 > (1 << 24)) {
@@ -123,24 +147,28 @@ int dn_csv_load(dn_dataset *ds, const char *path, int width, int classes, dn_err
                 rc = dn_fail(err, DN_ENOMEM, "%s: out of memory", path);
                 goto out;
             }
-            /* A header row: a first line with anything that is not a number. */
+            /* A header row: a first line whose fields are mostly not
+             * numbers. One typo in a data row ("O.4") must not turn the row
+             * into a header that is silently skipped. */
             char *copy = strdup(line);
             if (!copy) {
                 rc = dn_fail(err, DN_ENOMEM, "%s: out of memory", path);
                 goto out;
             }
-            size_t nf = split(copy, fields, ncols);
-            int header = 0;
-            for (size_t i = 0; i < nf && !header; i++)
-                header = !is_number(fields[i]);
+            size_t nf = split(copy, fields, ncols), numbers = 0;
+            for (size_t i = 0; i < nf; i++)
+                numbers += is_number(fields[i]);
             free(copy);
-            if (header)
+            if (2 * numbers < nf) {
+                keep_header(ds->header, sizeof ds->header, line);
                 continue;
+            }
+            first_is_data = 1;
         }
         size_t nf = split(line, fields, ncols);
         if (nf != ncols) {
-            rc = dn_fail(err, DN_EFORMAT, "%s:%zu: %zu columns, expected %zu (as in the first "
-                         "line)", path, lineno, nf, ncols);
+            rc = dn_fail(err, DN_EFORMAT, "%s:%zu: %zu column%s, expected %zu (as in the first "
+                         "line)", path, lineno, nf, nf == 1 ? "" : "s", ncols);
             goto out;
         }
         if (b.n == b.cap && grow(&b)) {
@@ -152,8 +180,8 @@ int dn_csv_load(dn_dataset *ds, const char *path, int width, int classes, dn_err
         errno = 0;
         long label = strtol(fields[0], &end, 10);
         if (end == fields[0] || *end || errno) {
-            rc = dn_fail(err, DN_EFORMAT, "%s:%zu: label '%.32s' is not an integer", path, lineno,
-                         fields[0]);
+            rc = dn_fail(err, DN_EFORMAT, "%s:%zu: label '%.32s' is not an integer%s", path,
+                         lineno, fields[0], first_is_data && b.n == 0 ? HEADER_HINT : "");
             goto out;
         }
         long top = classes ? classes : DN_MAX_CLASSES;
@@ -170,9 +198,13 @@ int dn_csv_load(dn_dataset *ds, const char *path, int width, int classes, dn_err
             const char *s = fields[j + 1];
             errno = 0;
             float v = strtof(s, &end);
-            if (end == s || *end || !isfinite(v) || (errno == ERANGE && v != 0.0f)) {
+            /* Overflow gives infinity; underflow gives a subnormal or 0
+             * (strtof's ERANGE), which is the value the text means, as
+             * closely as a float holds it. */
+            if (end == s || *end || !isfinite(v)) {
                 rc = dn_fail(err, DN_EFORMAT, "%s:%zu: column %zu: '%.32s' is not a finite "
-                             "number", path, lineno, j + 2, s);
+                             "number%s", path, lineno, j + 2, s,
+                             first_is_data && b.n == 0 ? HEADER_HINT : "");
                 goto out;
             }
             row[j] = v;

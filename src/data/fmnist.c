@@ -86,26 +86,7 @@ int dn_dataset_head(dn_dataset *dst, const dn_dataset *src, size_t n, dn_err *er
     if (n == 0 || n > src->n)
         return dn_fail(err, DN_EINVAL, "subset of %zu examples from a dataset of %zu", n,
                        src->n);
-    size_t px = (size_t)src->rows * (size_t)src->cols;
-    if (src->features)
-        dst->features = dn_alloc(n * px, sizeof(float));
-    else
-        dst->images = dn_alloc(n, px);
-    dst->labels = dn_alloc(n, 1);
-    if (!(dst->images || dst->features) || !dst->labels) {
-        dn_dataset_free(dst);
-        return dn_fail(err, DN_ENOMEM, "cannot allocate a subset of %zu examples", n);
-    }
-    if (src->features)
-        memcpy(dst->features, src->features, n * px * sizeof(float));
-    else
-        memcpy(dst->images, src->images, n * px);
-    memcpy(dst->labels, src->labels, n);
-    dst->n = n;
-    dst->rows = src->rows;
-    dst->cols = src->cols;
-    dst->classes = src->classes;
-    return DN_OK;
+    return dn_dataset_take(dst, src, NULL, 0, n, err);
 }
 
 static int is_file(const char *path)
@@ -135,34 +116,45 @@ int dn_fmnist_file(const char *dir, const char *name, char *out, size_t outsz, d
     return dn_fail(err, DN_EIO, "%s: no %s or %s.gz", dir, name, name);
 }
 
+/* Neutral about how the directory is given: train takes --data DIR, data
+ * check takes DIR itself. */
 #define DN_GET_DATA_HINT                                                                       \
     "install the Debian package dataset-fashion-mnist (apt-get install dataset-fashion-mnist), " \
-    "or download the four files from https://github.com/zalandoresearch/fashion-mnist and "    \
-    "pass --data DIR"
+    "or download the four files from https://github.com/zalandoresearch/fashion-mnist into a " \
+    "directory and give dropnet that directory"
+
+/* dir as given; from: "" or " (from $DROPNET_DATA)", so that a path the user
+ * did not type on this command line says where it came from. */
+static int find_in(const char *dir, const char *from, char *out, size_t outsz, dn_err *err)
+{
+    const char *unset = *from ? "; or unset DROPNET_DATA" : "";
+    struct stat st;
+    if (stat(dir, &st) != 0 && errno != ENOENT)
+        return dn_fail(err, DN_EIO, "%s%s: cannot open the data directory: %s", dir, from,
+                       strerror(errno));
+    if (!is_dir(dir))
+        return dn_fail(err, DN_EIO, "%s%s: %s; " DN_GET_DATA_HINT "%s", dir, from,
+                       access(dir, F_OK) == 0 ? "not a directory (expected the data directory)"
+                                              : "no such data directory", unset);
+    char tmp[4096];
+    for (int i = 0; i < 4; i++) {
+        if (dn_fmnist_file(dir, dn_fmnist_names[i], tmp, sizeof tmp, NULL))
+            return dn_fail(err, DN_EIO, "%s%s: no %s(.gz) here; " DN_GET_DATA_HINT "%s", dir,
+                           from, dn_fmnist_names[i], unset);
+    }
+    if (strlen(dir) >= outsz)
+        return dn_fail(err, DN_EINVAL, "%s%s: path too long", dir, from);
+    snprintf(out, outsz, "%s", dir);
+    return DN_OK;
+}
 
 int dn_fmnist_find(const char *dir, char *out, size_t outsz, dn_err *err)
 {
-    if (dir && *dir) {
-        struct stat st;
-        if (stat(dir, &st) != 0 && errno != ENOENT)
-            return dn_fail(err, DN_EIO, "%s: cannot open the data directory: %s", dir,
-                           strerror(errno));
-        if (!is_dir(dir))
-            return dn_fail(err, DN_EIO, "%s: %s; " DN_GET_DATA_HINT, dir,
-                           access(dir, F_OK) == 0 ? "not a directory (expected the data directory)"
-                                                  : "no such data directory");
-        char tmp[4096];
-        for (int i = 0; i < 4; i++) {
-            if (dn_fmnist_file(dir, dn_fmnist_names[i], tmp, sizeof tmp, NULL))
-                return dn_fail(err, DN_EIO, "%s: no %s(.gz) here; " DN_GET_DATA_HINT, dir,
-                               dn_fmnist_names[i]);
-        }
-        snprintf(out, outsz, "%s", dir);
-        return DN_OK;
-    }
+    if (dir && *dir)
+        return find_in(dir, "", out, outsz, err);
     const char *env = getenv("DROPNET_DATA");
     if (env && *env)
-        return dn_fmnist_find(env, out, outsz, err);
+        return find_in(env, " (from $DROPNET_DATA)", out, outsz, err);
     const char *candidates[] = {"data/fashion-mnist", "/usr/share/datasets/fashion-mnist"};
     for (size_t c = 0; c < sizeof candidates / sizeof *candidates; c++) {
         char tmp[4096];
@@ -223,7 +215,8 @@ int dn_sha256_file(const char *path, char hex[65], dn_err *err)
     int zerr;
     const char *msg = gzerror(f, &zerr);
     if (r < 0 || (zerr != Z_OK && zerr != Z_STREAM_END)) {
-        int rc = dn_fail(err, DN_EFORMAT, "%s: corrupt gzip stream (%s)", path, msg);
+        int rc = dn_fail(err, DN_EFORMAT, "%s: %s gzip stream (%s)", path,
+                         zerr == Z_BUF_ERROR ? "truncated" : "corrupt", dn_gz_reason(msg, path));
         gzclose(f);
         return rc;
     }

@@ -28,12 +28,21 @@ static int read_exact_some(gzFile f, const char *path, uint8_t *buf, size_t n, s
     const char *msg = gzerror(f, &zerr);
     if (r < 0 || (r == 0 && zerr != Z_OK && zerr != Z_STREAM_END && zerr != Z_BUF_ERROR))
         return dn_fail(err, DN_EFORMAT, "%s: corrupt gzip stream while reading %s (%s)", path,
-                       what, msg);
+                       what, dn_gz_reason(msg, path));
     if (r == 0)
-        return dn_fail(err, DN_EFORMAT, "%s: truncated: %s needs %zu bytes, file ends after %zu",
-                       path, what, total, *got);
+        return dn_fail(err, DN_EFORMAT, "%s: truncated: %zu bytes of %s expected, the %s ends "
+                       "after %zu", path, total, what, gzdirect(f) ? "file" : "decompressed data",
+                       *got);
     *got += (size_t)r;
     return DN_OK;
+}
+
+const char *dn_gz_reason(const char *msg, const char *path)
+{
+    size_t n = strlen(path);
+    if (msg && strncmp(msg, path, n) == 0 && strncmp(msg + n, ": ", 2) == 0)
+        return msg + n + 2;
+    return msg ? msg : "unknown error";
 }
 
 static int read_exact(gzFile f, const char *path, void *buf, size_t n, const char *what,
@@ -173,7 +182,8 @@ int dn_idx_read(const char *path, int ndims, uint8_t **data, size_t dims[3], dn_
                              "%s: trailing bytes after the %zu items the header announces",
                              path, dims[0])
                    : dn_fail(err, DN_EFORMAT, "%s: %s gzip stream (%s)", path,
-                             zerr == Z_BUF_ERROR ? "truncated" : "corrupt", msg);
+                             zerr == Z_BUF_ERROR ? "truncated" : "corrupt",
+                             dn_gz_reason(msg, path));
         dn_free(buf);
         goto out;
     }

@@ -39,7 +39,9 @@ static cJSON *metrics_json(const dn_checkpoint *ck)
         }
         if (add_exact(o, "epoch", s->epoch) || add_exact(o, "train_loss", s->train_loss) ||
             add_exact(o, "train_acc", s->train_acc) || add_exact(o, "test_loss", s->test_loss) ||
-            add_exact(o, "test_acc", s->test_acc) || add_exact(o, "seconds", s->seconds)) {
+            add_exact(o, "test_acc", s->test_acc) || add_exact(o, "seconds", s->seconds) ||
+            (s->has_val &&
+             (add_exact(o, "val_loss", s->val_loss) || add_exact(o, "val_acc", s->val_acc)))) {
             cJSON_Delete(a);
             return NULL;
         }
@@ -187,6 +189,14 @@ static int read_state(const dn_st_file *st, void *ctx, dn_err *err)
             metric(o, "seconds", 0, DBL_MAX, &s->seconds))
             rc = dn_fail(err, DN_EFORMAT, "%s: metadata \"metrics\": epoch %d is malformed", P,
                          i + 1);
+        /* The validation metrics of a run with a validation set: both or
+         * neither. */
+        s->has_val = cJSON_GetObjectItemCaseSensitive(o, "val_loss") != NULL;
+        if (!rc && (s->has_val || cJSON_GetObjectItemCaseSensitive(o, "val_acc")) &&
+            (metric(o, "val_loss", 0, DBL_MAX, &s->val_loss) ||
+             metric(o, "val_acc", 0, 1.0, &s->val_acc)))
+            rc = dn_fail(err, DN_EFORMAT, "%s: metadata \"metrics\": epoch %d has a malformed "
+                         "validation loss or accuracy", P, i + 1);
         s->epoch = i + 1;
     }
     cJSON_Delete(a);

@@ -12,6 +12,8 @@
  * directory that dn_runlog writes and dn_metrics_read / dn_steps_read read
  * back. */
 #define DN_METRICS_CSV_HEADER "epoch,train_loss,train_acc,test_loss,test_acc,gap,seconds"
+/* What a run with a validation split adds after those columns. */
+#define DN_METRICS_CSV_VAL ",val_loss,val_acc"
 #define DN_STEPS_CSV_HEADER "epoch,step,steps_per_epoch,examples,train_loss,train_acc"
 
 /* Removes the temporary files of dn_write_atomic (NAME.tmpPID) that a

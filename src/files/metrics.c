@@ -11,7 +11,7 @@
 #include <string.h>
 
 static const char *const metric_names[DN_METRIC_COUNT] = {
-    "train_loss", "train_acc", "test_loss", "test_acc", "gap", "seconds"};
+    "train_loss", "train_acc", "test_loss", "test_acc", "gap", "seconds", "val_loss", "val_acc"};
 
 const char *dn_metric_name(dn_metric m)
 {
@@ -28,7 +28,7 @@ int dn_metric_parse(const char *name, dn_metric *m, dn_err *err)
     }
     return dn_fail(err, DN_EINVAL,
                    "unknown metric '%s' (known: train_loss, train_acc, test_loss, test_acc, "
-                   "gap, seconds)",
+                   "gap, seconds, val_loss, val_acc)",
                    name);
 }
 
@@ -122,9 +122,10 @@ static int parse_count(const reader *r, const char *field, const char *name, lon
     return DN_OK;
 }
 
-/* Reads the file, checks the header and counts the rows that follow. */
-static int open_table(const char *path, const char *header, reader *r, char **buf,
-                      size_t *rows, dn_err *err)
+/* Reads the file, checks the header (header, or header + alt when alt is
+ * not NULL; *with_alt says which) and counts the rows that follow. */
+static int open_table(const char *path, const char *header, const char *alt, int *with_alt,
+                      reader *r, char **buf, size_t *rows, dn_err *err)
 {
     size_t len = 0;
     /* Metrics files are small; the cap only keeps a wrong path (a disk
@@ -141,8 +142,13 @@ static int open_table(const char *path, const char *header, reader *r, char **bu
     char *h = next_line(r, &rc, err);
     if (rc)
         return rc;
-    if (strcmp(h, header) != 0)
-        return dn_fail(err, DN_EFORMAT, "%s:1: header is not '%s'", path, header);
+    size_t hl = strlen(header);
+    int alt_match = alt && strncmp(h, header, hl) == 0 && strcmp(h + hl, alt) == 0;
+    if (with_alt)
+        *with_alt = alt_match;
+    if (strcmp(h, header) != 0 && !alt_match)
+        return dn_fail(err, DN_EFORMAT, "%s:1: header is not '%s'%s%s%s", path, header,
+                       alt ? " (or that and '" : "", alt ? alt + 1 : "", alt ? "')" : "");
     size_t n = 0;
     for (const char *p = r->p; p < r->end; p++)
         n += *p == '\n';
@@ -166,7 +172,9 @@ int dn_metrics_read(const char *path, dn_metrics *out, dn_err *err)
     reader r;
     size_t rows = 0;
     char *buf = NULL;
-    int rc = open_table(path, DN_METRICS_CSV_HEADER, &r, &buf, &rows, err);
+    int with_val = 0;
+    int rc = open_table(path, DN_METRICS_CSV_HEADER, DN_METRICS_CSV_VAL, &with_val, &r, &buf,
+                        &rows, err);
     if (rc)
         goto out;
     int ok = (out->epoch = malloc((rows ? rows : 1) * sizeof *out->epoch)) != NULL;
@@ -181,12 +189,16 @@ int dn_metrics_read(const char *path, dn_metrics *out, dn_err *err)
     static const struct {
         int allow_nan;
         double lo, hi;
-    } range[DN_METRIC_COUNT] = {{0, 0, DBL_MAX}, {0, 0, 1},  {1, 0, DBL_MAX},
-                                {1, 0, 1},        {1, -1, 1}, {0, 0, DBL_MAX}};
+    } range[DN_METRIC_COUNT] = {{0, 0, DBL_MAX}, {0, 0, 1},  {1, 0, DBL_MAX}, {1, 0, 1},
+                                {1, -1, 1},       {0, 0, DBL_MAX}, {0, 0, DBL_MAX}, {0, 0, 1}};
+    /* Without a validation split the file has two columns fewer, and its
+     * val columns read as NaN. */
+    out->has_val = with_val;
+    int fields = with_val ? DN_METRIC_COUNT : DN_METRIC_VAL_LOSS;
     char *line;
     while ((line = next_line(&r, &rc, err)) != NULL) {
         char *f[1 + DN_METRIC_COUNT];
-        if ((rc = split_row(&r, line, f, 1 + DN_METRIC_COUNT, err)))
+        if ((rc = split_row(&r, line, f, 1 + fields, err)))
             goto out;
         long long epoch;
         if ((rc = parse_count(&r, f[0], "epoch", 1, 1000000000, &epoch, err)))
@@ -197,8 +209,9 @@ int dn_metrics_read(const char *path, dn_metrics *out, dn_err *err)
             goto out;
         }
         for (int m = 0; m < DN_METRIC_COUNT; m++) {
-            double v;
-            if ((rc = parse_double(&r, f[1 + m], metric_names[m], range[m].allow_nan,
+            double v = NAN;
+            if (m < fields &&
+                (rc = parse_double(&r, f[1 + m], metric_names[m], range[m].allow_nan,
                                    range[m].lo, range[m].hi, &v, err)))
                 goto out;
             out->col[m][out->n] = v;
@@ -231,7 +244,7 @@ int dn_steps_read(const char *path, dn_steps *out, dn_err *err)
     reader r;
     size_t rows = 0;
     char *buf = NULL;
-    int rc = open_table(path, DN_STEPS_CSV_HEADER, &r, &buf, &rows, err);
+    int rc = open_table(path, DN_STEPS_CSV_HEADER, NULL, NULL, &r, &buf, &rows, err);
     if (rc)
         goto out;
     out->rows = malloc((rows ? rows : 1) * sizeof *out->rows);

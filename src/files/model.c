@@ -261,13 +261,15 @@ void dn_model_info_free(dn_model_info *info)
     info->input_mean = info->input_std = NULL;
 }
 
-static int read_info(const dn_st_file *st, int inputs, dn_model_info *info, dn_err *err)
+static int read_info(const dn_st_file *st, int inputs, int outputs, dn_model_info *info,
+                     dn_err *err)
 {
     const char *P = st->path;
     memset(info, 0, sizeof *info);
     /* Without dropnet's metadata: pixels / 255, as torchvision's ToTensor. */
     info->input_scale = 255.0f;
     info->dropout_known = dn_st_meta(st, "layers") != NULL;
+    info->input_known = dn_st_meta(st, "input_scale") || dn_st_meta(st, "input_mean");
     const char *v = dn_st_meta(st, "input_scale");
     if (v) {
         char *end;
@@ -312,11 +314,21 @@ static int read_info(const dn_st_file *st, int inputs, dn_model_info *info, dn_e
         info->input_cols = c;
     }
     v = dn_st_meta(st, "classes");
-    if (v) {
+    if (v && *v) {
         if (strlen(v) >= sizeof info->classes) {
             dn_model_info_free(info);
             return dn_fail(err, DN_EFORMAT, "%s: metadata \"classes\" is longer than %zu bytes",
                            P, sizeof info->classes - 1);
+        }
+        /* One name per output, or the names would label the wrong classes. */
+        int names = 1;
+        for (const char *c = v; *c; c++)
+            names += *c == ',';
+        if (names != outputs) {
+            dn_model_info_free(info);
+            return dn_fail(err, DN_EFORMAT, "%s: metadata \"classes\" names %d class%s but the "
+                           "model has %d output%s", P, names, names == 1 ? "" : "es", outputs,
+                           outputs == 1 ? "" : "s");
         }
         snprintf(info->classes, sizeof info->classes, "%s", v);
     }
@@ -364,7 +376,7 @@ static int read_params(dn_st_file *st, dn_net *net, dn_model_info *info, dn_err 
     }
     memset(net->grads, 0, net->n_params * sizeof(float));
     dn_model_info tmp;
-    int rc = read_info(st, net->input_width, info ? info : &tmp, err);
+    int rc = read_info(st, net->input_width, dn_net_output_width(net), info ? info : &tmp, err);
     if (!rc && !info)
         dn_model_info_free(&tmp);
     return rc;

@@ -51,7 +51,7 @@ int dn_run_load(const char *dir, dn_run *run, dn_err *err)
 /* ---- what tells runs apart ---- */
 
 enum { F_HIDDEN, F_DROPOUT, F_INPUT_DROPOUT, F_INIT, F_LR, F_BATCH, F_WD, F_EPOCHS, F_SEED,
-       F_PRESET, F_COUNT };
+       F_VAL, F_PRESET, F_COUNT };
 
 /* The text of field f of a config, e.g. "dropout 0.2,0.5"; "" when the field
  * is at a neutral default not worth a word in a title (no input dropout, no
@@ -102,6 +102,12 @@ static void field_text(const dn_config *c, int f, char *out, size_t size, int in
             snprintf(out, size, "epochs %d", c->fit.epochs);
         return;
     case F_SEED: snprintf(out, size, "seed %llu", (unsigned long long)c->fit.seed); return;
+    case F_VAL:
+        if (c->val)
+            snprintf(out, size, "val %zu", c->val);
+        else
+            snprintf(out, size, "%s", in_title ? "" : "no val");
+        return;
     case F_PRESET:
         /* The settings themselves are in the title; the preset's name adds
          * nothing there. */

@@ -24,13 +24,14 @@ struct dn_runlog {
 };
 
 static const char metrics_header[] = DN_METRICS_CSV_HEADER "\n";
+static const char metrics_header_val[] = DN_METRICS_CSV_HEADER DN_METRICS_CSV_VAL "\n";
 static const char steps_header[] = DN_STEPS_CSV_HEADER "\n";
 
 /* The files dropnet train writes in a run directory. */
 static const char *const written[] = {"config.json",       "metrics.csv",     "metrics.jsonl",
                                       "steps.csv",         "checkpoint.safetensors",
                                       "model.safetensors", "curves.png",      "curves.svg",
-                                      "predictions.png",   NULL};
+                                      "predictions.png",   DN_DIR_MARKER,     NULL};
 
 /* One training per run directory: an exclusive flock on DIR/.lock, held
  * while the run log is open. The kernel drops it when the process ends,
@@ -85,6 +86,38 @@ static int open_files(dn_runlog *log, const char *mode, dn_err *err)
     return DN_OK;
 }
 
+/* A run directory may be used for a new run when its run recorded nothing
+ * to keep: no epoch in metrics.csv and no checkpoint (a run that diverged or
+ * was killed in its first epoch). Anything more is a run to resume. The
+ * caller holds the lock, so no live training is writing there. */
+static int reusable(const char *dir, dn_err *err)
+{
+    char path[4200];
+    struct stat st;
+    snprintf(path, sizeof path, "%s/checkpoint.safetensors", dir);
+    int checkpoint = stat(path, &st) == 0;
+    snprintf(path, sizeof path, "%s/metrics.csv", dir);
+    size_t rows = 0;
+    if (stat(path, &st) == 0) {
+        dn_metrics m;
+        dn_err e = {0};
+        if (dn_metrics_read(path, &m, &e) != DN_OK)
+            return dn_fail(err, DN_EINVAL, "%s: already holds a run (its metrics.csv cannot be "
+                           "read: %s); choose another --out", dir, e.msg);
+        rows = m.n;
+        dn_metrics_free(&m);
+    }
+    if (rows > 0)
+        return dn_fail(err, DN_EINVAL, "%s: already holds a run (%zu epoch%s in metrics.csv); "
+                       "continue or extend it with dropnet train --resume %s [--epochs N], or "
+                       "choose another --out", dir, rows, rows == 1 ? "" : "s", dir);
+    if (checkpoint)
+        return dn_fail(err, DN_EINVAL, "%s: already holds a run stopped in its first epoch "
+                       "(checkpoint.safetensors); continue it with dropnet train --resume %s, "
+                       "or choose another --out", dir, dir);
+    return DN_OK;
+}
+
 dn_runlog *dn_runlog_open(const char *dir, const dn_config *cfg, const char *data_dir,
                           dn_err *err)
 {
@@ -97,20 +130,17 @@ dn_runlog *dn_runlog_open(const char *dir, const dn_config *cfg, const char *dat
             dn_fail(err, DN_EINVAL, "%s: path too long", dir);
             goto fail;
         }
-        if (dn_mkdir_p(dir, err) || lock_dir(log, dir, err))
+        /* Checked before anything is written: a directory of the user's
+         * or of another kind is refused untouched. */
+        bool own = false;
+        if (dn_dir_claim(dir, DN_DIR_RUN, &own, err) || lock_dir(log, dir, err) ||
+            (own && reusable(dir, err)))
             goto fail;
-        snprintf(path, sizeof path, "%s/metrics.csv", dir);
-        struct stat st;
-        if (stat(path, &st) == 0) {
-            dn_fail(err, DN_EINVAL, "%s: already holds a run (metrics.csv); choose another --out",
-                    dir);
-            goto fail;
-        }
     } else {
         if (dn_mkdir_p("runs", err))
             goto fail;
         if (dn_mkdir_stamped("runs/", log->dir, sizeof log->dir, err) ||
-            lock_dir(log, log->dir, err))
+            dn_dir_claim(log->dir, DN_DIR_RUN, NULL, err) || lock_dir(log, log->dir, err))
             goto fail;
     }
     char *json = dn_config_json(cfg, data_dir, err);
@@ -121,7 +151,8 @@ dn_runlog *dn_runlog_open(const char *dir, const dn_config *cfg, const char *dat
     int rc = dn_write_atomic(path, text, 2, err);
     free(json);
     if (rc || open_files(log, "w", err) ||
-        dn_append_row(log->csv, log->csv_path, err, "%s", metrics_header) ||
+        dn_append_row(log->csv, log->csv_path, err, "%s",
+                      cfg->val > 0 ? metrics_header_val : metrics_header) ||
         dn_append_row(log->steps, log->steps_path, err, "%s", steps_header))
         goto fail;
     return log;
@@ -137,21 +168,32 @@ const char *dn_runlog_dir(const dn_runlog *log) { return log->dir; }
 #define ROW_MAX 1024
 static size_t cut(int k, size_t n) { return k < 0 ? 0 : (size_t)k < n ? (size_t)k : n - 1; }
 
-/* %.17g: the numbers read back exactly; metrics are for machines too. */
+/* %.17g: the numbers read back exactly; metrics are for machines too. The
+ * validation columns come last, and only in a run that has them. */
 static size_t csv_row(char *buf, size_t n, const dn_epoch_stats *s)
 {
-    return cut(snprintf(buf, n, "%d,%.17g,%.17g,%.17g,%.17g,%.17g,%.6f\n", s->epoch, s->train_loss,
-                    s->train_acc, s->test_loss, s->test_acc, s->train_acc - s->test_acc,
-                    s->seconds), n);
+    int k = snprintf(buf, n, "%d,%.17g,%.17g,%.17g,%.17g,%.17g,%.6f", s->epoch, s->train_loss,
+                     s->train_acc, s->test_loss, s->test_acc, s->train_acc - s->test_acc,
+                     s->seconds);
+    size_t len = cut(k, n);
+    if (s->has_val)
+        len += cut(snprintf(buf + len, n - len, ",%.17g,%.17g", s->val_loss, s->val_acc),
+                   n - len);
+    return len + cut(snprintf(buf + len, n - len, "\n"), n - len);
 }
 
 static size_t jsonl_row(char *buf, size_t n, const dn_epoch_stats *s)
 {
-    return cut(snprintf(buf, n,
-                    "{\"epoch\":%d,\"train_loss\":%.17g,\"train_acc\":%.17g,\"test_loss\":%.17g,"
-                    "\"test_acc\":%.17g,\"gap\":%.17g,\"seconds\":%.6f}\n",
-                    s->epoch, s->train_loss, s->train_acc, s->test_loss, s->test_acc,
-                    s->train_acc - s->test_acc, s->seconds), n);
+    size_t len = cut(snprintf(buf, n,
+                              "{\"epoch\":%d,\"train_loss\":%.17g,\"train_acc\":%.17g,"
+                              "\"test_loss\":%.17g,\"test_acc\":%.17g,\"gap\":%.17g,"
+                              "\"seconds\":%.6f",
+                              s->epoch, s->train_loss, s->train_acc, s->test_loss, s->test_acc,
+                              s->train_acc - s->test_acc, s->seconds), n);
+    if (s->has_val)
+        len += cut(snprintf(buf + len, n - len, ",\"val_loss\":%.17g,\"val_acc\":%.17g",
+                            s->val_loss, s->val_acc), n - len);
+    return len + cut(snprintf(buf + len, n - len, "}\n"), n - len);
 }
 
 int dn_runlog_epoch(dn_runlog *log, const dn_epoch_stats *s, dn_err *err)
@@ -255,7 +297,7 @@ static void rewind_steps(const char *dir, int n, size_t step, text_buf *b)
  * steps.csv is cut back to the checkpoint, each written atomically, then
  * all three are opened for appending. */
 dn_runlog *dn_runlog_resume(const char *dir, const dn_epoch_stats *rows, int n, size_t step,
-                            dn_err *err)
+                            bool val, dn_err *err)
 {
     dn_runlog *log = new_log(err);
     if (!log)
@@ -270,7 +312,8 @@ dn_runlog *dn_runlog_resume(const char *dir, const dn_epoch_stats *rows, int n, 
      * the lock, so no live process owns them. */
     dn_remove_stale_temps(dir, written);
     text_buf csv = {0}, jsonl = {0}, steps = {0};
-    put(&csv, metrics_header, strlen(metrics_header));
+    const char *header = val ? metrics_header_val : metrics_header;
+    put(&csv, header, strlen(header));
     for (int i = 0; i < n; i++) {
         char row[ROW_MAX];
         put(&csv, row, csv_row(row, sizeof row, &rows[i]));

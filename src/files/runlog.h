@@ -11,6 +11,6 @@
  * rows[0..n), the epochs its checkpoint has, steps.csv to hold its rows up to
  * step `step` of epoch n + 1, and further rows are appended. */
 dn_runlog *dn_runlog_resume(const char *dir, const dn_epoch_stats *rows, int n, size_t step,
-                            dn_err *err);
+                            bool val, dn_err *err);
 
 #endif

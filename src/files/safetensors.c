@@ -50,6 +50,13 @@ static int parse_tensor(dn_st_file *st, const cJSON *item, dn_st_tensor *t, dn_e
     const char *P = st->path, *name = item->string;
     if (!cJSON_IsObject(item))
         return dn_fail(err, DN_EFORMAT, "%s: header entry '%s' is not an object", P, name);
+    /* cJSON keeps every copy of a key and finds the first: a second "dtype"
+     * or "data_offsets" would be ignored in silence. */
+    for (const cJSON *a = item->child; a; a = a->next)
+        for (const cJSON *b = a->next; b; b = b->next)
+            if (strcmp(a->string, b->string) == 0)
+                return dn_fail(err, DN_EFORMAT, "%s: tensor '%s' has the key '%s' twice", P,
+                               name, a->string);
     const cJSON *dtype = cJSON_GetObjectItemCaseSensitive(item, "dtype");
     const cJSON *shape = cJSON_GetObjectItemCaseSensitive(item, "shape");
     const cJSON *offs = cJSON_GetObjectItemCaseSensitive(item, "data_offsets");
@@ -68,7 +75,12 @@ static int parse_tensor(dn_st_file *st, const cJSON *item, dn_st_tensor *t, dn_e
     t->count = 1;
     for (int i = 0; i < rank; i++) {
         uint64_t d;
-        if (json_u64(cJSON_GetArrayItem(shape, i), &d))
+        const cJSON *dim = cJSON_GetArrayItem(shape, i);
+        if (json_u64(dim, &d) && cJSON_IsNumber(dim) && dim->valuedouble > 9007199254740991.0 &&
+            dim->valuedouble == floor(dim->valuedouble))
+            return dn_fail(err, DN_EFORMAT, "%s: tensor '%s': dimension %d (%.0f) is larger "
+                           "than the file could hold", P, name, i, dim->valuedouble);
+        if (json_u64(dim, &d))
             return dn_fail(err, DN_EFORMAT, "%s: tensor '%s': dimension %d is not a non-negative "
                            "integer", P, name, i);
         t->shape[i] = d;
@@ -100,6 +112,31 @@ static int parse_tensor(dn_st_file *st, const cJSON *item, dn_st_tensor *t, dn_e
     if (!t->name)
         return dn_fail(err, DN_ENOMEM, "%s: out of memory", P);
     return DN_OK;
+}
+
+/* Offset of the first byte that breaks UTF-8 (overlong forms, surrogates
+ * and code points above U+10FFFF included), or -1 when the text is valid. */
+static long utf8_error(const unsigned char *s, size_t n)
+{
+    size_t i = 0;
+    while (i < n) {
+        unsigned c = s[i];
+        size_t len = c < 0x80 ? 1 : (c & 0xE0) == 0xC0 ? 2 : (c & 0xF0) == 0xE0 ? 3
+                                  : (c & 0xF8) == 0xF0 ? 4 : 0;
+        if (!len || i + len > n)
+            return (long)i;
+        unsigned cp = len == 1 ? c : c & (0x7Fu >> len);
+        for (size_t k = 1; k < len; k++) {
+            if ((s[i + k] & 0xC0) != 0x80)
+                return (long)i;
+            cp = cp << 6 | (s[i + k] & 0x3Fu);
+        }
+        static const unsigned min[5] = {0, 0, 0x80, 0x800, 0x10000};
+        if (cp < min[len] || cp > 0x10FFFF || (cp >= 0xD800 && cp <= 0xDFFF))
+            return (long)i;
+        i += len;
+    }
+    return -1;
 }
 
 static int parse_metadata(dn_st_file *st, const cJSON *meta, dn_err *err)
@@ -227,6 +264,13 @@ int dn_st_open(dn_st_file *st, const char *path, dn_err *err)
     /* The format requires the header to start with '{'; it may end with spaces. */
     if (text[0] != '{' || memchr(text, '\0', (size_t)hlen)) {
         rc = dn_fail(err, DN_EFORMAT, "%s: the header is not a JSON object", path);
+        goto out;
+    }
+    /* The format's header is UTF-8 JSON; cJSON passes any byte through. */
+    long bad = utf8_error((const unsigned char *)text, (size_t)hlen);
+    if (bad >= 0) {
+        rc = dn_fail(err, DN_EFORMAT, "%s: the header is not valid UTF-8 (at byte %ld of the "
+                     "header)", path, bad);
         goto out;
     }
     root = cJSON_ParseWithLengthOpts(text, (size_t)hlen, &end, 0);

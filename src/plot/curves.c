@@ -9,8 +9,8 @@
 
 #define MAX_RUNS 8
 #define MAX_PANELS 4
-#define MAX_SERIES (2 * MAX_RUNS)
-#define MAX_LEGEND (MAX_RUNS + 2)
+#define MAX_SERIES (3 * MAX_RUNS) /* train, test, validation */
+#define MAX_LEGEND (MAX_RUNS + 3)
 
 /* A world-to-pixel map of the current panel, for markers of a fixed size. */
 typedef struct {
@@ -62,15 +62,18 @@ static int kind_of(dn_metric m)
 {
     switch (m) {
     case DN_METRIC_TRAIN_LOSS:
-    case DN_METRIC_TEST_LOSS: return K_LOSS;
+    case DN_METRIC_TEST_LOSS:
+    case DN_METRIC_VAL_LOSS: return K_LOSS;
     case DN_METRIC_TRAIN_ACC:
-    case DN_METRIC_TEST_ACC: return K_ACC;
+    case DN_METRIC_TEST_ACC:
+    case DN_METRIC_VAL_ACC: return K_ACC;
     case DN_METRIC_GAP: return K_GAP;
     default: return K_SECONDS;
     }
 }
 static int is_train(dn_metric m) { return m == DN_METRIC_TRAIN_LOSS || m == DN_METRIC_TRAIN_ACC; }
 static int is_test(dn_metric m) { return m == DN_METRIC_TEST_LOSS || m == DN_METRIC_TEST_ACC; }
+static int is_val(dn_metric m) { return m == DN_METRIC_VAL_LOSS || m == DN_METRIC_VAL_ACC; }
 
 static const char *const ylabels[K_COUNT][2] = {
     {"cross-entropy (nats)", "loss (nats)"},
@@ -258,23 +261,28 @@ static void add_legend(curves_fig *fig, const char *label, int colour, int dashe
 }
 
 /* Single run: a colour per role. */
-enum { ROLE_TRAIN, ROLE_TEST, ROLE_GAP, ROLE_SECONDS };
+enum { ROLE_TRAIN, ROLE_TEST, ROLE_GAP, ROLE_SECONDS, ROLE_VAL };
 static int role_of(dn_metric m)
 {
-    return is_train(m) ? ROLE_TRAIN : is_test(m) ? ROLE_TEST : m == DN_METRIC_GAP ? ROLE_GAP
-                                                                                : ROLE_SECONDS;
+    return is_train(m) ? ROLE_TRAIN : is_test(m) ? ROLE_TEST : is_val(m) ? ROLE_VAL
+           : m == DN_METRIC_GAP ? ROLE_GAP : ROLE_SECONDS;
 }
-static const int role_colour[4] = {DN_PL_BLUE, DN_PL_VERMILLION, DN_PL_BLUE + 2,
-                                   DN_PL_BLUE + 3};
+static const int role_colour[5] = {DN_PL_BLUE, DN_PL_VERMILLION, DN_PL_BLUE + 2,
+                                   DN_PL_BLUE + 3, DN_PL_GREEN};
 
 int dn_plot_curves(const char *path, const dn_run *runs, int n_runs, const dn_metric *metrics,
                    int n_metrics, double scale, dn_err *err)
 {
-    static const dn_metric defaults[4] = {DN_METRIC_TRAIN_LOSS, DN_METRIC_TEST_LOSS,
-                                          DN_METRIC_TRAIN_ACC, DN_METRIC_TEST_ACC};
+    /* The validation curves too when every run has them. */
+    static const dn_metric defaults[6] = {DN_METRIC_TRAIN_LOSS, DN_METRIC_TEST_LOSS,
+                                          DN_METRIC_TRAIN_ACC, DN_METRIC_TEST_ACC,
+                                          DN_METRIC_VAL_LOSS,   DN_METRIC_VAL_ACC};
     if (!metrics || n_metrics == 0) {
+        int all_val = n_runs > 0;
+        for (int r = 0; r < n_runs; r++)
+            all_val &= runs[r].metrics.has_val;
         metrics = defaults;
-        n_metrics = 4;
+        n_metrics = all_val ? 6 : 4;
     }
     int rc, png;
     if ((rc = dn_pl_check(path, scale, &png, err)))
@@ -294,6 +302,10 @@ int dn_plot_curves(const char *path, const dn_run *runs, int n_runs, const dn_me
             if (metrics[q] == metrics[m])
                 return dn_fail(err, DN_EINVAL, "metric %s asked for twice",
                                dn_metric_name(metrics[m]));
+        for (int r = 0; r < n_runs && is_val(metrics[m]); r++)
+            if (!runs[r].metrics.has_val)
+                return dn_fail(err, DN_EINVAL, "%s: no %s (a run trained without --val)",
+                               runs[r].dir, dn_metric_name(metrics[m]));
     }
 
     curves_fig *fig = calloc(1, sizeof *fig);
@@ -311,10 +323,11 @@ int dn_plot_curves(const char *path, const dn_run *runs, int n_runs, const dn_me
     set_title(fig, common);
 
     int panel_of_kind[K_COUNT] = {-1, -1, -1, -1};
-    int has_train = 0, has_test = 0;
+    int has_train = 0, has_test = 0, has_val = 0;
     for (int m = 0; m < n_metrics; m++) {
         has_train |= is_train(metrics[m]);
         has_test |= is_test(metrics[m]);
+        has_val |= is_val(metrics[m]);
         int k = kind_of(metrics[m]);
         if (panel_of_kind[k] < 0) {
             panel_of_kind[k] = fig->np++;
@@ -332,11 +345,17 @@ int dn_plot_curves(const char *path, const dn_run *runs, int n_runs, const dn_me
     /* Several runs: a colour and a marker per run, then a key to the line
      * styles when training and test curves are both drawn. */
     if (n_runs > 1) {
+        int styles = has_train + has_test + has_val;
         for (int r = 0; r < n_runs; r++)
-            add_legend(fig, labels[r], DN_PL_BLUE + r, has_test && !has_train, r % DN_PL_MARKERS);
-        if (has_train && has_test) {
-            add_legend(fig, "train, dropout on", DN_PL_KEY, 0, DN_PL_NO_MARKER);
-            add_legend(fig, "test, dropout off", DN_PL_KEY, 1, DN_PL_NO_MARKER);
+            add_legend(fig, labels[r], DN_PL_BLUE + r,
+                       styles == 1 ? (has_test ? 1 : has_val ? 2 : 0) : 0, r % DN_PL_MARKERS);
+        if (styles > 1) {
+            if (has_train)
+                add_legend(fig, "train, dropout on", DN_PL_KEY, 0, DN_PL_NO_MARKER);
+            if (has_test)
+                add_legend(fig, "test, dropout off", DN_PL_KEY, 1, DN_PL_NO_MARKER);
+            if (has_val)
+                add_legend(fig, "validation, dropout off", DN_PL_KEY, 2, DN_PL_NO_MARKER);
         }
     }
     rc = DN_OK;
@@ -374,14 +393,18 @@ int dn_plot_curves(const char *path, const dn_run *runs, int n_runs, const dn_me
             }
             /* Training curves at step resolution are dense: a line without
              * markers. Test curves are dashed. */
-            sr->dashed = is_test(mt);
+            sr->dashed = is_test(mt) ? 1 : is_val(mt) ? 2 : 0;
             if (n_runs == 1) {
                 int role = role_of(mt);
                 sr->colour = role_colour[role];
-                sr->marker = steps ? DN_PL_NO_MARKER : role == ROLE_TRAIN ? DN_PL_SQUARE : DN_PL_CIRCLE;
-                static const char *const words[4] = {"train, dropout on", "test, dropout off",
+                sr->marker = steps ? DN_PL_NO_MARKER
+                             : role == ROLE_TRAIN ? DN_PL_SQUARE
+                             : role == ROLE_VAL   ? DN_PL_TRIANGLE
+                                                  : DN_PL_CIRCLE;
+                static const char *const words[5] = {"train, dropout on", "test, dropout off",
                                                       "train - test accuracy",
-                                                      "training and test evaluation"};
+                                                      "training and test evaluation",
+                                                      "validation, dropout off"};
                 add_legend(fig, words[role], sr->colour, sr->dashed, sr->marker);
             } else {
                 sr->colour = DN_PL_BLUE + r;

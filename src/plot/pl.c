@@ -477,7 +477,10 @@ void dn_pl_marker(double px_per_wx, double px_per_wy, int shape, double x, doubl
 /* Dashes of 4 and 2.5 mm at 90 dpi (so they scale with the figure). */
 void dn_pl_dashed(int dashed)
 {
-    if (dashed) {
+    if (dashed == 2) { /* dotted */
+        PLINT mark = 800, space = 1600;
+        plstyl(1, &mark, &space);
+    } else if (dashed) {
         PLINT mark = 4000, space = 2500;
         plstyl(1, &mark, &space);
     } else {

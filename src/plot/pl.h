@@ -70,6 +70,7 @@ void dn_pl_ptex(double x, double y, double just, const char *text);
 /* A filled marker of radius r pixels at world (x, y), given the panel's
  * pixels per world unit. */
 void dn_pl_marker(double px_per_wx, double px_per_wy, int shape, double x, double y, double r);
+/* 0: solid, 1: dashed, 2: dotted. */
 void dn_pl_dashed(int dashed);
 /* A tick step giving at most about max_ticks labelled ticks. */
 double dn_pl_nice_step(double range, int max_ticks);

@@ -61,7 +61,7 @@ int dn_init_parse(const char *text, dn_init *init, dn_err *err)
         }
     }
     return dn_fail(err, DN_EINVAL,
-                   "init '%s' is not 'normal:SIGMA' (SIGMA > 0) or 'pytorch'", text);
+                   "init '%s' is not 'normal:SIGMA' (0 < SIGMA < 1e6) or 'pytorch'", text);
 }
 
 /* Floats are written as the shortest decimal that reads back as the same
@@ -165,6 +165,14 @@ char *dn_config_json(const dn_config *c, const char *data_dir, dn_err *err)
     bad |= add(root, "seed", cJSON_CreateRaw(seed));
     bad |= add(root, "threads", cJSON_CreateNumber(c->threads));
     bad |= add(root, "gemm", gemm);
+    /* Written only when they say something, so that the config.json of a
+     * run without them stays as it was. */
+    if (c->val > 0)
+        bad |= add(root, "val", cJSON_CreateNumber((double)c->val));
+    if (c->no_figures)
+        bad |= add(root, "figures", cJSON_CreateBool(false));
+    if (c->figure_scale > 0.0f && c->figure_scale != 1.0f)
+        bad |= add(root, "figure_scale", num(c->figure_scale));
     if (csv)
         bad |= add(root, "csv", csv);
     if (data_dir)
@@ -288,6 +296,27 @@ int dn_config_parse(const char *json, const char *what, dn_config *c, char *data
     c->threads = cJSON_IsNumber(th) && th->valuedouble >= 0 && th->valuedouble <= 1024
                      ? (int)th->valuedouble
                      : 0;
+    if (cJSON_GetObjectItemCaseSensitive(root, "val")) {
+        if ((rc = get_num(root, "val", what, 1, 4294967295.0, &d, err)))
+            goto out;
+        if (d != floor(d)) {
+            rc = dn_fail(err, DN_EFORMAT, "%s: field \"val\" must be an integer", what);
+            goto out;
+        }
+        c->val = (size_t)d;
+    }
+    const cJSON *fig = cJSON_GetObjectItemCaseSensitive(root, "figures");
+    if (fig && !cJSON_IsBool(fig)) {
+        rc = dn_fail(err, DN_EFORMAT, "%s: field \"figures\" must be true or false", what);
+        goto out;
+    }
+    c->no_figures = cJSON_IsFalse(fig);
+    c->figure_scale = 1.0f;
+    if (cJSON_GetObjectItemCaseSensitive(root, "figure_scale")) {
+        if ((rc = get_num(root, "figure_scale", what, 1, 4, &d, err)))
+            goto out;
+        c->figure_scale = (float)d;
+    }
     const cJSON *csv = cJSON_GetObjectItemCaseSensitive(root, "csv");
     if (csv) {
         const cJSON *tr = cJSON_GetObjectItemCaseSensitive(csv, "train");
@@ -363,7 +392,42 @@ const char *dn_config_differs(const dn_config *a, const dn_config *b)
     if (a->csv.train[0] &&
         (a->csv.scale != b->csv.scale || a->csv.standardize != b->csv.standardize))
         return "csv";
+    if (a->val != b->val)
+        return "val";
     return NULL;
+}
+
+char *dn_config_extend(const char *json, int from, int to, dn_err *err)
+{
+    cJSON *root = cJSON_Parse(json);
+    if (!cJSON_IsObject(root)) {
+        cJSON_Delete(root);
+        dn_fail(err, DN_EFORMAT, "config.json is not a JSON object");
+        return NULL;
+    }
+    char stamp[32];
+    time_t now = time(NULL);
+    struct tm tm;
+    gmtime_r(&now, &tm);
+    strftime(stamp, sizeof stamp, "%Y-%m-%dT%H:%M:%SZ", &tm);
+    cJSON *list = cJSON_GetObjectItemCaseSensitive(root, "extended");
+    cJSON *entry = cJSON_CreateObject();
+    int bad = !entry || (list && !cJSON_IsArray(list));
+    if (!bad && !list)
+        bad = !(list = cJSON_AddArrayToObject(root, "extended"));
+    bad = bad || add(entry, "from", cJSON_CreateNumber(from)) ||
+          add(entry, "to", cJSON_CreateNumber(to)) || add(entry, "at", cJSON_CreateString(stamp));
+    if (!bad) {
+        bad = add(list, NULL, entry);
+        entry = NULL; /* freed by add when it fails */
+    }
+    bad = bad || !cJSON_ReplaceItemInObjectCaseSensitive(root, "epochs", cJSON_CreateNumber(to));
+    char *text = bad ? NULL : cJSON_Print(root);
+    cJSON_Delete(entry);
+    cJSON_Delete(root);
+    if (!text)
+        dn_fail(err, DN_ENOMEM, "cannot build config.json");
+    return text;
 }
 
 void dn_mlp_describe(const dn_mlp_spec *spec, char *out, size_t size)

@@ -16,9 +16,10 @@ typedef struct {
     size_t correct;
 } dn_fit_start;
 
-/* dn_fit from start (NULL: from the beginning). */
-int dn_fit_from(dn_net *net, const dn_dataset *train, const dn_dataset *test,
-                const dn_fit_opts *o, const dn_fit_start *start, const dn_fit_hooks *hooks,
-                dn_err *err);
+/* dn_fit from start (NULL: from the beginning); val (may be NULL) is
+ * evaluated after each epoch, as test is. */
+int dn_fit_from(dn_net *net, const dn_dataset *train, const dn_dataset *val,
+                const dn_dataset *test, const dn_fit_opts *o, const dn_fit_start *start,
+                const dn_fit_hooks *hooks, dn_err *err);
 
 #endif

@@ -30,21 +30,40 @@ struct dn_training {
     int stop_epoch;              /* where it stopped (epochs complete, steps done) */
     size_t stop_step;
     int failed;                  /* a file could not be written: err says why */
+    int finished;                /* resumed a finished run: nothing to do */
+    int extended_from;           /* the run's epochs before this resume changed them, or 0 */
     dn_err err;
     /* steps.csv: the interval being averaged */
     double iv_loss;
     size_t iv_correct, iv_rows;
 };
 
+/* Only a training run resumes: a directory marked as another kind is
+ * refused (a run from before markers has none, and is accepted). */
+static int run_kind(const char *dir, dn_err *err)
+{
+    dn_dir_kind kind;
+    int k = dn_dir_kind_of(dir, &kind, err);
+    if (k < 0)
+        return -k;
+    if (k == 1 && kind != DN_DIR_RUN)
+        return dn_fail(err, DN_EINVAL, "%s: holds a dropnet %s, not a training run; nothing to "
+                       "resume there", dir, dn_dir_kind_name(kind));
+    return DN_OK;
+}
+
 int dn_config_read(const char *dir, dn_config *cfg, char *data_dir, size_t data_dir_size,
                    dn_err *err)
 {
+    int rc = run_kind(dir, err);
+    if (rc)
+        return rc;
     char path[4200];
     snprintf(path, sizeof path, "%s/config.json", dir);
     char *text = dn_config_text(path, err);
     if (!text)
         return err->code;
-    int rc = dn_config_parse(text, path, cfg, data_dir, data_dir_size, err);
+    rc = dn_config_parse(text, path, cfg, data_dir, data_dir_size, err);
     free(text);
     return rc;
 }
@@ -194,9 +213,20 @@ static int resume_from_checkpoint(dn_training *t, dn_err *err)
         rc = err->code;
         goto out;
     }
+    /* The number of epochs may change (an extension), and nothing trained
+     * depends on it; how far the checkpoint has come is checked below. */
+    theirs.fit.epochs = cfg->fit.epochs;
     if ((field = dn_config_differs(cfg, &theirs))) {
         rc = dn_fail(err, DN_EFORMAT, "%s: from another configuration (\"%s\" differs from %s/"
                      "config.json)", path, field, t->dir);
+        goto out;
+    }
+    if (t->extended_from && (ck.epoch > cfg->fit.epochs ||
+                             (ck.epoch == cfg->fit.epochs && ck.step))) {
+        rc = dn_fail(err, DN_EINVAL, "%s: --epochs %d: the run has done %d epoch%s%s already, and "
+                     "a run is not cut short (give at least %d)", t->dir, cfg->fit.epochs,
+                     ck.epoch, ck.epoch == 1 ? "" : "s", ck.step ? " and part of the next" : "",
+                     ck.epoch + (ck.step > 0));
         goto out;
     }
     if (ck.seed != cfg->fit.seed || ck.train_examples != t->train_n ||
@@ -212,6 +242,12 @@ static int resume_from_checkpoint(dn_training *t, dn_err *err)
     memcpy(t->metrics, ck.metrics, (size_t)ck.n_metrics * sizeof *ck.metrics);
     t->n_metrics = ck.n_metrics;
     t->start = (dn_fit_start){ck.epoch, ck.step, ck.loss_sum, ck.correct};
+    /* Finished, and not asked for more: there is nothing to do, and nothing
+     * is written (a model missing after the last checkpoint is still saved). */
+    struct stat sb;
+    snprintf(path, sizeof path, "%s/model.safetensors", t->dir);
+    t->finished = !t->extended_from && ck.epoch == cfg->fit.epochs && ck.step == 0 &&
+                  stat(path, &sb) == 0;
 out:
     dn_checkpoint_free(&ck);
     return rc;
@@ -224,18 +260,12 @@ dn_training *dn_training_open(const dn_training_opts *opts, const dn_config *cfg
         dn_fail(err, DN_EINVAL, "resuming needs a run directory");
         return NULL;
     }
-    const char *gemm = opts->resume ? dn_config_gemm_differs(cfg) : NULL;
-    if (gemm && (!opts->gemm_named || strcmp(gemm, "gemm") == 0)) {
-        dn_fail(err, DN_EINVAL,
-                "%s: trained with %s (%s kernels), now %s (%s kernels): resumed, it would not "
-                "give the bits of a run never stopped (--gemm %s resumes it with its backend)",
-                opts->dir, cfg->gemm, cfg->gemm_isa, dn_gemm_name(), dn_gemm_isa(), cfg->gemm);
-        return NULL;
-    }
     if (cfg->fit.batch_size < 1) {
         dn_fail(err, DN_EINVAL, "batch size %d is not positive", cfg->fit.batch_size);
         return NULL;
     }
+    if (opts->resume && run_kind(opts->dir, err))
+        return NULL;
     dn_training *t = calloc(1, sizeof *t);
     if (!t) {
         dn_fail(err, DN_ENOMEM, "out of memory");
@@ -250,6 +280,12 @@ dn_training *dn_training_open(const dn_training_opts *opts, const dn_config *cfg
     if (!opts->resume && !(t->log = dn_runlog_open(opts->dir, cfg, opts->data_dir, err)))
         goto fail;
     snprintf(t->dir, sizeof t->dir, "%s", opts->resume ? opts->dir : dn_runlog_dir(t->log));
+    size_t n_val = opts->val ? opts->val->n : 0;
+    if (n_val != cfg->val) {
+        dn_fail(err, DN_EINVAL, "a validation set of %zu examples for a run that holds out %zu",
+                n_val, cfg->val);
+        goto fail;
+    }
     t->metrics = calloc((size_t)cfg->fit.epochs + 1, sizeof *t->metrics);
     char path[4200];
     snprintf(path, sizeof path, "%s/config.json", t->dir);
@@ -259,10 +295,43 @@ dn_training *dn_training_open(const dn_training_opts *opts, const dn_config *cfg
             dn_fail(err, DN_ENOMEM, "out of memory");
         goto fail;
     }
-    if (opts->resume &&
-        (resume_from_checkpoint(t, err) ||
-         !(t->log = dn_runlog_resume(t->dir, t->metrics, t->n_metrics, t->start.step, err))))
-        goto fail;
+    if (opts->resume) {
+        dn_config disk;
+        if (dn_config_parse(t->config, path, &disk, NULL, 0, err))
+            goto fail;
+        if (disk.fit.epochs != cfg->fit.epochs)
+            t->extended_from = disk.fit.epochs;
+        if (resume_from_checkpoint(t, err))
+            goto fail;
+        if (t->finished)
+            return t;
+        /* A run that trains on: its products as they were, or the bits
+         * differ from a run never stopped. */
+        const char *gemm = dn_config_gemm_differs(cfg);
+        if (gemm && (!opts->gemm_named || strcmp(gemm, "gemm") == 0)) {
+            dn_fail(err, DN_EINVAL,
+                    "%s: trained with %s (%s kernels), now %s (%s kernels): resumed, it would "
+                    "not give the bits of a run never stopped (--gemm %s resumes it with its "
+                    "backend)",
+                    t->dir, cfg->gemm, cfg->gemm_isa, dn_gemm_name(), dn_gemm_isa(), cfg->gemm);
+            goto fail;
+        }
+        if (!(t->log = dn_runlog_resume(t->dir, t->metrics, t->n_metrics, t->start.step,
+                                        cfg->val > 0, err)))
+            goto fail;
+        if (t->extended_from) {
+            /* Under the lock: config.json records the new target before the
+             * next checkpoint embeds it. */
+            char *text = dn_config_extend(t->config, t->extended_from, cfg->fit.epochs, err);
+            if (!text)
+                goto fail;
+            free(t->config);
+            t->config = text;
+            dn_chunk c = {text, strlen(text)};
+            if (dn_write_atomic(path, &c, 1, err))
+                goto fail;
+        }
+    }
     return t;
 fail:
     dn_training_close(t);
@@ -279,12 +348,16 @@ void dn_training_get(const dn_training *t, dn_training_state *s)
     s->metrics = t->metrics;
     s->n_metrics = t->n_metrics;
     s->stopped = t->stopped;
+    s->finished = t->finished;
+    s->extended_from = t->extended_from;
 }
 
 int dn_training_run(dn_training *t, const dn_dataset *train, const dn_dataset *test, dn_err *err)
 {
+    if (t->finished)
+        return DN_OK;
     dn_fit_hooks hooks = {on_step, on_epoch, t};
-    int rc = dn_fit_from(t->net, train, test, &t->cfg.fit, &t->start, &hooks, err);
+    int rc = dn_fit_from(t->net, train, t->o.val, test, &t->cfg.fit, &t->start, &hooks, err);
     if (rc) {
         /* The file that could not be written says more than "stopped". */
         if (t->failed)

@@ -58,6 +58,8 @@ fmdir data-no-images 'images 0 28 28' "labels 0 ''"
 fmdir data-corrupt-gzip 'images 2 28 28' "labels 2 '\\0\\1'"
 rm data-corrupt-gzip/t10k-labels-idx1-ubyte.gz
 cp idx-corrupt.idx.gz data-corrupt-gzip/t10k-labels-idx1-ubyte.gz
+fmdir data-truncated-gzip 'images 2 28 28' "labels 2 '\\0\\1'"
+images 2 28 28 | gzip -n | head -c 40 > data-truncated-gzip/t10k-images-idx3-ubyte.gz
 mkdir data-missing-file
 images 2 28 28 > data-missing-file/train-images-idx3-ubyte
 
@@ -74,12 +76,19 @@ printf '0,1,2\n1.5,2,3\n' > csv-label-fraction.csv
 printf '0,1,2\n1,2\x00,3\n' > csv-nul-byte.csv
 printf '0,1,2\n1,,3\n' > csv-empty-value.csv
 printf '0,1,2,3,4,5,6,7\n1,2,3,4,5,6,7,8\n' > csv-wrong-width.csv
+# a typo in the first row of a file without a header: data, not a header
+printf '0,1,O.4,3,4,5,6\n1,1,2,3,4,5,6\n' > csv-typo-first-row.csv
+# a byte order mark before a header, and before a first data row
+{ printf '\xef\xbb\xbf'; cat ok.csv; } > csv-bom-header.csv
+{ printf '\xef\xbb\xbf'; tail -n +2 ok.csv; } > csv-bom-no-header.csv
+# float-subnormal features (1e-45 is the smallest) are valid numbers
+awk -F, 'NR == 1 { print; next } { $2 = (NR % 3 ? "1e-45" : "1e-38"); $3 = "1e-40"; print }' OFS=, ok.csv > csv-subnormal.csv
 # a test set with a class the training set lacks (ok.csv has 0, 1, 2)
 printf '0,1,2,3,4,5,6\n3,1,2,3,4,5,6\n' > csv-new-class.csv
 
 # ---- safetensors ----
 st() { # NAME LENGTH HEADER DATA_BYTES (LENGTH -1: the header's own)
-  local h=$3 n=$2
+  local h=$3 n=$2 LC_ALL=C # lengths in bytes
   [ "$n" = -1 ] && n=${#h}
   { printf "\\x$(printf %02x $((n & 255)))\\x$(printf %02x $((n >> 8 & 255)))"
     printf "\\x$(printf %02x $((n >> 16 & 255)))\\x$(printf %02x $((n >> 24 & 255)))"
@@ -105,6 +114,12 @@ st st-duplicate-tensor.safetensors -1 "{$W,$W,$B}" "$ONE"
 st st-layers-garbage.safetensors -1 "{\"__metadata__\":{\"layers\":\"Linear(1,1),Softmax\"},$W,$B}" "$ONE"
 st st-negative-dimension.safetensors -1 "{\"0.weight\":{\"dtype\":\"F32\",\"shape\":[-1,1],\"data_offsets\":[0,4]},$B}" "$ONE"
 st st-missing-bias.safetensors -1 "{$W}" '\x00\x00\x80\x3f'
+st st-dup-key-in-entry.safetensors -1 "{\"0.weight\":{\"dtype\":\"F32\",\"shape\":[1,1],\"dtype\":\"F16\",\"data_offsets\":[0,4]},$B}" "$ONE"
+st st-metadata-not-utf8.safetensors -1 "{\"__metadata__\":{\"classes\":\"$(printf '\xff')\"},$W,$B}" "$ONE"
+st st-shape-2-62.safetensors -1 "{\"0.weight\":{\"dtype\":\"F32\",\"shape\":[4611686018427387904,1],\"data_offsets\":[0,4]},$B}" "$ONE"
+st st-classes-count.safetensors -1 "{\"__metadata__\":{\"classes\":\"cat,dog\"},$W,$B}" "$ONE"
+st st-no-metadata.safetensors -1 "{$W,$B}" "$ONE"
+printf 'label,x\n0,1\n0,2\n' > csv-one-feature.csv
 st st-extra-tensor.safetensors -1 "{$W,$B,\"x\":{\"dtype\":\"F32\",\"shape\":[1],\"data_offsets\":[8,12]}}" "$ONE"'\x00\x00\x00\x00'
 
 # ---- run directories (dropnet plot) ----

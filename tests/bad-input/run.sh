@@ -30,6 +30,8 @@ cp "$F/ok-model.safetensors" "$T/notck/checkpoint.safetensors"
 rm "$T/config-dir/config.json"
 mkdir "$T/config-dir/config.json" "$T/dir"
 echo text > "$T/file"
+mkdir "$T/mine"
+echo '{"my":1}' > "$T/mine/config.json"
 mkdir "$T/taken"
 printf 'epoch,train_loss,train_acc,test_loss,test_acc,gap,seconds\n' > "$T/taken/metrics.csv"
 
