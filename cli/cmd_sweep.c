@@ -89,32 +89,37 @@ int cmd_sweep(int argc, char **argv)
         printf("\n# every cell: %s | epochs as the cell says\n", common);
     printf("# experiment directory %s\n", x.dir);
     fflush(stdout);
-    int best;
-    if ((rc = experiment_run(&x)) || (rc = sweep_load(&x, cells, n_cells, (int)o.x.seeds)) ||
-        (rc = sweep_rank(cells, n_cells, (int)o.x.seeds, &best)))
+    int best, has_val;
+    if ((rc = experiment_run(&x)) ||
+        (rc = sweep_load(&x, cells, n_cells, (int)o.x.seeds, &has_val)) ||
+        (rc = sweep_rank(cells, n_cells, (int)o.x.seeds, has_val, &best)))
         goto out;
     char note[600] = "";
     int heat_rc = 1;
     if (o.x.figures) {
-        heat_rc = sweep_draw(x.dir, &o, cells, n_cells, best, o.x.figure_scale, common, note,
-                             sizeof note);
+        heat_rc = sweep_draw(x.dir, &o, cells, n_cells, best, has_val, o.x.figure_scale, common,
+                             note, sizeof note);
         if (heat_rc < 0)
             cli_error("warning: no heatmaps: %s", note);
     }
     sweep_report rep = {argc, argv, &o, cells, n_cells, best, &x, common, same_epochs,
-                        o.x.figures, heat_rc, note};
+                        has_val, o.x.figures, heat_rc, note};
     if ((rc = sweep_write(&rep)))
         goto out;
     sweep_print(&rep);
     printf("# report %s/report.md, cells in %s/sweep.csv%s; %d training%s run in %.1f s\n",
-           x.dir, x.dir, o.x.figures && heat_rc == 0 ? ", heatmaps heatmap_test_acc.png, "
+           x.dir, x.dir, o.x.figures && heat_rc == 0 ? has_val ? ", heatmaps heatmap_val_acc.png, "
+                                                              "heatmap_gap.png"
+                                                   : ", heatmaps heatmap_test_acc.png, "
                                                      "heatmap_gap.png" : "",
            x.ran, x.ran == 1 ? "" : "s", x.seconds);
 out:
     if (cells)
-        for (int c = 0; c < n_cells; c++)
+        for (int c = 0; c < n_cells; c++) {
             for (int m = 0; m < N_MEASURES; m++)
                 free(cells[c].final[m]);
+            free(cells[c].val);
+        }
     free(cells);
     free(index);
     experiment_close(&x);

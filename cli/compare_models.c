@@ -203,7 +203,7 @@ int compare_models(int argc, char **argv)
     int rc = parse(argc, argv, &o);
     if (rc || o.help)
         return rc;
-    dn_set_threads((int)o.threads);
+    cli_set_threads((int)o.threads);
     model_input ma, mb;
     memset(&mb, 0, sizeof mb);
     dn_err err = {0};

@@ -43,7 +43,10 @@ typedef struct {
     char data_dir[4096];
     double *final[N_MEASURES]; /* per seed */
     dn_interval ci[N_MEASURES];
+    double *val;               /* final validation accuracy per seed (runs with --val) */
+    dn_interval val_ci;
     double diff;               /* test accuracy minus the best cell's */
+    double score_diff;         /* the ranking accuracy minus the best cell's */
     double p_beaten;           /* adjusted p of the strongest rival (NaN: none) */
     int could_be_best;         /* 1, 0, or -1: no verdict (fewer than 3 seeds) */
 } cell;
@@ -53,16 +56,21 @@ int sweep_value_of(const sweep_opts *o, int c, int a);
 /* Cell c's label, directory stem and training configuration. */
 int sweep_cell_config(const sweep_opts *o, int c, cell *ce);
 
-/* Every cell's final values per seed and their intervals. */
-int sweep_load(const experiment *x, cell *cells, int n_cells, int seeds);
-/* The best cell (highest mean test accuracy) and, for every cell, its
- * difference from it and whether it could be the best. */
-int sweep_rank(cell *cells, int n_cells, int seeds, int *best);
+/* Every cell's final values per seed and their intervals; *has_val: every
+ * run has validation metrics (trained with --val). */
+int sweep_load(const experiment *x, cell *cells, int n_cells, int seeds, int *has_val);
+/* The best cell and, for every cell, its difference from it and whether it
+ * could be the best: on validation accuracy when has_val (the test set is
+ * then not used to choose), else on test accuracy. */
+int sweep_rank(cell *cells, int n_cells, int seeds, int has_val, int *best);
+/* The accuracy cells are ranked on: validation or test, mean over seeds. */
+double sweep_score(const cell *c, int has_val);
 
-/* heatmap_test_acc and heatmap_gap (.png, .svg): 0; 1 when the grid does
+/* heatmap_test_acc (heatmap_val_acc when ranked on validation) and
+ * heatmap_gap (.png, .svg): 0; 1 when the grid does
  * not fit a heatmap, -1 when drawing failed (why: in note). */
 int sweep_draw(const char *dir, const sweep_opts *o, const cell *cells, int n_cells, int best,
-               double scale, const char *common, char *note, size_t nsize);
+               int has_val, double scale, const char *common, char *note, size_t nsize);
 
 typedef struct {
     int argc;
@@ -73,6 +81,7 @@ typedef struct {
     const experiment *x;
     const char *common;  /* what every cell shares */
     int same_epochs;     /* every cell trains the same number of epochs */
+    int has_val;         /* ranked on validation accuracy */
     int figures, heat_rc;
     const char *heat_note;
 } sweep_report;

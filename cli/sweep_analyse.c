@@ -6,9 +6,14 @@
 #include <stdlib.h>
 #include <string.h>
 
-int sweep_load(const experiment *x, cell *cells, int n_cells, int seeds)
+int sweep_load(const experiment *x, cell *cells, int n_cells, int seeds, int *has_val)
 {
+    *has_val = 1;
     for (int c = 0; c < n_cells; c++) {
+        if (!(cells[c].val = malloc((size_t)seeds * sizeof(double)))) {
+            cli_error("sweep: out of memory");
+            return EXIT_RUNTIME;
+        }
         for (int m = 0; m < N_MEASURES; m++)
             if (!(cells[c].final[m] = malloc((size_t)seeds * sizeof(double)))) {
                 cli_error("sweep: out of memory");
@@ -24,23 +29,35 @@ int sweep_load(const experiment *x, cell *cells, int n_cells, int seeds)
             size_t last = run.metrics.n - 1;
             for (int m = 0; m < N_MEASURES; m++)
                 cells[c].final[m][s] = measure_scale[m] * run.metrics.col[measure_metric[m]][last];
+            if (run.metrics.has_val)
+                cells[c].val[s] = 100.0 * run.metrics.col[DN_METRIC_VAL_ACC][last];
+            else
+                *has_val = 0;
             dn_run_free(&run);
         }
         for (int m = 0; m < N_MEASURES; m++)
             dn_mean_interval(cells[c].final[m], seeds, 0.95, &cells[c].ci[m], NULL);
     }
+    for (int c = 0; c < n_cells && *has_val; c++)
+        dn_mean_interval(cells[c].val, seeds, 0.95, &cells[c].val_ci, NULL);
     return 0;
 }
 
-int sweep_rank(cell *cells, int n_cells, int seeds, int *best)
+double sweep_score(const cell *c, int has_val)
+{
+    return has_val ? c->val_ci.mean : c->ci[M_TEST_ACC].mean;
+}
+
+int sweep_rank(cell *cells, int n_cells, int seeds, int has_val, int *best)
 {
     int b = 0;
     for (int c = 1; c < n_cells; c++)
-        if (cells[c].ci[M_TEST_ACC].mean > cells[b].ci[M_TEST_ACC].mean)
+        if (sweep_score(&cells[c], has_val) > sweep_score(&cells[b], has_val))
             b = c;
     *best = b;
     for (int c = 0; c < n_cells; c++) {
         cells[c].diff = cells[c].ci[M_TEST_ACC].mean - cells[b].ci[M_TEST_ACC].mean;
+        cells[c].score_diff = sweep_score(&cells[c], has_val) - sweep_score(&cells[b], has_val);
         cells[c].p_beaten = NAN;
         cells[c].could_be_best = -1;
     }
@@ -58,7 +75,7 @@ int sweep_rank(cell *cells, int n_cells, int seeds, int *best)
         rc = EXIT_RUNTIME;
     } else {
         for (int c = 0; c < n_cells; c++)
-            memcpy(x + (size_t)c * (size_t)seeds, cells[c].final[M_TEST_ACC],
+            memcpy(x + (size_t)c * (size_t)seeds, has_val ? cells[c].val : cells[c].final[M_TEST_ACC],
                    (size_t)seeds * sizeof *x);
         if (dn_could_be_best(x, n_cells, seeds, 0.05, keep, p, &err))
             rc = cli_fail(&err);

@@ -7,7 +7,7 @@
 
 /* Heatmaps over the axes with more than one value (one or two of them). */
 int sweep_draw(const char *dir, const sweep_opts *o, const cell *cells, int n_cells, int best,
-               double scale, const char *common, char *note, size_t nsize)
+               int has_val, double scale, const char *common, char *note, size_t nsize)
 {
     int multi[MAX_AXES], nm = 0;
     for (int a = 0; a < o->n_axes; a++)
@@ -29,7 +29,7 @@ int sweep_draw(const char *dir, const sweep_opts *o, const cell *cells, int n_ce
     int best_xy = -1;
     for (int c = 0; c < n_cells; c++) {
         int x = cells[c].index[multi[0]], y = ay ? cells[c].index[multi[1]] : 0;
-        z[0][y * nx + x] = cells[c].ci[M_TEST_ACC].mean;
+        z[0][y * nx + x] = sweep_score(&cells[c], has_val);
         z[1][y * nx + x] = cells[c].ci[M_GAP].mean;
         marked[y * nx + x] = cells[c].could_be_best == 1 && c != best;
         if (c == best)
@@ -39,21 +39,25 @@ int sweep_draw(const char *dir, const sweep_opts *o, const cell *cells, int n_ce
     char xl[100], yl[100], title[2][600];
     snprintf(xl, sizeof xl, "%s", ax->name);
     snprintf(yl, sizeof yl, "%s", ay ? ay->name : "");
-    static const char *const what[2] = {"mean final test accuracy (%)",
-                                        "mean final gap, train - test (points)"};
-    static const char *const head[2] = {"Mean final test accuracy", "Mean final gap"};
+    /* with a validation split the cells are chosen on it, and the test
+     * set is not shown per cell */
+    const char *what[2] = {has_val ? "mean final validation accuracy (%)"
+                                   : "mean final test accuracy (%)",
+                           "mean final gap, train - test (points)"};
+    const char *head[2] = {has_val ? "Mean final validation accuracy" : "Mean final test accuracy",
+                           "Mean final gap"};
     for (int k = 0; k < 2; k++)
         snprintf(title[k], sizeof title[k], "%s over %ld seed%s\n%s", head[k], o->x.seeds,
                  o->x.seeds == 1 ? "" : "s", common);
-    static const char *const file[2] = {"heatmap_test_acc", "heatmap_gap"};
+    const char *file[2] = {has_val ? "heatmap_val_acc" : "heatmap_test_acc", "heatmap_gap"};
     dn_err err = {0};
     for (int k = 0; k < 2; k++) {
         dn_heatmap h = {nx, ny, z[k], (const char *const *)ax->values,
                         ay ? (const char *const *)ay->values : yt, xl, yl, what[k], title[k],
-                        o->x.seeds < 3 ? "thick frame: highest mean test accuracy (fewer than 3 "
-                                         "seeds: no verdict)"
-                                       : "thick frame: best test accuracy; thin: could also be "
-                                         "the best, at 95 %", best_xy, marked, 1};
+                        o->x.seeds < 3 ? "thick frame: highest mean (fewer than 3 seeds: no "
+                                         "verdict)"
+                                       : "thick frame: the best; thin: could also be the best, "
+                                         "at 95 %", best_xy, marked, 1};
         for (int f = 0; f < 2; f++) {
             char path[4400];
             snprintf(path, sizeof path, "%s/%s.%s", dir, file[k], f ? "svg" : "png");

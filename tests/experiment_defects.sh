@@ -17,8 +17,8 @@ awk 'BEGIN { s = 11; print "label,f0,f1,f2,f3,f4,f5";
     print line } }' > "$T/ok.csv"
 # other.csv: another data set of the same shape
 sed 's/^\([0-9]\),0\./\1,0.1/' "$T/ok.csv" > "$T/other.csv"
-Q0=(--train "$T/ok.csv" --test "$T/ok.csv" --hidden 8 --dropout 0.5 --batch-size 8 --no-figures --quiet)
-Q=("${Q0[@]}" --epochs 1)
+Q0=(--train "$T/ok.csv" --test "$T/ok.csv" --hidden 8 --dropout 0.5 --batch-size 8 --quiet)
+Q=("${Q0[@]}" --epochs 1 --no-figures)
 Q2=(--train "$T/ok.csv" --test "$T/ok.csv" --hidden 8,8 --batch-size 8 --epochs 1 --no-figures --quiet)
 
 # csv_ok FILE: every record has the header's number of fields, read by
@@ -94,6 +94,20 @@ for path in sys.argv[1:]:
                 assert 0 <= float(lo) and float(hi) <= 100, line
 PY
 grep -q "no verdict" "$T/wide.out" && ok "2 seeds: no verdict" || fail "2 seeds: $(cat "$T/wide.out")"
+
+# ---- a validation split: sweep ranks and chooses on it ----
+expect 0 'chosen on validation accuracy' -- sweep "${Q0[@]}" --epochs 3 --val 15 --lr 0.05,1 --seeds 3 --out "$T/val"
+python3 - "$T/val/sweep.csv" <<'PY' && ok "sweep.csv: chosen on val_acc" || fail "sweep.csv with --val: $(cat "$T/val/sweep.csv")"
+import csv, sys
+rows = list(csv.DictReader(open(sys.argv[1], newline='')))
+best = [r for r in rows if r["best"] == "1"]
+assert len(best) == 1
+assert float(best[0]["val_acc_mean"]) == max(float(r["val_acc_mean"]) for r in rows)
+assert all(abs(float(r["val_acc_minus_best"]) - (float(r["val_acc_mean"]) - float(best[0]["val_acc_mean"]))) < 1e-9 for r in rows)
+PY
+[ -s "$T/val/heatmap_val_acc.png" ] && [ ! -e "$T/val/heatmap_test_acc.png" ] && ok "heatmap of validation accuracy" || fail "heatmaps with --val: $(ls "$T/val")"
+grep -q "test set is reported once" "$T/val/report.md" && ok "report.md: the test set used once" || fail "report.md with --val"
+grep -q "| cell | validation accuracy |" "$T/val/report.md" && ok "per-cell table on validation" || fail "report.md table with --val"
 
 # ---- compare --model-a/--model-b: two models on one test set ----
 "$DN" train "${Q[@]}" --seed 1 --out "$T/ma" > /dev/null 2>&1 || fail "train A"
