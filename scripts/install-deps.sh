@@ -23,6 +23,7 @@ PACKAGES=(
   libpng-dev             # tests: decode figures to check sizes and pixel colours
   libxml2-dev            # tests: parse SVG figures as XML
   valgrind               # tests: memcheck of a short training run
+  python3                # tests: read CSV, JSON and report outputs back with real parsers
   dataset-fashion-mnist  # the official Fashion-MNIST files
 )
 if [ "${1:-}" = fuzz ]; then
