@@ -73,16 +73,16 @@ int model_input_test_set(const model_input *m, const char *data_opt, const char 
     }
     char dir[4096], images[4200], labels[4200];
     int rc = dn_fmnist_find(data_opt, dir, sizeof dir, err);
-    if (!rc)
-        rc = dn_fmnist_file(dir, dn_fmnist_names[2], images, sizeof images, err);
-    if (!rc)
-        rc = dn_fmnist_file(dir, dn_fmnist_names[3], labels, sizeof labels, err);
-    if (!rc && inputs != 784)
+    if (rc) /* dir was not written */
+        return rc;
+    snprintf(what, what_size, "%s", dir);
+    if ((rc = dn_fmnist_file(dir, dn_fmnist_names[2], images, sizeof images, err)) ||
+        (rc = dn_fmnist_file(dir, dn_fmnist_names[3], labels, sizeof labels, err)))
+        return rc;
+    if (inputs != 784)
         return dn_fail(err, DN_EINVAL, "the model takes %d inputs; Fashion-MNIST images have "
                        "784 (give --test FILE.csv)", inputs);
-    if (!rc)
-        rc = dn_dataset_load(ds, images, labels, err);
-    snprintf(what, what_size, "%s", dir);
+    rc = dn_dataset_load(ds, images, labels, err);
     return rc ? rc : model_input_prepare(m, ds, err);
 }
 
