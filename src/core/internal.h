@@ -102,14 +102,15 @@ uint32_t dn_dropout_threshold(float p);
 /* Column sums of a B x out_dim matrix in a fixed row order (bias gradients). */
 void dn_bias_grad(float *db, const float *dout, int B, int out_dim);
 
-/* Fused Linear -> ReLU -> Dropout passes (src/nn/fused.c); bitwise equal to
- * the unfused layer functions. Forward: z += b in place, a = relu(z), and in
- * training d = dropout(a) with its mask. Backward: dz and the bias gradient
- * from the gradient of d. */
 /* mask[i - lo] = 1 where element i's uniform is above the threshold (U > p,
  * thr = dn_dropout_threshold(p)), for i in [lo, hi): the mask dn_dropout_forward
  * draws for those elements of stream s. */
 void dn_dropout_mask(uint8_t *mask, uint64_t lo, uint64_t hi, uint32_t thr, dn_stream s);
+
+/* Fused Linear -> ReLU -> Dropout passes (src/nn/fused.c); bitwise equal to
+ * the unfused layer functions. Forward: z += b in place, a = relu(z), and in
+ * training d = dropout(a) with its mask. Backward: dz and the bias gradient
+ * from the gradient of d. */
 /* The forward pass on rows [r0, r1) x columns [c0, c1) of a B x W batch
  * (bitwise the same there as the whole pass): dn_brd_tile is its dn_tile_fn,
  * the work after a tile of the product z = x . w^T. */

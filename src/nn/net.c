@@ -431,6 +431,19 @@ static void hand_over(fused_sgd *u, float *w, const float *g, size_t n, float wd
         u->pending[u->n_pending++] = (dn_sgd_job){w, g, n, wd};
 }
 
+/* The updates no pass took: in one parallel region (one fork and join, not
+ * one per tensor; each thread takes its share of each tensor), or on this
+ * thread if small. */
+static void run_pending(fused_sgd *u)
+{
+    size_t left = 0;
+    for (int k = 0; k < u->n_pending; k++)
+        left += u->pending[k].n;
+    #pragma omp parallel if (left >= DN_PAR_MIN)
+    dn_sgd_jobs(u->pending, u->n_pending, u->lr, omp_get_thread_num(), omp_get_num_threads());
+    u->n_pending = 0;
+}
+
 /* The weight gradient of the first layer, tile by tile, each tile's weights
  * updated as soon as its gradient is computed (nothing reads them later). */
 typedef struct {
@@ -511,23 +524,14 @@ static void backward(dn_net *net, const float *dlogits, int B, fused_sgd *u)
         }
         g = next;
     }
-    if (!u || !u->n_pending)
-        return;
-    /* what no pass took: in one parallel region, or on this thread if small */
-    size_t left = 0;
-    for (int k = 0; k < u->n_pending; k++)
-        left += u->pending[k].n;
-    #pragma omp parallel if (left >= DN_PAR_MIN)
-    dn_sgd_jobs(u->pending, u->n_pending, u->lr, omp_get_thread_num(), omp_get_num_threads());
-    u->n_pending = 0;
+    if (u)
+        run_pending(u);
 }
 
 void dn_net_backward(dn_net *net, const float *dlogits, int B) { backward(net, dlogits, B, NULL); }
 
 void dn_net_sgd(dn_net *net, float lr, float weight_decay)
 {
-    /* Every tensor in one parallel region (one fork and join per step, not
-     * one per tensor); each thread takes its share of each tensor. */
     fused_sgd u = {lr, weight_decay, {{0}}, 0};
     for (int i = 0; i < net->n_layers; i++) {
         dn_layer *L = &net->layers[i];
@@ -537,8 +541,7 @@ void dn_net_sgd(dn_net *net, float lr, float weight_decay)
                   (size_t)L->in * (size_t)L->out, weight_decay);
         hand_over(&u, net->params + L->b_off, net->grads + L->b_off, (size_t)L->out, 0.0f);
     }
-    #pragma omp parallel if (net->n_params >= DN_PAR_MIN)
-    dn_sgd_jobs(u.pending, u.n_pending, lr, omp_get_thread_num(), omp_get_num_threads());
+    run_pending(&u);
 }
 
 static int train_step(dn_net *net, const float *x, const dn_batch_src *src, const uint8_t *y,
