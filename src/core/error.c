@@ -77,7 +77,8 @@ int dn_fail(dn_err *err, dn_status code, const char *fmt, ...)
 {
     if (err) {
         /* Formatted whole first, then made to fit: a long path must not push
-         * the reason out of the message. */
+         * the reason out of the message. Formatting into a buffer of its own
+         * also lets an argument quote err->msg itself. */
         char full[8192];
         va_list ap;
         va_start(ap, fmt);

@@ -146,4 +146,14 @@ void dn_dropout_relu_bias_backward_sgd(float *dz, float *db, const float *dd,
                                        const uint8_t *mask, const float *a, int B, int W, float p,
                                        const dn_sgd_job *jobs, int n_jobs, float lr);
 
+/* A value with a flag, for ranking (rank-sum and signed-rank tests). */
+typedef struct {
+    double v;
+    int flag;
+} dn_tagged;
+/* Sorts v[0..n) by value and writes doubled mid-ranks (integers) into
+ * rank2, in the sorted order; values within tol of each other are tied.
+ * Returns the sum of t^3 - t over the runs of ties. */
+double dn_midranks2(dn_tagged *v, int n, double tol, int *rank2);
+
 #endif

@@ -6,17 +6,6 @@
 #include <math.h>
 #include <stdlib.h>
 
-typedef struct {
-    double v;
-    int from_b;
-} tagged;
-
-static int by_value(const void *a, const void *b)
-{
-    double x = ((const tagged *)a)->v, y = ((const tagged *)b)->v;
-    return (x > y) - (x < y);
-}
-
 int dn_ranksum_test(const double *a, int na, const double *b, int nb, dn_ranksum *out,
                     dn_err *err)
 {
@@ -24,7 +13,7 @@ int dn_ranksum_test(const double *a, int na, const double *b, int nb, dn_ranksum
         return dn_fail(err, DN_EINVAL, "rank-sum test: %d and %d values (at least 1 each needed)",
                        na, nb);
     int n = na + nb;
-    tagged *v = malloc((size_t)n * sizeof *v);
+    dn_tagged *v = malloc((size_t)n * sizeof *v);
     int *rank2 = malloc((size_t)n * sizeof *rank2);
     if (!v || !rank2) {
         free(v);
@@ -40,27 +29,16 @@ int dn_ranksum_test(const double *a, int na, const double *b, int nb, dn_ranksum
             return dn_fail(err, DN_EINVAL, "rank-sum test: value %d of %s is not finite",
                            i < na ? i + 1 : i - na + 1, i < na ? "a" : "b");
         }
-        v[i] = (tagged){x, i >= na};
+        v[i] = (dn_tagged){x, i >= na};
         largest = fmax(largest, fabs(x));
     }
-    qsort(v, (size_t)n, sizeof *v, by_value);
     /* Doubled mid-ranks (integers); values within 1e-9 of the largest
      * magnitude of each other are tied, as in the signed-rank test. */
-    double tol = 1e-9 * largest, ties = 0.0;
+    double ties = dn_midranks2(v, n, 1e-9 * largest, rank2);
     long w2 = 0;
-    for (int i = 0; i < n;) {
-        int j = i + 1;
-        while (j < n && v[j].v - v[i].v <= tol)
-            j++;
-        double t = j - i;
-        for (int k = i; k < j; k++) {
-            rank2[k] = i + 1 + j;
-            if (v[k].from_b)
-                w2 += rank2[k];
-        }
-        ties += t * t * t - t;
-        i = j;
-    }
+    for (int k = 0; k < n; k++)
+        if (v[k].flag)
+            w2 += rank2[k];
     out->n_a = na;
     out->n_b = nb;
     out->w = w2 / 2.0;

@@ -86,15 +86,27 @@ int dn_mean_interval(const double *x, int n, double level, dn_interval *out, dn_
 
 /* ------------------------------------------------------------ Wilcoxon */
 
-typedef struct {
-    double mag;
-    int positive;
-} signed_mag;
-
-static int by_mag(const void *a, const void *b)
+static int by_value(const void *a, const void *b)
 {
-    double x = ((const signed_mag *)a)->mag, y = ((const signed_mag *)b)->mag;
+    double x = ((const dn_tagged *)a)->v, y = ((const dn_tagged *)b)->v;
     return (x > y) - (x < y);
+}
+
+double dn_midranks2(dn_tagged *v, int n, double tol, int *rank2)
+{
+    qsort(v, (size_t)n, sizeof *v, by_value);
+    double ties = 0.0;
+    for (int i = 0; i < n;) {
+        int j = i + 1;
+        while (j < n && v[j].v - v[i].v <= tol)
+            j++;
+        double t = j - i;
+        for (int k = i; k < j; k++)
+            rank2[k] = i + 1 + j; /* twice the mean of ranks i+1..j */
+        ties += t * t * t - t;
+        i = j;
+    }
+    return ties;
 }
 
 int dn_wilcoxon_signed_rank(const double *d, int n, dn_wilcoxon *out, dn_err *err)
@@ -106,13 +118,13 @@ int dn_wilcoxon_signed_rank(const double *d, int n, dn_wilcoxon *out, dn_err *er
     for (int i = 0; i < n; i++)
         largest = fmax(largest, fabs(d[i]));
     double tol = 1e-9 * largest;
-    signed_mag *v = malloc((size_t)n * sizeof *v);
+    dn_tagged *v = malloc((size_t)n * sizeof *v);
     if (!v)
         return dn_fail(err, DN_ENOMEM, "signed-rank test: cannot allocate %d values", n);
     int m = 0;
     for (int i = 0; i < n; i++)
         if (fabs(d[i]) > tol)
-            v[m++] = (signed_mag){fabs(d[i]), d[i] > 0.0};
+            v[m++] = (dn_tagged){fabs(d[i]), d[i] > 0.0};
     out->n = m;
     out->w_plus = 0.0;
     out->exact = 1;
@@ -121,7 +133,6 @@ int dn_wilcoxon_signed_rank(const double *d, int n, dn_wilcoxon *out, dn_err *er
         free(v);
         return DN_OK;
     }
-    qsort(v, (size_t)m, sizeof *v, by_mag);
     /* Mid-ranks of runs of equal magnitudes, doubled so that they are
      * integers (a mid-rank is a multiple of 1/2); sum of t^3 - t over the
      * runs for the variance's tie correction. */
@@ -130,20 +141,10 @@ int dn_wilcoxon_signed_rank(const double *d, int n, dn_wilcoxon *out, dn_err *er
         free(v);
         return dn_fail(err, DN_ENOMEM, "signed-rank test: cannot allocate %d ranks", m);
     }
-    double ties = 0.0;
-    for (int i = 0; i < m;) {
-        int j = i + 1;
-        while (j < m && v[j].mag - v[i].mag <= tol)
-            j++;
-        double t = j - i;
-        for (int k = i; k < j; k++) {
-            rank2[k] = i + 1 + j; /* twice the mean of ranks i+1..j */
-            if (v[k].positive)
-                out->w_plus += rank2[k] / 2.0;
-        }
-        ties += t * t * t - t;
-        i = j;
-    }
+    double ties = dn_midranks2(v, m, tol, rank2);
+    for (int k = 0; k < m; k++)
+        if (v[k].flag)
+            out->w_plus += rank2[k] / 2.0;
     free(v);
     double w = out->w_plus, mean = m * (m + 1) / 4.0;
     if (m < DN_SIGNRANK_EXACT_MAX) {

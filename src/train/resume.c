@@ -199,10 +199,7 @@ static int resume_from_checkpoint(dn_training *t, dn_err *err)
     dn_model_info info;
     int rc = dn_checkpoint_load(path, t->net, &info, &ck, err);
     if (rc && rc == DN_EIO) {
-        /* The message is quoted from a copy: dn_fail writes into err->msg. */
-        char why[sizeof err->msg];
-        snprintf(why, sizeof why, "%s", err->msg);
-        return dn_fail(err, DN_EIO, "%s: no checkpoint to resume from (%s)", t->dir, why);
+        return dn_fail(err, DN_EIO, "%s: no checkpoint to resume from (%s)", t->dir, err->msg);
     }
     if (rc)
         return rc;
