@@ -33,6 +33,11 @@ rm here/out here/err here/rc
 mkdir empty
 expect 0 '' -- train "${Q[@]}" --out empty
 expect 0 '' -- train "${Q[@]}" --out new/deeper
+# A claim killed while writing its marker leaves only the marker's temporary:
+# the directory is still new (crash.sh found this with SIGKILL).
+mkdir killedclaim && : > killedclaim/.dropnet.tmp4915
+expect 0 '' -- train "${Q[@]}" --out killedclaim
+[ -e killedclaim/.dropnet.tmp4915 ] && fail "killedclaim: the marker's temporary is still there"
 [ "$(cat empty/.dropnet)" = "dropnet run" ] && [ "$(cat new/deeper/.dropnet)" = "dropnet run" ] \
   && ok "2: runs are marked" || fail "2: no marker"
 

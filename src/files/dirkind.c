@@ -107,6 +107,11 @@ int dn_dir_claim(const char *dir, dn_dir_kind kind, bool *own, dn_err *err)
             *own = true;
         return DN_OK;
     }
+    /* A claim killed while it wrote the marker leaves only the marker's
+     * temporary (dn_write_atomic's NAME.tmpPID): the directory is still
+     * new, so the temporary goes rather than blocking the directory. */
+    static const char *const marker_temps[] = {DN_DIR_MARKER, NULL};
+    dn_remove_stale_temps(dir, marker_temps);
     char names[200];
     int n = entries(dir, names, sizeof names);
     if (n < 0)
