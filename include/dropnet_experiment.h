@@ -311,6 +311,94 @@ void dn_format_ci(double mean, double lo, double hi, int decimals, int sign, cha
                   size_t size);
 
 
+/* ------------------------------------ calibration and Monte Carlo dropout */
+/*
+ * How well a classifier's probabilities match its accuracy, and what
+ * averaging stochastic passes (Monte Carlo dropout: the training noise kept
+ * on at test time, Gal & Ghahramani 2016) changes. Pure functions first.
+ */
+#define DN_CAL_BINS 15      /* equal-width bins of the expected calibration error */
+#define DN_CAL_MAX_BINS 100
+
+/* A reliability diagram: per equal-width bin of the confidence (the largest
+ * probability; bin b holds (b/bins, (b+1)/bins], 0 with the first), its
+ * examples, their mean confidence and their accuracy (NaN when empty). */
+typedef struct {
+    int bins;
+    size_t count[DN_CAL_MAX_BINS];
+    double confidence[DN_CAL_MAX_BINS];
+    double accuracy[DN_CAL_MAX_BINS];
+    double ece; /* sum over bins of count/n * |accuracy - confidence| */
+} dn_reliability;
+/* The bins of n confidences in [0, 1] with correct[i] != 0 where example i
+ * was predicted right; rel and ece may be NULL. DN_EINVAL for n = 0, bins
+ * outside [1, DN_CAL_MAX_BINS] or a confidence outside [0, 1]. */
+int dn_calibration_bins(const double *conf, const uint8_t *correct, size_t n, int bins,
+                        dn_reliability *rel, double *ece, dn_err *err);
+/* Entropy in nats of a distribution p[0..C): -sum p log p (0 log 0 = 0). */
+double dn_entropy(const double *p, int C);
+/* The area under the ROC curve of score for telling positive[i] != 0 from
+ * the rest: the probability that a random positive scores above a random
+ * negative, ties counting half (Mann-Whitney with mid ranks; exact, O(n log
+ * n)). NaN when there is no positive or no negative. DN_EINVAL for a score
+ * that is not finite. */
+int dn_auroc(const double *score, const uint8_t *positive, size_t n, double *auc, dn_err *err);
+
+/* Loss (mean negative log-likelihood), accuracy and calibration of one set
+ * of predictions. */
+typedef struct {
+    double loss, accuracy, ece;
+} dn_eval_summary;
+
+/* dn_evaluate_confusion (the same loss and accuracy bits) with the
+ * calibration of the softmax probabilities: out->ece over bins bins, and
+ * rel (may be NULL) the reliability diagram; confusion may be NULL. */
+int dn_evaluate_calibration(dn_net *net, const dn_dataset *ds, int bins, dn_eval_summary *out,
+                            dn_reliability *rel, size_t *confusion, dn_err *err);
+
+/* Monte Carlo dropout. Pass k (0-based) runs the network with its training
+ * noise on over the set in fixed blocks of DN_MC_BLOCK examples; block b
+ * draws the masks of step k * blocks + b of seed (dn_net_set_rng), so the
+ * passes are a pure function of (seed, k), whatever the thread count or the
+ * network's largest batch. The softmax outputs of the passes are averaged. */
+#define DN_MC_BLOCK 256
+#define DN_MC_GRID_MAX 64
+typedef struct {
+    int samples;     /* K >= 1 */
+    uint64_t seed;
+    int bins;        /* of the calibration error; 0: DN_CAL_BINS */
+    /* Cumulative averages to record (ascending, 1..samples; at most
+     * DN_MC_GRID_MAX); n_grid 0: none. */
+    int grid[DN_MC_GRID_MAX];
+    int n_grid;
+} dn_mc_opts;
+
+typedef struct {
+    int samples;
+    uint64_t seed;
+    dn_eval_summary single;   /* the first stochastic pass alone */
+    dn_eval_summary average;  /* the average of the K passes' probabilities */
+    double entropy_mean;      /* mean predictive entropy (nats) of the average */
+    double auroc_error;       /* AUROC of that entropy for "the average's prediction is
+                               * wrong" (NaN when all or none are wrong) */
+    dn_reliability reliability; /* of the average */
+    /* At grid[i] passes: the averages of the first grid[i] passes. */
+    int n_grid;
+    int grid[DN_MC_GRID_MAX];
+    dn_eval_summary curve[DN_MC_GRID_MAX];
+} dn_mc_result;
+
+/* K stochastic passes over ds (the net's mode is restored). The loss of an
+ * average is -log of the mean probability of the true class (from the
+ * passes' log-likelihoods, stable); the prediction is the argmax of the
+ * mean probabilities. With K = 1 the average is the single pass, bit for
+ * bit. probs (may be NULL; ds->n x outputs doubles) receives the mean
+ * probabilities. DN_EINVAL for a network built for batches below
+ * DN_MC_BLOCK, K < 1, or more than 2^32 blocks in all. */
+int dn_mc_evaluate(dn_net *net, const dn_dataset *ds, const dn_mc_opts *opts,
+                   dn_mc_result *out, double *probs, dn_err *err);
+
+
 /* ---------------------------------------------------------------- figures */
 /*
  * Figures are drawn with PLplot's cairo driver: PNG (pngcairo) or SVG
@@ -401,6 +489,17 @@ typedef struct {
     int decimals;               /* of the values written in the cells, 0 to 6 */
 } dn_heatmap;
 int dn_plot_heatmap(const char *path, const dn_heatmap *h, double scale, dn_err *err);
+
+/* Monte Carlo dropout: test accuracy (above) and calibration error (below)
+ * of the average of the first k passes at mc's grid points, with the
+ * deterministic evaluation det and one stochastic pass as flat lines. */
+int dn_plot_mc_samples(const char *path, const dn_eval_summary *det, const dn_mc_result *mc,
+                       double scale, dn_err *err);
+/* A reliability diagram: each non-empty bin's accuracy against its mean
+ * confidence, for det and, when mc is not NULL, the average of samples
+ * passes, with the diagonal of perfect calibration. */
+int dn_plot_reliability(const char *path, const dn_reliability *det, const dn_reliability *mc,
+                        int samples, double scale, dn_err *err);
 
 /* ------------------------------------------------------------------ files */
 

@@ -140,7 +140,12 @@ static double bands_legend(const dn_pl_job *page, const bands_fig *f, double y0,
     dn_pl_schr(0, 0.85);
     double ch = dn_pl_char_px(page), sample = 30 * s, gap = 5 * s, sep = 22 * s;
     const dn_band_panel *p = &f->panels[0];
-    const char *shade = "shaded: 95 % confidence interval";
+    /* what the shading means, where some band has one */
+    int shaded = 0;
+    for (int k = 0; k < f->np; k++)
+        for (int i = 0; i < f->panels[k].n_bands; i++)
+            shaded |= f->panels[k].bands[i].lo && f->panels[k].bands[i].hi;
+    const char *shade = shaded ? "shaded: 95 % confidence interval" : "";
     double width = 0;
     for (int i = 0; i < p->n_bands; i++)
         width += sample + gap + dn_pl_text_px(ch, p->bands[i].label ? p->bands[i].label : "") +
@@ -151,10 +156,12 @@ static double bands_legend(const dn_pl_job *page, const bands_fig *f, double y0,
         double x = fmax(8 * s, (W - width) / 2), yc = H - (y0 + row / 2);
         for (int i = 0; i < p->n_bands; i++) {
             const char *label = p->bands[i].label ? p->bands[i].label : "";
-            translucent(i, band_colour[i], 0.25);
-            dn_pl_col0(SPARE_FILL + i);
-            dn_pl_fill(4, (double[]){x, x + sample, x + sample, x},
-                   (double[]){yc - 4 * s, yc - 4 * s, yc + 4 * s, yc + 4 * s});
+            if (shaded) {
+                translucent(i, band_colour[i], 0.25);
+                dn_pl_col0(SPARE_FILL + i);
+                dn_pl_fill(4, (double[]){x, x + sample, x + sample, x},
+                       (double[]){yc - 4 * s, yc - 4 * s, yc + 4 * s, yc + 4 * s});
+            }
             dn_pl_col0(band_colour[i]);
             dn_pl_width(1.8 * s);
             dn_pl_dashed(i % 2);

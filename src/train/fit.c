@@ -16,7 +16,7 @@ void dn_fit_opts_default(dn_fit_opts *o)
     o->seed = 1;
 }
 
-static int check_data(const dn_net *net, const dn_dataset *ds, const char *what, dn_err *err)
+int dn_check_data(const dn_net *net, const dn_dataset *ds, const char *what, dn_err *err)
 {
     if (!ds || ds->n == 0)
         return dn_fail(err, DN_EINVAL, "the %s set is empty", what);
@@ -32,8 +32,8 @@ static int check_data(const dn_net *net, const dn_dataset *ds, const char *what,
 }
 
 /* The batch buffers of an evaluation in blocks of the network's max batch. */
-static int block_buffers(const dn_net *net, float **x, uint32_t **idx, const char *what,
-                         dn_err *err)
+int dn_block_buffers(const dn_net *net, float **x, uint32_t **idx, const char *what,
+                     dn_err *err)
 {
     *x = dn_alloc((size_t)net->max_batch * (size_t)net->input_width, sizeof(float));
     *idx = dn_alloc((size_t)net->max_batch, sizeof(uint32_t));
@@ -61,8 +61,8 @@ static void batch_fill(void *ctx, int r0, int r1)
 
 /* The logits of examples [start, start + b), in whatever mode the network
  * is in (the callers set eval mode). */
-static const float *forward_block(dn_net *net, const dn_dataset *ds, float *x, uint32_t *idx,
-                                  size_t start, int b)
+const float *dn_forward_block(dn_net *net, const dn_dataset *ds, float *x, uint32_t *idx,
+                             size_t start, int b)
 {
     for (int i = 0; i < b; i++)
         idx[i] = (uint32_t)(start + (size_t)i);
@@ -77,9 +77,12 @@ static int block_rows(const dn_net *net, size_t start, size_t n)
     return (int)(n - start < (size_t)net->max_batch ? n - start : (size_t)net->max_batch);
 }
 
-/* Loss and accuracy in eval mode, in blocks of the network's max batch. */
+/* Loss and accuracy in eval mode, in blocks of the network's max batch;
+ * conf and right (may be NULL) receive each example's largest softmax
+ * probability and whether it was predicted right. */
 static int evaluate_ws(dn_net *net, const dn_dataset *ds, float *x, uint32_t *idx, double *loss,
-                       double *acc, size_t *confusion, dn_err *err)
+                       double *acc, size_t *confusion, double *conf, uint8_t *right,
+                       dn_err *err)
 {
     bool was_training = net->training;
     net->training = false;
@@ -88,7 +91,7 @@ static int evaluate_ws(dn_net *net, const dn_dataset *ds, float *x, uint32_t *id
     size_t correct = 0;
     for (size_t start = 0; start < ds->n; start += (size_t)net->max_batch) {
         int b = block_rows(net, start, ds->n);
-        const float *logits = forward_block(net, ds, x, idx, start, b);
+        const float *logits = dn_forward_block(net, ds, x, idx, start, b);
         const uint8_t *y = ds->labels + start;
         dn_softmax_xent_forward(net->losses, logits, y, b, C);
         for (int r = 0; r < b; r++) {
@@ -97,6 +100,16 @@ static int evaluate_ws(dn_net *net, const dn_dataset *ds, float *x, uint32_t *id
             correct += pred == y[r];
             if (confusion)
                 confusion[(size_t)y[r] * (size_t)C + (size_t)pred]++;
+            if (right)
+                right[start + (size_t)r] = pred == y[r];
+        }
+        if (conf) {
+            /* the softmax of the logits, in a gradient buffer (B x C
+             * floats fit; evaluation needs no gradients) */
+            float *p = net->gbuf[0];
+            dn_softmax_forward(p, logits, b, C);
+            for (int r = 0; r < b; r++)
+                conf[start + (size_t)r] = p[(size_t)r * C + dn_argmax(logits + (size_t)r * C, C)];
         }
     }
     net->training = was_training;
@@ -118,16 +131,47 @@ int dn_evaluate_confusion(dn_net *net, const dn_dataset *ds, double *loss, doubl
 {
     if (!net->built)
         return dn_fail(err, DN_EINVAL, "network not built");
-    int rc = check_data(net, ds, "evaluation", err);
+    int rc = dn_check_data(net, ds, "evaluation", err);
     if (rc)
         return rc;
     float *x;
     uint32_t *idx;
-    if ((rc = block_buffers(net, &x, &idx, "an evaluation", err)))
+    if ((rc = dn_block_buffers(net, &x, &idx, "an evaluation", err)))
         return rc;
     if (confusion)
         memset(confusion, 0, (size_t)net->width * (size_t)net->width * sizeof *confusion);
-    rc = evaluate_ws(net, ds, x, idx, loss, acc, confusion, err);
+    rc = evaluate_ws(net, ds, x, idx, loss, acc, confusion, NULL, NULL, err);
+    dn_free(x);
+    dn_free(idx);
+    return rc;
+}
+
+int dn_evaluate_calibration(dn_net *net, const dn_dataset *ds, int bins, dn_eval_summary *out,
+                            dn_reliability *rel, size_t *confusion, dn_err *err)
+{
+    if (!net->built)
+        return dn_fail(err, DN_EINVAL, "network not built");
+    int rc = dn_check_data(net, ds, "evaluation", err);
+    if (rc)
+        return rc;
+    float *x;
+    uint32_t *idx;
+    if ((rc = dn_block_buffers(net, &x, &idx, "an evaluation", err)))
+        return rc;
+    double *conf = dn_alloc(ds->n, sizeof *conf);
+    uint8_t *right = dn_alloc(ds->n, 1);
+    if (!conf || !right)
+        rc = dn_fail(err, DN_ENOMEM, "cannot allocate the confidences of %zu examples", ds->n);
+    if (!rc && confusion)
+        memset(confusion, 0, (size_t)net->width * (size_t)net->width * sizeof *confusion);
+    if (!rc)
+        rc = evaluate_ws(net, ds, x, idx, &out->loss, &out->accuracy, confusion, conf, right,
+                         err);
+    if (!rc)
+        rc = dn_calibration_bins(conf, right, ds->n, bins ? bins : DN_CAL_BINS, rel, &out->ece,
+                                 err);
+    dn_free(conf);
+    dn_free(right);
     dn_free(x);
     dn_free(idx);
     return rc;
@@ -137,7 +181,7 @@ int dn_predict(dn_net *net, const dn_dataset *ds, size_t n, uint8_t *pred, dn_er
 {
     if (!net->built)
         return dn_fail(err, DN_EINVAL, "network not built");
-    int rc = check_data(net, ds, "prediction", err);
+    int rc = dn_check_data(net, ds, "prediction", err);
     if (rc)
         return rc;
     if (n > ds->n)
@@ -147,13 +191,13 @@ int dn_predict(dn_net *net, const dn_dataset *ds, size_t n, uint8_t *pred, dn_er
         return dn_fail(err, DN_EINVAL, "%d classes do not fit in a byte", net->width);
     float *x;
     uint32_t *idx;
-    if ((rc = block_buffers(net, &x, &idx, "a prediction", err)))
+    if ((rc = dn_block_buffers(net, &x, &idx, "a prediction", err)))
         return rc;
     bool was_training = net->training;
     net->training = false;
     for (size_t start = 0; start < n; start += (size_t)net->max_batch) {
         int b = block_rows(net, start, n);
-        const float *logits = forward_block(net, ds, x, idx, start, b);
+        const float *logits = dn_forward_block(net, ds, x, idx, start, b);
         for (int r = 0; r < b; r++)
             pred[start + (size_t)r] = (uint8_t)dn_argmax(logits + (size_t)r * net->width, net->width);
     }
@@ -219,11 +263,11 @@ int dn_fit_from(dn_net *net, const dn_dataset *train, const dn_dataset *val,
     if (!(o->weight_decay >= 0.0f) || !isfinite(o->weight_decay))
         return dn_fail(err, DN_EINVAL, "weight decay %g must be >= 0 and finite",
                        (double)o->weight_decay);
-    int rc = check_data(net, train, "training", err);
+    int rc = dn_check_data(net, train, "training", err);
     if (!rc && test)
-        rc = check_data(net, test, "test", err);
+        rc = dn_check_data(net, test, "test", err);
     if (!rc && val)
-        rc = check_data(net, val, "validation", err);
+        rc = dn_check_data(net, val, "validation", err);
     if (rc)
         return rc;
     if ((size_t)o->batch_size > train->n)
@@ -307,11 +351,11 @@ int dn_fit_from(dn_net *net, const dn_dataset *train, const dn_dataset *val,
                              .test_loss = NAN,
                              .test_acc = NAN};
         if (test &&
-            (rc = evaluate_ws(net, test, x, idx, &st.test_loss, &st.test_acc, NULL, err)))
+            (rc = evaluate_ws(net, test, x, idx, &st.test_loss, &st.test_acc, NULL, NULL, NULL, err)))
             goto out;
         if (val) {
             st.has_val = true;
-            if ((rc = evaluate_ws(net, val, x, idx, &st.val_loss, &st.val_acc, NULL, err)))
+            if ((rc = evaluate_ws(net, val, x, idx, &st.val_loss, &st.val_acc, NULL, NULL, NULL, err)))
                 goto out;
         }
         st.seconds = dn_now() - t0;

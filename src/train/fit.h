@@ -22,4 +22,14 @@ int dn_fit_from(dn_net *net, const dn_dataset *train, const dn_dataset *val,
                 const dn_dataset *test, const dn_fit_opts *o, const dn_fit_start *start,
                 const dn_fit_hooks *hooks, dn_err *err);
 
+/* What evaluations share (fit.c): DN_EINVAL unless ds suits the network
+ * (what names the set in the message); batch buffers for blocks of the
+ * network's largest batch (dn_free them); the logits of examples
+ * [start, start + b) of ds, in the mode the network is in. */
+int dn_check_data(const dn_net *net, const dn_dataset *ds, const char *what, dn_err *err);
+int dn_block_buffers(const dn_net *net, float **x, uint32_t **idx, const char *what,
+                     dn_err *err);
+const float *dn_forward_block(dn_net *net, const dn_dataset *ds, float *x, uint32_t *idx,
+                              size_t start, int b);
+
 #endif
