@@ -70,6 +70,9 @@ static void usage(FILE *f)
             "                       checkpoint.safetensors, model.safetensors\n"
             "  --log-every STEPS    training loss and accuracy into steps.csv every STEPS\n"
             "                       steps, averaged over them (default: 5 points per epoch)\n"
+            "  --track-activations  activations.csv: mean and variance of each hidden layer's\n"
+            "                       activations before and after its dropout, at the points\n"
+            "                       of steps.csv (training) and on the test set each epoch\n"
             "  --no-figures         no curves.png, curves.svg, predictions.png\n"
             "  --figure-scale S     figures at S times 640x480 pixels, 1 to 4 (default 1;\n"
             "                       2 for high-density screens)\n"
@@ -252,7 +255,8 @@ int cmd_train(int argc, char **argv)
     for (int c = OPT_PRESET; c < OPT_END; c++)
         if (opt.given[c - OPT_PRESET] &&
             ((c <= OPT_DATA && c != OPT_THREADS && c != OPT_EPOCHS) ||
-             (c >= OPT_TRAIN_CSV && c <= OPT_STANDARDIZE) || c == OPT_OUT || c == OPT_VAL))
+             (c >= OPT_TRAIN_CSV && c <= OPT_STANDARDIZE) || c == OPT_OUT || c == OPT_VAL ||
+             c == OPT_TRACK_ACTIVATIONS))
             defining = train_option_name(c);
 
     char data_dir[4096] = "";

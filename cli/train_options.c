@@ -35,6 +35,7 @@ static const struct option options[] = {
     {"figure-scale", required_argument, 0, OPT_FIGURE_SCALE},
     {"gemm", required_argument, 0, OPT_GEMM},
     {"val", required_argument, 0, OPT_VAL},
+    {"track-activations", no_argument, 0, OPT_TRACK_ACTIVATIONS},
     {"help", no_argument, 0, 'h'},
     {0, 0, 0, 0}};
 
@@ -235,6 +236,7 @@ int train_options_parse(int argc, char **argv, train_options *o)
                 return EXIT_USAGE;
             cfg->val = (size_t)v;
             break;
+        case OPT_TRACK_ACTIVATIONS: cfg->track_activations = true; break;
         case 'h': o->help = 1; return 0;
         default: return cli_bad_option(argv[0], c, argv);
         }
@@ -250,6 +252,11 @@ int train_options_parse(int argc, char **argv, train_options *o)
         return EXIT_USAGE;
     }
     memcpy(cfg->arch.dropout, drop, sizeof drop);
+    if (cfg->track_activations && cfg->arch.n_hidden == 0) {
+        cli_error("--track-activations: the network has no hidden layer (--hidden none); its "
+                  "activations are the inputs");
+        return EXIT_USAGE;
+    }
     /* config.json keeps how the run draws, for resuming it. */
     cfg->no_figures = !o->figures;
     cfg->figure_scale = o->figure_scale;
@@ -324,6 +331,8 @@ int train_options_render(const dn_config *cfg, const char *data_dir, char *buf, 
         snprintf(v, sizeof v, "%zu", cfg->val);
         pair(&w, "--val", v);
     }
+    if (cfg->track_activations)
+        word(&w, "--track-activations");
     if (cfg->csv.train[0]) {
         pair(&w, "--train", cfg->csv.train);
         pair(&w, "--test", cfg->csv.test);

@@ -460,6 +460,9 @@ typedef struct {
      * them): kept so that a resumed run draws as it did. */
     bool no_figures;
     float figure_scale;   /* 0 or 1: 640x480 */
+    /* activations.csv: statistics of the hidden layers' activations
+     * (dn_training_run writes them; they do not change the run's bits). */
+    bool track_activations;
     /* The matrix-product backend and the instruction set of its kernels
      * that computed the run ("onednn", "avx512"): read from config.json, ""
      * where it does not say (runs made before it did). dn_config_json
@@ -498,7 +501,8 @@ const char *dn_config_gemm_differs(const dn_config *cfg);
 /* A run directory: config.json, then metrics.csv and metrics.jsonl, one row
  * per epoch, flushed as each epoch ends, and steps.csv, rows written by
  * dn_runlog_step (header: epoch,step,steps_per_epoch,examples,train_loss,
- * train_acc). */
+ * train_acc); with cfg->track_activations also activations.csv (header:
+ * epoch,step,mode,layer,where,mean,var_pooled,var_units). */
 /* Directories dropnet writes, by kind. Each kind writes the marker file
  * DN_DIR_MARKER ("dropnet run", "dropnet compare", ...) into its directory
  * before anything else, and is written only into a new or empty directory
@@ -600,6 +604,9 @@ typedef struct {
     int n_metrics;          /* rows of the epochs complete */
     dn_epoch_stats *metrics;
     char *config;           /* config.json text of the run */
+    /* A run that tracks its activations: their sums since the last row of
+     * activations.csv, as text (NULL: none). */
+    char *activations;
 } dn_checkpoint;
 
 int dn_checkpoint_save(const char *path, const dn_net *net, const dn_model_info *info,

@@ -232,7 +232,7 @@ static int op_run(dn_err *err)
     dn_runlog_close(log);
     if (rc)
         return rc;
-    log = dn_runlog_resume(dir, &row, 1, 0, false, err);
+    log = dn_runlog_resume(dir, &row, 1, 0, false, false, err);
     if (!log)
         return err->code;
     dn_runlog_close(log);

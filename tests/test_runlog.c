@@ -58,14 +58,14 @@ Test(runlog, one_training_per_directory)
     cr_assert_eq(err.code, DN_EINVAL);
     cr_assert(strstr(err.msg, "in use by another dropnet train"), "%s", err.msg);
     cr_assert(strstr(err.msg, dir), "names the directory: %s", err.msg);
-    b = dn_runlog_resume(dir, NULL, 0, 0, false, &err);
+    b = dn_runlog_resume(dir, NULL, 0, 0, false, false, &err);
     cr_assert_null(b, "a resume beside a running training");
     cr_assert(strstr(err.msg, "in use by another dropnet train"), "%s", err.msg);
     /* The refused attempts wrote nothing: the first log's files are whole. */
     cr_assert_str_eq(slurp(dir, "metrics.csv"),
                      "epoch,train_loss,train_acc,test_loss,test_acc,gap,seconds\n");
     dn_runlog_close(a);
-    b = dn_runlog_resume(dir, NULL, 0, 0, false, &err);
+    b = dn_runlog_resume(dir, NULL, 0, 0, false, false, &err);
     cr_assert_not_null(b, "released on close: %s", err.msg);
     dn_runlog_close(b);
 }
@@ -141,7 +141,7 @@ Test(runlog, resume_cleans_and_rewinds)
         write_bytes(path, "mine", 4, 0);
     }
     /* The checkpoint was taken after epoch 1 and step 2 of epoch 2. */
-    log = dn_runlog_resume(dir, rows, 1, 2, false, &err);
+    log = dn_runlog_resume(dir, rows, 1, 2, false, false, &err);
     cr_assert_not_null(log, "%s", err.msg);
     for (int i = 0; i < 4; i++)
         cr_assert(!exists(dir, leftovers[i]), "%s left", leftovers[i]);

@@ -79,6 +79,8 @@ int dn_checkpoint_save(const char *path, const dn_net *net, const dn_model_info 
         rc = dn_fail(err, DN_ENOMEM, "%s: out of memory", path);
     else {
         dn_meta_add(&m, "config", ck->config ? ck->config : "");
+        if (ck->activations)
+            dn_meta_add(&m, "activations", ck->activations);
         rc = dn_model_write(path, net, info, &m, "checkpoint", err);
     }
     dn_meta_free(&m);
@@ -91,6 +93,7 @@ void dn_checkpoint_free(dn_checkpoint *ck)
         return;
     free(ck->metrics);
     free(ck->config);
+    free(ck->activations);
     memset(ck, 0, sizeof *ck);
 }
 
@@ -164,6 +167,9 @@ static int read_state(const dn_st_file *st, void *ctx, dn_err *err)
         return dn_fail(err, DN_EFORMAT, "%s: metadata \"config\" is missing", P);
     ck->config = strdup(config);
     if (!ck->config)
+        return dn_fail(err, DN_ENOMEM, "%s: out of memory", P);
+    const char *act = dn_st_meta(st, "activations");
+    if (act && !(ck->activations = strdup(act)))
         return dn_fail(err, DN_ENOMEM, "%s: out of memory", P);
     const char *mt = dn_st_meta(st, "metrics");
     cJSON *a = mt ? cJSON_Parse(mt) : NULL;

@@ -18,20 +18,23 @@
 
 struct dn_runlog {
     char dir[4096];
-    char csv_path[4200], jsonl_path[4200], steps_path[4200];
+    char csv_path[4200], jsonl_path[4200], steps_path[4200], act_path[4200];
     FILE *csv, *jsonl, *steps;
+    FILE *act; /* activations.csv, in a run that tracks them */
     int lock; /* descriptor of DIR/.lock, -1 when not held */
 };
 
 static const char metrics_header[] = DN_METRICS_CSV_HEADER "\n";
 static const char metrics_header_val[] = DN_METRICS_CSV_HEADER DN_METRICS_CSV_VAL "\n";
 static const char steps_header[] = DN_STEPS_CSV_HEADER "\n";
+static const char act_header[] = DN_ACT_CSV_HEADER "\n";
 
 /* The files dropnet train writes in a run directory. */
 static const char *const written[] = {"config.json",       "metrics.csv",     "metrics.jsonl",
                                       "steps.csv",         "checkpoint.safetensors",
                                       "model.safetensors", "curves.png",      "curves.svg",
-                                      "predictions.png",   DN_DIR_MARKER,     NULL};
+                                      "predictions.png",   DN_DIR_MARKER,     "activations.csv",
+                                      NULL};
 
 /* One training per run directory: an exclusive flock on DIR/.lock, held
  * while the run log is open. The kernel drops it when the process ends,
@@ -70,9 +73,13 @@ static dn_runlog *new_log(dn_err *err)
     return log;
 }
 
-/* Names of the files and opens them for appending rows ("w": new files). */
-static int open_files(dn_runlog *log, const char *mode, dn_err *err)
+/* Names of the files and opens them for appending rows ("w": new files);
+ * activations.csv too when act. */
+static int open_files(dn_runlog *log, const char *mode, bool act, dn_err *err)
 {
+    snprintf(log->act_path, sizeof log->act_path, "%s/activations.csv", log->dir);
+    if (act && !(log->act = fopen(log->act_path, mode)))
+        return dn_fail(err, DN_EWRITE, "%s: cannot write: %s", log->act_path, strerror(errno));
     snprintf(log->csv_path, sizeof log->csv_path, "%s/metrics.csv", log->dir);
     snprintf(log->jsonl_path, sizeof log->jsonl_path, "%s/metrics.jsonl", log->dir);
     snprintf(log->steps_path, sizeof log->steps_path, "%s/steps.csv", log->dir);
@@ -150,10 +157,11 @@ dn_runlog *dn_runlog_open(const char *dir, const dn_config *cfg, const char *dat
     dn_chunk text[2] = {{json, strlen(json)}, {"\n", 1}};
     int rc = dn_write_atomic(path, text, 2, err);
     free(json);
-    if (rc || open_files(log, "w", err) ||
+    if (rc || open_files(log, "w", cfg->track_activations, err) ||
         dn_append_row(log->csv, log->csv_path, err, "%s",
                       cfg->val > 0 ? metrics_header_val : metrics_header) ||
-        dn_append_row(log->steps, log->steps_path, err, "%s", steps_header))
+        dn_append_row(log->steps, log->steps_path, err, "%s", steps_header) ||
+        (log->act && dn_append_row(log->act, log->act_path, err, "%s", act_header)))
         goto fail;
     return log;
 fail:
@@ -206,6 +214,18 @@ int dn_runlog_epoch(dn_runlog *log, const dn_epoch_stats *s, dn_err *err)
     return dn_append_row(log->jsonl, log->jsonl_path, err, "%s", row);
 }
 
+int dn_runlog_activations(dn_runlog *log, const dn_act_row *rows, int n, dn_err *err)
+{
+    for (int i = 0; i < n; i++) {
+        const dn_act_row *r = &rows[i];
+        if (dn_append_row(log->act, log->act_path, err, "%d,%zu,%s,%d,%s,%.17g,%.17g,%.17g\n",
+                          r->epoch, r->step, r->mode, r->layer, r->where, r->mean,
+                          r->var_pooled, r->var_units))
+            return DN_EWRITE;
+    }
+    return DN_OK;
+}
+
 int dn_runlog_step(dn_runlog *log, const dn_step_point *p, dn_err *err)
 {
     return dn_append_row(log->steps, log->steps_path, err, "%d,%zu,%zu,%zu,%.17g,%.17g\n",
@@ -223,6 +243,8 @@ void dn_runlog_close(dn_runlog *log)
         fclose(log->jsonl);
     if (log->steps)
         fclose(log->steps);
+    if (log->act)
+        fclose(log->act);
     if (log->lock >= 0)
         close(log->lock); /* releases the lock */
     free(log);
@@ -259,14 +281,16 @@ static void put(text_buf *b, const char *s, size_t n)
     b->text[b->len] = '\0';
 }
 
-/* steps.csv of a resumed run: the header and the complete rows up to the
- * checkpoint (epochs 1..n, then steps 1..step of epoch n + 1); a crash may
- * have left rows beyond the checkpoint, or half a row. */
-static void rewind_steps(const char *dir, int n, size_t step, text_buf *b)
+/* steps.csv (or activations.csv) of a resumed run: the header and the
+ * complete rows up to the checkpoint (epochs 1..n, then steps 1..step of
+ * epoch n + 1); a crash may have left rows beyond the checkpoint, or half a
+ * row. */
+static void rewind_steps(const char *dir, const char *name, const char *header, int n,
+                         size_t step, text_buf *b)
 {
     char path[4200];
-    snprintf(path, sizeof path, "%s/steps.csv", dir);
-    put(b, steps_header, strlen(steps_header));
+    snprintf(path, sizeof path, "%s/%s", dir, name);
+    put(b, header, strlen(header));
     FILE *in = fopen(path, "r");
     if (!in)
         return; /* killed before it was created: nothing to keep */
@@ -297,7 +321,7 @@ static void rewind_steps(const char *dir, int n, size_t step, text_buf *b)
  * steps.csv is cut back to the checkpoint, each written atomically, then
  * all three are opened for appending. */
 dn_runlog *dn_runlog_resume(const char *dir, const dn_epoch_stats *rows, int n, size_t step,
-                            bool val, dn_err *err)
+                            bool val, bool activations, dn_err *err)
 {
     dn_runlog *log = new_log(err);
     if (!log)
@@ -311,7 +335,7 @@ dn_runlog *dn_runlog_resume(const char *dir, const dn_epoch_stats *rows, int n, 
     /* Temporary files of writes a killed process left: the run log holds
      * the lock, so no live process owns them. */
     dn_remove_stale_temps(dir, written);
-    text_buf csv = {0}, jsonl = {0}, steps = {0};
+    text_buf csv = {0}, jsonl = {0}, steps = {0}, act = {0};
     const char *header = val ? metrics_header_val : metrics_header;
     put(&csv, header, strlen(header));
     for (int i = 0; i < n; i++) {
@@ -321,14 +345,16 @@ dn_runlog *dn_runlog_resume(const char *dir, const dn_epoch_stats *rows, int n, 
     }
     if (n == 0)
         put(&jsonl, "", 0);
-    rewind_steps(dir, n, step, &steps);
+    rewind_steps(dir, "steps.csv", steps_header, n, step, &steps);
+    if (activations)
+        rewind_steps(dir, "activations.csv", act_header, n, step, &act);
     char path[4200];
     int rc = DN_OK;
-    if (!csv.text || !jsonl.text || !steps.text)
+    if (!csv.text || !jsonl.text || !steps.text || (activations && !act.text))
         rc = dn_fail(err, DN_ENOMEM, "%s: out of memory rewriting the metrics files", dir);
-    const char *names[3] = {"metrics.csv", "metrics.jsonl", "steps.csv"};
-    text_buf *bufs[3] = {&csv, &jsonl, &steps};
-    for (int i = 0; i < 3 && !rc; i++) {
+    const char *names[4] = {"metrics.csv", "metrics.jsonl", "steps.csv", "activations.csv"};
+    text_buf *bufs[4] = {&csv, &jsonl, &steps, &act};
+    for (int i = 0; i < 3 + activations && !rc; i++) {
         snprintf(path, sizeof path, "%s/%s", dir, names[i]);
         dn_chunk c = {bufs[i]->text, bufs[i]->len};
         rc = dn_write_atomic(path, &c, 1, err);
@@ -336,7 +362,8 @@ dn_runlog *dn_runlog_resume(const char *dir, const dn_epoch_stats *rows, int n, 
     free(csv.text);
     free(jsonl.text);
     free(steps.text);
-    if (rc || open_files(log, "a", err))
+    free(act.text);
+    if (rc || open_files(log, "a", activations, err))
         goto fail;
     return log;
 fail:

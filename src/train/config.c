@@ -171,6 +171,8 @@ char *dn_config_json(const dn_config *c, const char *data_dir, dn_err *err)
         bad |= add(root, "val", cJSON_CreateNumber((double)c->val));
     if (c->no_figures)
         bad |= add(root, "figures", cJSON_CreateBool(false));
+    if (c->track_activations)
+        bad |= add(root, "track_activations", cJSON_CreateBool(true));
     if (c->figure_scale > 0.0f && c->figure_scale != 1.0f)
         bad |= add(root, "figure_scale", num(c->figure_scale));
     if (csv)
@@ -311,6 +313,13 @@ int dn_config_parse(const char *json, const char *what, dn_config *c, char *data
         goto out;
     }
     c->no_figures = cJSON_IsFalse(fig);
+    const cJSON *track = cJSON_GetObjectItemCaseSensitive(root, "track_activations");
+    if (track && !cJSON_IsBool(track)) {
+        rc = dn_fail(err, DN_EFORMAT, "%s: field \"track_activations\" must be true or false",
+                     what);
+        goto out;
+    }
+    c->track_activations = cJSON_IsTrue(track);
     c->figure_scale = 1.0f;
     if (cJSON_GetObjectItemCaseSensitive(root, "figure_scale")) {
         if ((rc = get_num(root, "figure_scale", what, 1, 4, &d, err)))

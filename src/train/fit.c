@@ -82,7 +82,7 @@ static int block_rows(const dn_net *net, size_t start, size_t n)
  * probability and whether it was predicted right. */
 static int evaluate_ws(dn_net *net, const dn_dataset *ds, float *x, uint32_t *idx, double *loss,
                        double *acc, size_t *confusion, double *conf, uint8_t *right,
-                       dn_err *err)
+                       dn_act_tracker *act, dn_err *err)
 {
     bool was_training = net->training;
     net->training = false;
@@ -93,6 +93,8 @@ static int evaluate_ws(dn_net *net, const dn_dataset *ds, float *x, uint32_t *id
         int b = block_rows(net, start, ds->n);
         const float *logits = dn_forward_block(net, ds, x, idx, start, b);
         const uint8_t *y = ds->labels + start;
+        if (act)
+            dn_act_add(act, net, b, 1);
         dn_softmax_xent_forward(net->losses, logits, y, b, C);
         for (int r = 0; r < b; r++) {
             sum += net->losses[r];
@@ -140,7 +142,7 @@ int dn_evaluate_confusion(dn_net *net, const dn_dataset *ds, double *loss, doubl
         return rc;
     if (confusion)
         memset(confusion, 0, (size_t)net->width * (size_t)net->width * sizeof *confusion);
-    rc = evaluate_ws(net, ds, x, idx, loss, acc, confusion, NULL, NULL, err);
+    rc = evaluate_ws(net, ds, x, idx, loss, acc, confusion, NULL, NULL, NULL, err);
     dn_free(x);
     dn_free(idx);
     return rc;
@@ -166,7 +168,7 @@ int dn_evaluate_calibration(dn_net *net, const dn_dataset *ds, int bins, dn_eval
         memset(confusion, 0, (size_t)net->width * (size_t)net->width * sizeof *confusion);
     if (!rc)
         rc = evaluate_ws(net, ds, x, idx, &out->loss, &out->accuracy, confusion, conf, right,
-                         err);
+                         NULL, err);
     if (!rc)
         rc = dn_calibration_bins(conf, right, ds->n, bins ? bins : DN_CAL_BINS, rel, &out->ece,
                                  err);
@@ -237,12 +239,12 @@ static double init_scale_ratio(const dn_net *net, double *rms_out, int *fan_in_o
 int dn_fit(dn_net *net, const dn_dataset *train, const dn_dataset *test, const dn_fit_opts *o,
            const dn_fit_hooks *hooks, dn_err *err)
 {
-    return dn_fit_from(net, train, NULL, test, o, NULL, hooks, err);
+    return dn_fit_from(net, train, NULL, test, o, NULL, hooks, NULL, err);
 }
 
 int dn_fit_from(dn_net *net, const dn_dataset *train, const dn_dataset *val,
                 const dn_dataset *test, const dn_fit_opts *o, const dn_fit_start *start,
-                const dn_fit_hooks *hooks, dn_err *err)
+                const dn_fit_hooks *hooks, dn_act_tracker *act, dn_err *err)
 {
     static const dn_fit_start fresh = {0};
     if (!start)
@@ -335,6 +337,8 @@ int dn_fit_from(dn_net *net, const dn_dataset *train, const dn_dataset *val,
                              e + 1, s + 1, steps, (double)o->lr);
             if (rc)
                 goto out;
+            if (act) /* reads the activations only: the bits stay */
+                dn_act_add(act, net, b, 0);
             loss_sum += step_loss;
             correct += step_correct;
             dn_step_stats ss = {e + 1,     s + 1,        steps,   b,
@@ -351,11 +355,11 @@ int dn_fit_from(dn_net *net, const dn_dataset *train, const dn_dataset *val,
                              .test_loss = NAN,
                              .test_acc = NAN};
         if (test &&
-            (rc = evaluate_ws(net, test, x, idx, &st.test_loss, &st.test_acc, NULL, NULL, NULL, err)))
+            (rc = evaluate_ws(net, test, x, idx, &st.test_loss, &st.test_acc, NULL, NULL, NULL, act, err)))
             goto out;
         if (val) {
             st.has_val = true;
-            if ((rc = evaluate_ws(net, val, x, idx, &st.val_loss, &st.val_acc, NULL, NULL, NULL, err)))
+            if ((rc = evaluate_ws(net, val, x, idx, &st.val_loss, &st.val_acc, NULL, NULL, NULL, NULL, err)))
                 goto out;
         }
         st.seconds = dn_now() - t0;

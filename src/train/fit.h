@@ -4,6 +4,7 @@
 #define DN_TRAIN_FIT_H
 
 #include "dropnet.h"
+#include "train/activations.h"
 
 /* Where a resumed run goes on: epochs complete, steps of the next epoch
  * complete, and that epoch's training loss sum and correct count so far. The
@@ -17,10 +18,12 @@ typedef struct {
 } dn_fit_start;
 
 /* dn_fit from start (NULL: from the beginning); val (may be NULL) is
- * evaluated after each epoch, as test is. */
+ * evaluated after each epoch, as test is. act (may be NULL) receives the
+ * activations of every training step (before on_step) and of the test
+ * set's evaluation; its eval rows are taken after it, before on_epoch. */
 int dn_fit_from(dn_net *net, const dn_dataset *train, const dn_dataset *val,
                 const dn_dataset *test, const dn_fit_opts *o, const dn_fit_start *start,
-                const dn_fit_hooks *hooks, dn_err *err);
+                const dn_fit_hooks *hooks, dn_act_tracker *act, dn_err *err);
 
 /* What evaluations share (fit.c): DN_EINVAL unless ds suits the network
  * (what names the set in the message); batch buffers for blocks of the

@@ -9,6 +9,7 @@
 #include "train/fit.h"
 
 #include <errno.h>
+#include <math.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -36,6 +37,9 @@ struct dn_training {
     /* steps.csv: the interval being averaged */
     double iv_loss;
     size_t iv_correct, iv_rows;
+    /* activations.csv (cfg.track_activations): the sums and a row buffer */
+    dn_act_tracker *act;
+    dn_act_row *act_rows;
 };
 
 /* Only a training run resumes: a directory marked as another kind is
@@ -83,7 +87,26 @@ static int write_checkpoint(dn_training *t, int epochs_done, size_t step, double
                         .n_metrics = t->n_metrics,
                         .metrics = t->metrics,
                         .config = t->config};
-    if (dn_checkpoint_save(path, t->net, t->info, &ck, &t->err)) {
+    /* the activations' sums since their last row: a checkpoint may fall
+     * between two rows */
+    if (t->act && !(ck.activations = dn_act_save(t->act, &t->err))) {
+        t->failed = 1;
+        return 1;
+    }
+    int rc = dn_checkpoint_save(path, t->net, t->info, &ck, &t->err);
+    free(ck.activations);
+    if (rc) {
+        t->failed = 1;
+        return 1;
+    }
+    return 0;
+}
+
+/* The rows of the activations' sums of mode eval at (epoch, step). */
+static int log_activations(dn_training *t, int eval, int epoch, size_t step)
+{
+    dn_act_take(t->act, eval, epoch, step, t->act_rows);
+    if (dn_runlog_activations(t->log, t->act_rows, dn_act_rows(t->act), &t->err)) {
         t->failed = 1;
         return 1;
     }
@@ -112,7 +135,7 @@ static int log_step(dn_training *t, const dn_step_stats *st)
         t->failed = 1;
         return 1;
     }
-    return 0;
+    return t->act && log_activations(t, 0, st->epoch, st->step);
 }
 
 static int on_step(void *user, const dn_step_stats *st)
@@ -141,6 +164,11 @@ static int on_epoch(void *user, const dn_epoch_stats *st)
 {
     dn_training *t = user;
     if (t->o.on_epoch && t->o.on_epoch(t->o.user, st))
+        return 1;
+    /* The test set's activations, before the checkpoint (a resume from it
+     * keeps the rows of the epochs it has). */
+    if (t->act && !isnan(st->test_loss) &&
+        log_activations(t, 1, st->epoch, t->steps_per_epoch))
         return 1;
     /* The checkpoint before the row: metrics.csv never holds an epoch that
      * no checkpoint has, so a run killed in between can always be resumed
@@ -236,6 +264,19 @@ static int resume_from_checkpoint(dn_training *t, dn_err *err)
                      cfg->fit.epochs);
         goto out;
     }
+    /* The activations' sums since their last row, as the checkpoint left
+     * them (none: the checkpoint was taken at a row). */
+    if (t->act && ck.activations) {
+        if ((rc = dn_act_load(t->act, ck.activations, err))) {
+            rc = dn_fail(err, DN_EFORMAT, "%s: metadata \"activations\": %s", path, err->msg);
+            goto out;
+        }
+    } else if (t->act && ck.step % (t->o.log_every > 0 ? (size_t)t->o.log_every
+                                                         : (t->steps_per_epoch + 4) / 5)) {
+        rc = dn_fail(err, DN_EFORMAT, "%s: holds no activation statistics for step %zu of epoch "
+                     "%d, between two rows of activations.csv", path, ck.step, ck.epoch + 1);
+        goto out;
+    }
     memcpy(t->metrics, ck.metrics, (size_t)ck.n_metrics * sizeof *ck.metrics);
     t->n_metrics = ck.n_metrics;
     t->start = (dn_fit_start){ck.epoch, ck.step, ck.loss_sum, ck.correct};
@@ -274,6 +315,14 @@ dn_training *dn_training_open(const dn_training_opts *opts, const dn_config *cfg
     t->info = info;
     t->train_n = train_n;
     t->steps_per_epoch = (train_n + (size_t)cfg->fit.batch_size - 1) / (size_t)cfg->fit.batch_size;
+    if (cfg->track_activations) {
+        if (!(t->act = dn_act_new(net, err)))
+            goto fail;
+        if (!(t->act_rows = calloc((size_t)dn_act_rows(t->act), sizeof *t->act_rows))) {
+            dn_fail(err, DN_ENOMEM, "out of memory");
+            goto fail;
+        }
+    }
     if (!opts->resume && !(t->log = dn_runlog_open(opts->dir, cfg, opts->data_dir, err)))
         goto fail;
     snprintf(t->dir, sizeof t->dir, "%s", opts->resume ? opts->dir : dn_runlog_dir(t->log));
@@ -314,7 +363,7 @@ dn_training *dn_training_open(const dn_training_opts *opts, const dn_config *cfg
             goto fail;
         }
         if (!(t->log = dn_runlog_resume(t->dir, t->metrics, t->n_metrics, t->start.step,
-                                        cfg->val > 0, err)))
+                                        cfg->val > 0, cfg->track_activations, err)))
             goto fail;
         if (t->extended_from) {
             /* Under the lock: config.json records the new target before the
@@ -354,7 +403,8 @@ int dn_training_run(dn_training *t, const dn_dataset *train, const dn_dataset *t
     if (t->finished)
         return DN_OK;
     dn_fit_hooks hooks = {on_step, on_epoch, t};
-    int rc = dn_fit_from(t->net, train, t->o.val, test, &t->cfg.fit, &t->start, &hooks, err);
+    int rc = dn_fit_from(t->net, train, t->o.val, test, &t->cfg.fit, &t->start, &hooks, t->act,
+                         err);
     if (rc) {
         /* The file that could not be written says more than "stopped". */
         if (t->failed)
@@ -374,6 +424,8 @@ void dn_training_close(dn_training *t)
     if (!t)
         return;
     dn_runlog_close(t->log);
+    dn_act_free(t->act);
+    free(t->act_rows);
     free(t->metrics);
     free(t->config);
     free(t);
