@@ -59,6 +59,14 @@ typedef struct {
  * with "CMD: --NAME is given twice". */
 int option_once(option_seen *s, const char *cmd, const char *name);
 
+/* Prints json as one line on stdout and deletes it (it may be NULL: memory
+ * ran out building it). Returns 0, or EXIT_RUNTIME after "CMD: out of
+ * memory". */
+struct cJSON;
+int cli_print_json(struct cJSON *json, const char *cmd);
+/* Adds key: v to obj, or key: null when v is not finite (NaN: undefined). */
+void cli_json_number(struct cJSON *obj, const char *key, double v);
+
 /* Strict number parsing: the whole text, finite, in range. 0, or EXIT_USAGE
  * after a one-line error naming opt. */
 int parse_int(const char *opt, const char *text, long lo, long hi, long *out);

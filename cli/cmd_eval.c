@@ -152,21 +152,13 @@ last:
     o->grid[o->n_grid++] = o->samples;
 }
 
-static void add_number(cJSON *obj, const char *key, double v)
-{
-    if (isfinite(v))
-        cJSON_AddNumberToObject(obj, key, v);
-    else
-        cJSON_AddNullToObject(obj, key);
-}
-
 static cJSON *summary_json(const dn_eval_summary *s)
 {
     cJSON *o = cJSON_CreateObject();
     if (o) {
-        add_number(o, "loss", s->loss);
-        add_number(o, "accuracy", s->accuracy);
-        add_number(o, "ece", s->ece);
+        cli_json_number(o, "loss", s->loss);
+        cli_json_number(o, "accuracy", s->accuracy);
+        cli_json_number(o, "ece", s->ece);
     }
     return o;
 }
@@ -181,9 +173,9 @@ static int print_json(const model_input *m, const char *what, const dn_dataset *
     cJSON_AddStringToObject(j, "model", m->path);
     cJSON_AddStringToObject(j, "test_set", what);
     cJSON_AddNumberToObject(j, "examples", (double)ds->n);
-    add_number(j, "loss", det->loss);
-    add_number(j, "accuracy", det->accuracy);
-    add_number(j, "ece", det->ece);
+    cli_json_number(j, "loss", det->loss);
+    cli_json_number(j, "accuracy", det->accuracy);
+    cli_json_number(j, "ece", det->ece);
     cJSON_AddNumberToObject(j, "ece_bins", DN_CAL_BINS);
     cJSON *pc = cJSON_AddArrayToObject(j, "per_class");
     cJSON *cm = cJSON_AddArrayToObject(j, "confusion");
@@ -202,7 +194,7 @@ static int print_json(const model_input *m, const char *what, const dn_dataset *
         }
         cJSON_AddStringToObject(o, "class", m->names[t]);
         cJSON_AddNumberToObject(o, "index", t);
-        add_number(o, "accuracy", n ? (double)conf[(size_t)t * C + t] / (double)n : NAN);
+        cli_json_number(o, "accuracy", n ? (double)conf[(size_t)t * C + t] / (double)n : NAN);
         cJSON_AddNumberToObject(o, "examples", (double)n);
         for (int p = 0; p < C; p++)
             cJSON_AddItemToArray(row, cJSON_CreateNumber((double)conf[(size_t)t * C + p]));
@@ -215,8 +207,8 @@ static int print_json(const model_input *m, const char *what, const dn_dataset *
         cJSON_AddNumberToObject(o, "seed", (double)mc->seed);
         cJSON_AddItemToObject(o, "single", summary_json(&mc->single));
         cJSON_AddItemToObject(o, "average", summary_json(&mc->average));
-        add_number(o, "entropy_mean", mc->entropy_mean);
-        add_number(o, "auroc_error", mc->auroc_error);
+        cli_json_number(o, "entropy_mean", mc->entropy_mean);
+        cli_json_number(o, "auroc_error", mc->auroc_error);
         cJSON *curve = cJSON_AddArrayToObject(o, "curve");
         for (int g = 0; curve && g < mc->n_grid; g++) {
             cJSON *pt = summary_json(&mc->curve[g]);
@@ -227,17 +219,10 @@ static int print_json(const model_input *m, const char *what, const dn_dataset *
             cJSON_AddNumberToObject(pt, "samples", mc->grid[g]);
         }
     }
-    char *text = cJSON_PrintUnformatted(j);
-    cJSON_Delete(j);
-    if (!text)
-        goto oom;
-    printf("%s\n", text);
-    free(text);
-    return 0;
+    return cli_print_json(j, "eval");
 oom:
     cJSON_Delete(j);
-    cli_error("eval: out of memory");
-    return EXIT_RUNTIME;
+    return cli_print_json(NULL, "eval");
 }
 
 static void print_text(const model_input *m, const char *what, const dn_dataset *ds,

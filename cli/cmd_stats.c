@@ -189,20 +189,12 @@ static int gather(const csv_table *t, const stats_opts *o, int ca, int cb, sampl
     return 0;
 }
 
-static void add_number(cJSON *obj, const char *key, double v)
-{
-    if (isfinite(v))
-        cJSON_AddNumberToObject(obj, key, v);
-    else
-        cJSON_AddNullToObject(obj, key);
-}
-
 static int print_json(const stats_opts *o, const char *name_a, const char *name_b,
                       const dn_comparison *c, const char *verdict, const char *power)
 {
     cJSON *j = cJSON_CreateObject();
     if (!j)
-        goto oom;
+        return cli_print_json(NULL, "stats");
     cJSON_AddStringToObject(j, "file", o->file);
     cJSON_AddStringToObject(j, "a", name_a);
     cJSON_AddStringToObject(j, "b", name_b);
@@ -212,23 +204,23 @@ static int print_json(const stats_opts *o, const char *name_a, const char *name_
         cJSON_AddNumberToObject(j, "n_a", c->n_a);
         cJSON_AddNumberToObject(j, "n_b", c->n_b);
     }
-    add_number(j, "mean_a", c->mean_a);
-    add_number(j, "mean_b", c->mean_b);
-    add_number(j, "sd_a", c->sd_a);
-    add_number(j, "sd_b", c->sd_b);
-    add_number(j, "diff", c->diff);
-    add_number(j, "ci_low", c->ci_low);
-    add_number(j, "ci_high", c->ci_high);
-    add_number(j, "p_t", c->p_t);
-    add_number(j, "p_wilcoxon", c->p_wilcoxon);
+    cli_json_number(j, "mean_a", c->mean_a);
+    cli_json_number(j, "mean_b", c->mean_b);
+    cli_json_number(j, "sd_a", c->sd_a);
+    cli_json_number(j, "sd_b", c->sd_b);
+    cli_json_number(j, "diff", c->diff);
+    cli_json_number(j, "ci_low", c->ci_low);
+    cli_json_number(j, "ci_high", c->ci_high);
+    cli_json_number(j, "p_t", c->p_t);
+    cli_json_number(j, "p_wilcoxon", c->p_wilcoxon);
     cJSON_AddBoolToObject(j, "wilcoxon_exact", c->wilcoxon_exact);
-    add_number(j, "sd_diff", c->paired ? c->sd_diff : NAN);
-    add_number(j, "dz", c->paired ? c->dz : NAN);
-    add_number(j, "detect", c->seeds_needed ? c->detect : NAN);
-    add_number(j, "seeds_needed", c->seeds_needed > 0 ? (double)c->seeds_needed : NAN);
+    cli_json_number(j, "sd_diff", c->paired ? c->sd_diff : NAN);
+    cli_json_number(j, "dz", c->paired ? c->dz : NAN);
+    cli_json_number(j, "detect", c->seeds_needed ? c->detect : NAN);
+    cli_json_number(j, "seeds_needed", c->seeds_needed > 0 ? (double)c->seeds_needed : NAN);
     if (c->has_tost) {
-        add_number(j, "margin", c->tost.margin);
-        add_number(j, "p_tost", c->tost.p);
+        cli_json_number(j, "margin", c->tost.margin);
+        cli_json_number(j, "p_tost", c->tost.p);
         cJSON_AddBoolToObject(j, "equivalent", c->tost.equivalent);
     }
     static const char *const kinds[] = {"too few seeds", "different", "equivalent",
@@ -236,17 +228,7 @@ static int print_json(const stats_opts *o, const char *name_a, const char *name_
     cJSON_AddStringToObject(j, "verdict_kind", kinds[c->verdict]);
     cJSON_AddStringToObject(j, "verdict", verdict);
     cJSON_AddStringToObject(j, "power", power);
-    char *text = cJSON_PrintUnformatted(j);
-    cJSON_Delete(j);
-    if (!text)
-        goto oom;
-    printf("%s\n", text);
-    free(text);
-    return 0;
-oom:
-    cJSON_Delete(j);
-    cli_error("stats: out of memory");
-    return EXIT_RUNTIME;
+    return cli_print_json(j, "stats");
 }
 
 static void print_text(const stats_opts *o, const char *name_a, const char *name_b,

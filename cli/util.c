@@ -1,5 +1,6 @@
 #include "cli.h"
 
+#include <cjson/cJSON.h>
 #include <errno.h>
 #include <getopt.h>
 #include <math.h>
@@ -213,4 +214,25 @@ int option_once(option_seen *s, const char *cmd, const char *name)
     if (s->n < 64)
         snprintf(s->names[s->n++], sizeof s->names[0], "%s", name);
     return 0;
+}
+
+int cli_print_json(cJSON *json, const char *cmd)
+{
+    char *text = json ? cJSON_PrintUnformatted(json) : NULL;
+    cJSON_Delete(json);
+    if (!text) {
+        cli_error("%s: out of memory", cmd);
+        return EXIT_RUNTIME;
+    }
+    printf("%s\n", text);
+    free(text);
+    return 0;
+}
+
+void cli_json_number(cJSON *obj, const char *key, double v)
+{
+    if (isfinite(v))
+        cJSON_AddNumberToObject(obj, key, v);
+    else
+        cJSON_AddNullToObject(obj, key);
 }

@@ -128,8 +128,9 @@ int dn_evaluate(dn_net *net, const dn_dataset *ds, double *loss, double *acc, dn
     return dn_evaluate_confusion(net, ds, loss, acc, NULL, err);
 }
 
-int dn_evaluate_confusion(dn_net *net, const dn_dataset *ds, double *loss, double *acc,
-                          size_t *confusion, dn_err *err)
+/* evaluate_ws with its checks and buffers. */
+static int evaluate(dn_net *net, const dn_dataset *ds, double *loss, double *acc,
+                    size_t *confusion, double *conf, uint8_t *right, dn_err *err)
 {
     if (!net->built)
         return dn_fail(err, DN_EINVAL, "network not built");
@@ -142,40 +143,33 @@ int dn_evaluate_confusion(dn_net *net, const dn_dataset *ds, double *loss, doubl
         return rc;
     if (confusion)
         memset(confusion, 0, (size_t)net->width * (size_t)net->width * sizeof *confusion);
-    rc = evaluate_ws(net, ds, x, idx, loss, acc, confusion, NULL, NULL, NULL, err);
+    rc = evaluate_ws(net, ds, x, idx, loss, acc, confusion, conf, right, NULL, err);
     dn_free(x);
     dn_free(idx);
     return rc;
 }
 
+int dn_evaluate_confusion(dn_net *net, const dn_dataset *ds, double *loss, double *acc,
+                          size_t *confusion, dn_err *err)
+{
+    return evaluate(net, ds, loss, acc, confusion, NULL, NULL, err);
+}
+
 int dn_evaluate_calibration(dn_net *net, const dn_dataset *ds, int bins, dn_eval_summary *out,
                             dn_reliability *rel, size_t *confusion, dn_err *err)
 {
-    if (!net->built)
-        return dn_fail(err, DN_EINVAL, "network not built");
-    int rc = dn_check_data(net, ds, "evaluation", err);
-    if (rc)
-        return rc;
-    float *x;
-    uint32_t *idx;
-    if ((rc = dn_block_buffers(net, &x, &idx, "an evaluation", err)))
-        return rc;
-    double *conf = dn_alloc(ds->n, sizeof *conf);
-    uint8_t *right = dn_alloc(ds->n, 1);
-    if (!conf || !right)
-        rc = dn_fail(err, DN_ENOMEM, "cannot allocate the confidences of %zu examples", ds->n);
-    if (!rc && confusion)
-        memset(confusion, 0, (size_t)net->width * (size_t)net->width * sizeof *confusion);
+    double *conf = dn_alloc(ds->n ? ds->n : 1, sizeof *conf);
+    uint8_t *right = dn_alloc(ds->n ? ds->n : 1, 1);
+    int rc = conf && right ? DN_OK
+                           : dn_fail(err, DN_ENOMEM, "cannot allocate the confidences of %zu "
+                                     "examples", ds->n);
     if (!rc)
-        rc = evaluate_ws(net, ds, x, idx, &out->loss, &out->accuracy, confusion, conf, right,
-                         NULL, err);
+        rc = evaluate(net, ds, &out->loss, &out->accuracy, confusion, conf, right, err);
     if (!rc)
         rc = dn_calibration_bins(conf, right, ds->n, bins ? bins : DN_CAL_BINS, rel, &out->ece,
                                  err);
     dn_free(conf);
     dn_free(right);
-    dn_free(x);
-    dn_free(idx);
     return rc;
 }
 
