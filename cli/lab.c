@@ -13,7 +13,7 @@
 #include <sys/stat.h>
 #include <unistd.h>
 
-const lab_exercise *const lab_exercises[LAB_EXERCISES] = {&lab_ex1, NULL, NULL, NULL,
+const lab_exercise *const lab_exercises[LAB_EXERCISES] = {&lab_ex1, NULL, &lab_ex3, &lab_ex4,
                                                           NULL,     NULL, NULL};
 
 /* What each exercise asks, in a few words, built or not. */
@@ -40,6 +40,11 @@ static void usage(FILE *f)
             "\n"
             "  1  (0.2, 0.5) against (0.5, 0.2) on the paired seeds, and a 3 x 3 grid of\n"
             "     (p1, p2) in {0, 0.3, 0.6} ranked on a validation split (3 seeds of 10)\n"
+            "  3  the variance of each hidden layer's activations during training, before\n"
+            "     and after dropout (0.2, 0.5) and without dropout (3 seeds of 10)\n"
+            "  4  the d2l-2020 model evaluated with dropout off, with one stochastic pass and\n"
+            "     with the average of K = 1..100 passes (Monte Carlo dropout): accuracy,\n"
+            "     calibration, entropy\n"
             "\n"
             "  --out DIR            lab directory (default lab/<date-time>)\n"
             "  --epochs E           epochs of exercises 1 and 3-7 (default 10)\n"

@@ -27,7 +27,7 @@ else
 fi
 [ -n "$built" ] && ok "exercises built: $built" || fail "lab all ran no exercise: $(cat "$T/all.out")"
 for n in $built; do
-  python3 "$HERE/lab_check.py" "$L" "$n" && ok "ex$n: report matches its runs" || fail "ex$n: report"
+  DROPNET="$DN" python3 "$HERE/lab_check.py" "$L" "$n" && ok "ex$n: report matches its runs" || fail "ex$n: report"
   for f in report.md answer.txt; do
     [ -s "$L/ex$n/$f" ] || fail "ex$n left no $f"
   done

@@ -18,10 +18,13 @@ they apply:
   - a "## Answer" section whose bold line is exN/answer.txt, also found in
     LABDIR/README.md.
 """
+import csv
 import functools
+import json
 import math
 import os
 import re
+import subprocess
 import sys
 
 FAILS = []
@@ -287,7 +290,81 @@ def check_ex1(c):
         fail("ex1: the answer does not name the best cell %s" % best[1])
 
 
-CHECKS = {1: check_ex1}
+def activations(run_dir):
+    """activations.csv: the last train rows and the last eval rows, as
+    {(layer, where): var_pooled}."""
+    last_train, last_eval = {}, {}
+    with open(os.path.join(run_dir, "activations.csv")) as f:
+        rows = list(csv.DictReader(f))
+    for r in rows:
+        key = (int(r["layer"]), r["where"])
+        (last_train if r["mode"] == "train" else last_eval)[key] = float(r["var_pooled"])
+    return last_train, last_eval
+
+
+def check_ex3(c):
+    rows = c.report.table("Per training")
+    if not rows:
+        fail("ex3: empty Per training table")
+    for row in rows:
+        run = os.path.join(c.ex, row["run"])
+        tr, ev = activations(run)
+        for k in (1, 2):
+            for w in ("before", "after"):
+                close(row["layer %d %s" % (k, w)], tr[(k, w)], "%s layer %d %s" % (row["run"], k, w))
+            close(row["test layer %d" % k], ev[(k, "before")], "%s test layer %d" % (row["run"], k))
+    none = [activations(d) for d in seeds_of(c, "none")]
+    drop = [activations(d) for d in seeds_of(c, "dropout")]
+    for row in c.report.table("At the end of training"):
+        k = int(row["layer"])
+        check_ci(row["A (no dropout)"], [t[(k, "before")] for t, _ in none], "ex3 A layer %d" % k)
+        check_ci(row["B before dropout"], [t[(k, "before")] for t, _ in drop], "ex3 B before %d" % k)
+        check_ci(row["B after dropout"], [t[(k, "after")] for t, _ in drop], "ex3 B after %d" % k)
+        check_ci(row["after / before"], [t[(k, "after")] / t[(k, "before")] for t, _ in drop],
+                 "ex3 ratio %d" % k)
+        close(row["test set A"], sum(e[(k, "before")] for _, e in none) / len(none), "ex3 test A %d" % k)
+        close(row["test set B"], sum(e[(k, "before")] for _, e in drop) / len(drop), "ex3 test B %d" % k)
+
+
+def check_ex4(c):
+    """Each seed's numbers against dropnet eval --json of its model."""
+    dn = os.environ.get("DROPNET")
+    m = re.search(r"\(K = (\d+)\.\)", c.report.text)
+    if not dn or not m:
+        fail("ex4: needs $DROPNET and the report's K")
+        return
+    K = m.group(1)
+    per = {}
+    for row in c.report.table("Per seed"):
+        run = os.path.join(c.ex, row["run"])
+        out = subprocess.run([dn, "eval", "--model", os.path.join(run, "model.safetensors"),
+                              "--mc-samples", K, "--seed", "1", "--json"],
+                             capture_output=True, text=True, check=True).stdout
+        j = json.loads(out)
+        mc = j["mc"]
+        want = {"acc off": 100 * j["accuracy"], "acc one pass": 100 * mc["single"]["accuracy"],
+                "acc average": 100 * mc["average"]["accuracy"], "ECE off": 100 * j["ece"],
+                "ECE average": 100 * mc["average"]["ece"], "entropy": mc["entropy_mean"],
+                "AUROC": mc["auroc_error"]}
+        for col, v in want.items():
+            close(row[col], v, "%s %s" % (row["run"], col))
+            per.setdefault(col, []).append(v)
+        per.setdefault("loss off", []).append(j["loss"])
+        per.setdefault("loss one", []).append(mc["single"]["loss"])
+        per.setdefault("loss avg", []).append(mc["average"]["loss"])
+        per.setdefault("ECE one", []).append(100 * mc["single"]["ece"])
+    table = c.report.table("Final numbers")
+    names = {"dropout off": ("acc off", "ECE off", "loss off"),
+             "one stochastic pass": ("acc one pass", "ECE one", "loss one"),
+             "average of K passes": ("acc average", "ECE average", "loss avg")}
+    for row in table:
+        a, e, l = names[row["evaluation"]]
+        check_ci(row["test accuracy (%)"], per[a], "ex4 %s accuracy" % row["evaluation"], (0, 100))
+        check_ci(row["ECE (%)"], per[e], "ex4 %s ECE" % row["evaluation"])
+        check_ci(row["loss"], per[l], "ex4 %s loss" % row["evaluation"])
+
+
+CHECKS = {1: check_ex1, 3: check_ex3, 4: check_ex4}
 
 
 class Context:
