@@ -165,10 +165,10 @@ static int run(lab *l, char *answer, size_t size)
     double dE[2] = {iedet.mean, iedet.mean}, dEl[2] = {iedet.lo, iedet.lo},
            dEh[2] = {iedet.hi, iedet.hi};
     double sE[2] = {ie1.mean, ie1.mean}, sEl[2] = {ie1.lo, ie1.lo}, sEh[2] = {ie1.hi, ie1.hi};
-    dn_band ba[3] = {{"average of k passes", n_grid, gx, ga, gl, gh},
+    dn_band ba[3] = {{"average of k", n_grid, gx, ga, gl, gh},
                      {"deterministic", 2, ends, dA, dAl, dAh},
                      {"one pass", 2, ends, sA, sAl, sAh}};
-    dn_band be[3] = {{"average of k passes", n_grid, gx, ge, gel, geh},
+    dn_band be[3] = {{"average of k", n_grid, gx, ge, gel, geh},
                      {"deterministic", 2, ends, dE, dEl, dEh},
                      {"one pass", 2, ends, sE, sEl, sEh}};
     dn_band_panel panels[2] = {{"test accuracy (%)", ba, 3, false},
