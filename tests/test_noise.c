@@ -1,0 +1,305 @@
+/* The noises of --noise: parsing, each layer's mean and variance, gradients
+ * by finite differences with the noise fixed, DropConnect's gradient
+ * masking, thread counts, and model files that name the noise. */
+#include "helpers.h"
+
+#include <criterion/criterion.h>
+#include <math.h>
+#include <stdlib.h>
+#include <string.h>
+
+/* The tolerance of test_gradcheck.c (float forward passes, h = 1e-3). */
+#define TOL(a, n) (2e-3 + 1e-2 * fmax(fabs(a), fabs(n)))
+
+static float rnd(uint64_t i, uint32_t tag)
+{
+    return 2.0f * dn_uniform((dn_stream){78, tag, 0}, i) - 1.0f;
+}
+
+/* ---- parsing ---- */
+
+Test(noise, parse_and_format_read_back)
+{
+    const char *good[] = {"none", "dropout:0.2", "gaussian:0.5", "additive:0.1",
+                          "dropconnect:0.5", "uniform:0.2", "dropout:1", "additive:3"};
+    const dn_noise_kind kinds[] = {DN_NOISE_DROPOUT, DN_NOISE_DROPOUT, DN_NOISE_GAUSSIAN,
+                                   DN_NOISE_ADDITIVE, DN_NOISE_DROPCONNECT, DN_NOISE_UNIFORM,
+                                   DN_NOISE_DROPOUT, DN_NOISE_ADDITIVE};
+    const float ps[] = {0.0f, 0.2f, 0.5f, 0.1f, 0.5f, 0.2f, 1.0f, 3.0f};
+    for (size_t i = 0; i < sizeof good / sizeof *good; i++) {
+        dn_noise n;
+        dn_err err = {0};
+        cr_assert_eq(dn_noise_parse(good[i], &n, &err), DN_OK, "%s: %s", good[i], err.msg);
+        cr_assert_eq(n.kind, kinds[i], "%s", good[i]);
+        cr_assert_eq(n.p, ps[i], "%s", good[i]);
+        char text[64];
+        dn_noise_format(n, text, sizeof text);
+        cr_assert_str_eq(text, good[i]);
+    }
+    char name[64];
+    dn_noise_layer_name((dn_noise){DN_NOISE_GAUSSIAN, 0.5f}, name, sizeof name);
+    cr_assert_str_eq(name, "GaussianDropout(0.5)");
+    dn_noise_layer_name((dn_noise){DN_NOISE_ADDITIVE, 0.1f}, name, sizeof name);
+    cr_assert_str_eq(name, "AdditiveNoise(0.1)");
+    dn_noise_layer_name((dn_noise){DN_NOISE_DROPCONNECT, 0.5f}, name, sizeof name);
+    cr_assert_str_eq(name, "DropConnect(0.5)");
+    dn_noise_layer_name((dn_noise){DN_NOISE_UNIFORM, 0.2f}, name, sizeof name);
+    cr_assert_str_eq(name, "UniformNoise(0.2)");
+    dn_noise_layer_name((dn_noise){DN_NOISE_DROPOUT, 0.2f}, name, sizeof name);
+    cr_assert_str_eq(name, "Dropout(0.2)");
+}
+
+Test(noise, bad_items_are_refused_with_the_reason)
+{
+    const char *bad[] = {"gaussian:1", "dropout:-1", "additive:nan", "additive:-0.5",
+                         "salt:0.5", "gaussian", "gaussian:", "gaussian:0.5x",
+                         "dropconnect:1", "uniform:1.5", "dropout:inf", ""};
+    const char *why[] = {"outside [0, 1)", "outside [0, 1]", "not a finite number",
+                         "not a finite number >= 0", "unknown noise", "needs a value",
+                         "needs a value", "not a finite number", "outside [0, 1)",
+                         "outside [0, 1)", "not a finite number", "unknown noise"};
+    for (size_t i = 0; i < sizeof bad / sizeof *bad; i++) {
+        dn_noise n;
+        dn_err err = {0};
+        cr_assert_eq(dn_noise_parse(bad[i], &n, &err), DN_EINVAL, "'%s' was accepted", bad[i]);
+        cr_assert(strstr(err.msg, why[i]), "'%s': %s", bad[i], err.msg);
+        cr_assert(!strchr(err.msg, '\n'));
+    }
+    dn_noise list[4];
+    int n = 0;
+    dn_err err = {0};
+    cr_assert_eq(dn_noise_list_parse("gaussian:0.2,dropconnect:0.5", list, 4, &n, &err), DN_OK);
+    cr_assert_eq(n, 2);
+    cr_assert_eq(list[1].kind, DN_NOISE_DROPCONNECT);
+    cr_assert_eq(dn_noise_list_parse("gaussian:0.2,,none", list, 4, &n, &err), DN_EINVAL);
+    cr_assert(strstr(err.msg, "empty item"), "%s", err.msg);
+    cr_assert_eq(dn_noise_list_parse("none,none,none", list, 2, &n, &err), DN_EINVAL);
+    cr_assert(strstr(err.msg, "more than 2"), "%s", err.msg);
+}
+
+/* ---- each layer's mean and variance ----
+ * n = 2^20 draws on inputs of 1: the sample mean of a noise with variance
+ * v has standard error sqrt(v/n) (1e-3 for v = 1); 6 standard errors is the
+ * tolerance (a false alarm about once in 10^9). The sample variance's
+ * standard error is sqrt((m4 - v^2)/n), below 3 v / sqrt(n) for these
+ * distributions (kurtosis at most 3 + 6 for the dropout-like ones): 6 of
+ * those again. */
+enum { NS = 1 << 20 };
+
+static void moments(const float *y, size_t n, double *mean, double *var)
+{
+    double s = 0.0, ss = 0.0;
+    for (size_t i = 0; i < n; i++)
+        s += y[i];
+    *mean = s / (double)n;
+    for (size_t i = 0; i < n; i++)
+        ss += (y[i] - *mean) * (y[i] - *mean);
+    *var = ss / (double)(n - 1);
+}
+
+static void check_moments(const float *y, double want_mean, double want_var, const char *what)
+{
+    double m, v;
+    moments(y, NS, &m, &v);
+    double se_m = sqrt(want_var / NS), se_v = 3.0 * want_var / sqrt((double)NS);
+    cr_assert(fabs(m - want_mean) <= 6.0 * se_m + 1e-6, "%s: mean %.6f, expected %.6f", what, m,
+              want_mean);
+    cr_assert(fabs(v - want_var) <= 6.0 * se_v + 1e-6, "%s: variance %.6f, expected %.6f", what,
+              v, want_var);
+}
+
+Test(noise, normals_have_mean_0_and_variance_1)
+{
+    float *z = malloc(NS * sizeof *z);
+    dn_noise_normals(z, 0, NS, (dn_stream){11, DN_PURPOSE_DROPOUT + 1, 2});
+    check_moments(z, 0.0, 1.0, "normals");
+    /* Box-Muller's bound from 24-bit uniforms: sqrt(-2 ln 2^-24) = 5.77. */
+    double tail = 0.0;
+    for (size_t i = 0; i < NS; i++) {
+        cr_assert(fabsf(z[i]) <= 5.77f, "z[%zu] = %g", i, (double)z[i]);
+        tail += fabsf(z[i]) > 1.96f;
+    }
+    /* P(|Z| > 1.96) = 0.05, standard error sqrt(0.05 * 0.95 / n) = 2.1e-4 */
+    cr_assert(fabs(tail / NS - 0.05) < 6 * 2.2e-4, "P(|z| > 1.96) = %g", tail / NS);
+    /* A range that starts inside a block draws what the whole range drew. */
+    float part[37];
+    dn_noise_normals(part, 1001, 1038, (dn_stream){11, DN_PURPOSE_DROPOUT + 1, 2});
+    cr_assert_arr_eq(part, z + 1001, sizeof part);
+    free(z);
+}
+
+Test(noise, gaussian_uniform_additive_moments)
+{
+    float *x = malloc(NS * sizeof *x), *y = malloc(NS * sizeof *y), *m = malloc(NS * sizeof *m);
+    for (size_t i = 0; i < NS; i++)
+        x[i] = 1.0f;
+    const dn_stream s = {12, DN_PURPOSE_DROPOUT + 2, 7};
+    const float ps[] = {0.2f, 0.5f};
+    for (int k = 0; k < 2; k++) {
+        double p = ps[k], v = p / (1.0 - p);
+        cr_assert_eq(dn_gaussian_forward(y, m, x, NS, ps[k], s, NULL), DN_OK);
+        check_moments(y, 1.0, v, "gaussian");
+        cr_assert_eq(dn_uniform_noise_forward(y, m, x, NS, ps[k], s, NULL), DN_OK);
+        check_moments(y, 1.0, v, "uniform");
+        double a = sqrt(3.0 * v), lo = 1e9, hi = -1e9;
+        for (size_t i = 0; i < NS; i++) {
+            lo = fmin(lo, y[i]);
+            hi = fmax(hi, y[i]);
+        }
+        cr_assert(lo >= 1.0 - a - 1e-6 && hi <= 1.0 + a + 1e-6 && lo < 1.0 - 0.99 * a &&
+                      hi > 1.0 + 0.99 * a,
+                  "uniform range [%g, %g], expected [%g, %g]", lo, hi, 1.0 - a, 1.0 + a);
+        /* dropout at the same p: the moments the two above match */
+        cr_assert_eq(dn_dropout_forward(y, NULL, x, NS, ps[k], s, NULL), DN_OK);
+        check_moments(y, 1.0, v, "dropout");
+    }
+    cr_assert_eq(dn_additive_forward(y, x, NS, 0.3f, s, NULL), DN_OK);
+    check_moments(y, 1.0, 0.09, "additive");
+    /* p = 0: no noise, the input bit for bit */
+    cr_assert_eq(dn_gaussian_forward(y, m, x, NS, 0.0f, s, NULL), DN_OK);
+    cr_assert_arr_eq(y, x, NS * sizeof *y);
+    cr_assert_eq(dn_gaussian_forward(y, m, x, NS, 1.0f, s, NULL), DN_EINVAL);
+    free(x);
+    free(y);
+    free(m);
+}
+
+Test(noise, dropconnect_moments_and_mask)
+{
+    float *w = malloc(NS * sizeof *w), *wd = malloc(NS * sizeof *wd);
+    uint8_t *mask = malloc(NS), *dmask = malloc(NS);
+    for (size_t i = 0; i < NS; i++)
+        w[i] = 1.0f;
+    const dn_stream s = {13, DN_PURPOSE_DROPOUT + 1, 5};
+    cr_assert_eq(dn_dropconnect_forward(wd, mask, w, NS, 0.5f, s, NULL), DN_OK);
+    check_moments(wd, 1.0, 1.0, "dropconnect");
+    /* the mask of dropout with the same stream and p */
+    float *y = malloc(NS * sizeof *y);
+    dn_dropout_forward(y, dmask, w, NS, 0.5f, s, NULL);
+    cr_assert_arr_eq(mask, dmask, NS);
+    for (size_t i = 0; i < NS; i++)
+        cr_assert_eq(wd[i], mask[i] ? 2.0f : 0.0f);
+    /* the gradient: only kept weights get one, scaled as they were */
+    float *g = malloc(NS * sizeof *g);
+    for (size_t i = 0; i < NS; i++)
+        g[i] = 0.25f;
+    dn_dropconnect_backward(g, mask, NS, 0.5f);
+    for (size_t i = 0; i < NS; i++)
+        cr_assert_eq(g[i], mask[i] ? 0.5f : 0.0f, "g[%zu]", i);
+    free(w);
+    free(wd);
+    free(mask);
+    free(dmask);
+    free(y);
+    free(g);
+}
+
+/* ---- gradients by finite differences, the noise fixed by (seed, step) ---- */
+
+static double mean_xent(const float *z, const uint8_t *y, int b, int C)
+{
+    float l[16];
+    dn_softmax_xent_forward(l, z, y, b, C);
+    double s = 0.0;
+    for (int r = 0; r < b; r++)
+        s += l[r];
+    return s / b;
+}
+
+static double net_loss(dn_net *net, const float *x, const uint8_t *y, int b)
+{
+    const float *z = dn_net_forward(net, x, b, NULL);
+    return mean_xent(z, y, b, dn_net_output_width(net));
+}
+
+/* 12-9-7-4 with noise a after hidden layer 1 and b after hidden layer 2, in
+ * training mode: every parameter's gradient against central differences. */
+static void gradcheck(dn_noise a, dn_noise b)
+{
+    dn_mlp_spec spec = {.inputs = 12, .outputs = 4, .n_hidden = 2, .hidden = {9, 7},
+                        .dropout = {a.p, b.p}, .noise = {a.kind, b.kind}};
+    dn_err err = {0};
+    dn_net *net = dn_net_mlp(&spec, 8, &err);
+    cr_assert(net, "%s", err.msg);
+    cr_assert_eq(dn_net_reset(net, (dn_init){DN_INIT_NORMAL, 0.5f}, 3, &err), DN_OK);
+    /* Biases away from 0: a row of ReLU outputs that are all 0 would put
+     * the next pre-activation exactly on the kink, where differences and
+     * the gradient disagree. */
+    for (int li = 0; li < dn_net_num_layers(net); li++) {
+        dn_layer_info L;
+        dn_net_layer(net, li, &L, NULL);
+        for (int k = 0; L.kind == DN_LAYER_LINEAR && k < L.out; k++)
+            L.b[k] = 0.3f * rnd((uint64_t)(li * 100 + k), 14);
+    }
+    enum { NB = 8 };
+    float x[NB * 12];
+    uint8_t y[NB];
+    for (int i = 0; i < NB * 12; i++)
+        x[i] = rnd(i, 13);
+    for (int r = 0; r < NB; r++)
+        y[r] = (uint8_t)(r % 4);
+    dn_net_set_training(net, true);
+    /* The first inputs and step whose noise leave every pre-activation at
+     * least 0.01 from ReLU's kink, where a difference of h = 1e-3 in a
+     * weight (times inputs up to about 3) could cross it and disagree with
+     * the gradient. */
+    const float *z = NULL;
+    uint32_t step = 0;
+    for (;; step++) {
+        cr_assert_lt(step, 200, "no step without a pre-activation near 0");
+        for (int i = 0; i < NB * 12; i++)
+            x[i] = rnd(i, 13 + step);
+        dn_net_set_rng(net, 9, step);
+        z = dn_net_forward(net, x, NB, NULL);
+        float near = 1.0f;
+        for (int li = 1; li <= 4; li += 3) {
+            const float *pre = dn_net_activation(net, li);
+            for (int k = 0; k < NB * spec.hidden[li / 3]; k++)
+                near = fminf(near, fabsf(pre[k]));
+        }
+        if (near >= 0.01f)
+            break;
+    }
+    float dz[NB * 4];
+    dn_softmax_xent_backward(dz, z, y, NB, 4, 1.0f / NB);
+    dn_net_backward(net, dz, NB);
+    size_t np;
+    float *p = dn_net_params(net, &np);
+    float *g = malloc(np * sizeof *g);
+    memcpy(g, dn_net_grads(net, NULL), np * sizeof *g);
+    const float h = 1e-3f;
+    int checked = 0, nonzero = 0;
+    for (int li = 0; li < dn_net_num_layers(net); li++) {
+        dn_layer_info L;
+        dn_net_layer(net, li, &L, NULL);
+        if (L.kind != DN_LAYER_LINEAR)
+            continue;
+        size_t nw = (size_t)L.in * (size_t)L.out;
+        for (size_t k = 0; k < nw + (size_t)L.out; k++) {
+            float *v = k < nw ? &L.w[k] : &L.b[k - nw];
+            float an = g[v - p];
+            float keep = *v;
+            *v = keep + h;
+            double lp = net_loss(net, x, y, NB);
+            *v = keep - h;
+            double lm = net_loss(net, x, y, NB);
+            *v = keep;
+            double num = (lp - lm) / (2.0 * h);
+            cr_assert(fabs(an - num) <= TOL(an, num), "layer %d param %zu: %g vs %g", li, k,
+                      (double)an, num);
+            checked++;
+            nonzero += an != 0.0f;
+        }
+    }
+    cr_assert_eq(checked, 12 * 9 + 9 + 9 * 7 + 7 + 7 * 4 + 4);
+    cr_assert_gt(nonzero, checked / 3, "most gradients are non-zero");
+    free(g);
+    dn_net_free(net);
+}
+
+Test(noise, gradient_gaussian) { gradcheck((dn_noise){DN_NOISE_GAUSSIAN, 0.3f}, (dn_noise){DN_NOISE_GAUSSIAN, 0.5f}); }
+Test(noise, gradient_uniform) { gradcheck((dn_noise){DN_NOISE_UNIFORM, 0.2f}, (dn_noise){DN_NOISE_UNIFORM, 0.1f}); }
+Test(noise, gradient_additive) { gradcheck((dn_noise){DN_NOISE_ADDITIVE, 0.2f}, (dn_noise){DN_NOISE_ADDITIVE, 0.5f}); }
+Test(noise, gradient_dropconnect) { gradcheck((dn_noise){DN_NOISE_DROPCONNECT, 0.3f}, (dn_noise){DN_NOISE_DROPCONNECT, 0.5f}); }
+Test(noise, gradient_mixed) { gradcheck((dn_noise){DN_NOISE_DROPCONNECT, 0.4f}, (dn_noise){DN_NOISE_GAUSSIAN, 0.5f}); }
+Test(noise, gradient_mixed_dropout) { gradcheck((dn_noise){DN_NOISE_DROPOUT, 0.4f}, (dn_noise){DN_NOISE_DROPCONNECT, 0.5f}); }
