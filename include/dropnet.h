@@ -155,7 +155,8 @@ enum {
     DN_PURPOSE_INIT = 1,      /* step = 2*linear_index (+1 for the bias) */
     DN_PURPOSE_SHUFFLE = 2,   /* step = epoch */
     DN_PURPOSE_VAL_SPLIT = 3, /* step = class (dn_dataset_split) */
-    DN_PURPOSE_DROPOUT = 0x100 /* + site: the number of Linear layers before it */
+    DN_PURPOSE_DROPOUT = 0x100, /* + site: the number of Linear layers before it */
+    DN_PURPOSE_DC_SAMPLING = 0x200 /* + site: dn_evaluate_dropconnect_sampling */
 };
 
 void dn_philox(dn_stream s, uint64_t block, uint32_t out[4]);
@@ -442,6 +443,10 @@ void dn_net_set_rng(dn_net *net, uint64_t seed, uint32_t step);
  * the network has no Dropout layer there or the noise does not fit.
  * Allocates what the noise needs (call it before training, not during). */
 int dn_net_set_noise(dn_net *net, int site, dn_noise noise, dn_err *err);
+/* A --noise list ("none,dropconnect:0.5"), one item per hidden layer, set
+ * at the sites after them (dn_net_set_noise); "none" may stand where a
+ * hidden layer has no Dropout layer. */
+int dn_net_set_noise_list(dn_net *net, const char *list, dn_err *err);
 /* 1 and *noise when site has a Dropout layer, else 0. */
 int dn_net_noise(const dn_net *net, int site, dn_noise *noise);
 
@@ -526,6 +531,19 @@ int dn_evaluate(dn_net *net, const dn_dataset *ds, double *loss, double *acc, dn
  * true class t predicted as p, C = the network's output width. */
 int dn_evaluate_confusion(dn_net *net, const dn_dataset *ds, double *loss, double *acc,
                           size_t *confusion, dn_err *err);
+/* DropConnect's inference by moment matching (Wan et al., ICML 2013): at each
+ * Linear layer that reads a DropConnect site, each unit's pre-activation is
+ * taken as normal with the mean (W v + b) and variance (p/(1-p)) sum_i
+ * W_ji^2 v_i^2 of the masked product; K samples of it go through the
+ * layer's ReLU (or, at the output, the softmax) and are averaged; every
+ * other noise is off. Loss and accuracy of the averaged probabilities over
+ * ds. The normals of example e, unit j, sample k are elements
+ * (e W + j) K + k of the stream (seed, DN_PURPOSE_DC_SAMPLING + site, 0)
+ * (dn_noise_normals): the same seed, the same numbers, for any batch size
+ * or thread count. DN_EINVAL when the network has no DropConnect. */
+#define DN_DC_SAMPLES_MAX 10000
+int dn_evaluate_dropconnect_sampling(dn_net *net, const dn_dataset *ds, int K, uint64_t seed,
+                                     double *loss, double *acc, dn_err *err);
 /* pred[i] = the predicted class (argmax of the logits, eval mode) of example i
  * of ds, for i < n <= ds->n. */
 int dn_predict(dn_net *net, const dn_dataset *ds, size_t n, uint8_t *pred, dn_err *err);

@@ -308,3 +308,34 @@ void dn_dropconnect_backward(float *dw, const uint8_t *mask, size_t n, float p)
     for (size_t i = 0; i < n; i++)
         dw[i] = dn_keep_or_zero(dw[i] * scale, mask[i]);
 }
+
+int dn_net_set_noise_list(dn_net *net, const char *list, dn_err *err)
+{
+    int linears = 0;
+    for (int i = 0; i < dn_net_num_layers(net); i++) {
+        dn_layer_info L;
+        dn_net_layer(net, i, &L, NULL);
+        linears += L.kind == DN_LAYER_LINEAR;
+    }
+    dn_noise noise[DN_MAX_HIDDEN + 1];
+    int n = 0, hidden = linears - 1;
+    int rc = dn_noise_list_parse(list, noise, DN_MAX_HIDDEN + 1, &n, err);
+    if (rc)
+        return rc;
+    if (n != hidden)
+        return dn_fail(err, DN_EINVAL, "noise list '%.60s' has %d item%s but the network has %d "
+                       "hidden layer%s", list, n, n == 1 ? "" : "s", hidden,
+                       hidden == 1 ? "" : "s");
+    for (int k = 1; k <= n; k++) {
+        dn_noise had;
+        if (!dn_net_noise(net, k, &had)) {
+            if (noise[k - 1].kind == DN_NOISE_DROPOUT && noise[k - 1].p == 0.0f)
+                continue; /* "none" where there is no Dropout layer */
+            return dn_fail(err, DN_EINVAL, "noise list: hidden layer %d has no Dropout layer "
+                           "after it to draw noise", k);
+        }
+        if ((rc = dn_net_set_noise(net, k, noise[k - 1], err)))
+            return rc;
+    }
+    return DN_OK;
+}
