@@ -76,17 +76,21 @@ int dn_noise_parse(const char *text, dn_noise *out, dn_err *err)
                        "unknown noise '%.40s' (none, dropout:P, gaussian:P, additive:SIGMA, "
                        "dropconnect:P, uniform:P)", text);
     if (!colon || !colon[1])
-        return dn_fail(err, DN_EINVAL, "noise '%.40s' needs a value: %s:%s", text,
+        return dn_fail(err, DN_EINVAL, "'%.40s' needs a value: %s:%s", text,
                        kinds[k].name, kinds[k].kind == DN_NOISE_ADDITIVE ? "SIGMA" : "P");
     char *end;
     double v = strtod(colon + 1, &end);
     if (*end || end == colon + 1 || !isfinite(v))
-        return dn_fail(err, DN_EINVAL, "noise '%.40s': '%.20s' is not a finite number", text,
+        return dn_fail(err, DN_EINVAL, "'%.40s': '%.20s' is not a finite number", text,
                        colon + 1);
     dn_noise n = {kinds[k].kind, (float)v};
-    dn_err why = {0};
-    if (dn_noise_check(n, &why))
-        return dn_fail(err, DN_EINVAL, "noise '%.40s': %s", text, why.msg);
+    if (dn_noise_check(n, NULL)) {
+        if (n.kind == DN_NOISE_ADDITIVE)
+            return dn_fail(err, DN_EINVAL, "'%.40s': sigma %.20s is not a finite number >= 0",
+                           text, colon + 1);
+        return dn_fail(err, DN_EINVAL, "'%.40s': the probability %.20s is outside [0, 1%c", text,
+                       colon + 1, n.kind == DN_NOISE_DROPOUT ? ']' : ')');
+    }
     *out = n;
     return DN_OK;
 }
