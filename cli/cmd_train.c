@@ -257,7 +257,8 @@ int cmd_train(int argc, char **argv)
     for (int c = OPT_PRESET; c < OPT_END; c++)
         if (opt.given[c - OPT_PRESET] &&
             ((c <= OPT_DATA && c != OPT_THREADS && c != OPT_EPOCHS) ||
-             (c >= OPT_TRAIN_CSV && c <= OPT_STANDARDIZE) || c == OPT_OUT || c == OPT_VAL))
+             (c >= OPT_TRAIN_CSV && c <= OPT_STANDARDIZE) || c == OPT_OUT || c == OPT_VAL ||
+             c == OPT_NOISE))
             defining = train_option_name(c);
 
     char data_dir[4096] = "";
