@@ -2,6 +2,7 @@
  * by finite differences with the noise fixed, DropConnect's gradient
  * masking, thread counts, and model files that name the noise. */
 #include "helpers.h"
+#include "core/internal.h"
 #include "files/safetensors.h"
 
 #include <criterion/criterion.h>
@@ -122,6 +123,22 @@ Test(noise, normals_have_mean_0_and_variance_1)
     }
     /* P(|Z| > 1.96) = 0.05, standard error sqrt(0.05 * 0.95 / n) = 2.1e-4 */
     cr_assert(fabs(tail / NS - 0.05) < 6 * 2.2e-4, "P(|z| > 1.96) = %g", tail / NS);
+    /* The scalar code (machines without AVX2) draws the same bits. */
+    float *zs = malloc(NS * sizeof *zs);
+    dn_noise_normals_scalar(zs, 0, NS, (dn_stream){11, DN_PURPOSE_DROPOUT + 1, 2});
+    cr_assert_arr_eq(zs, z, NS * sizeof *z, "scalar and AVX2 normals differ");
+    /* against double-precision Box-Muller on the same uniforms */
+    for (size_t i = 0; i < 4096; i++) {
+        uint32_t w[4];
+        dn_philox((dn_stream){11, DN_PURPOSE_DROPOUT + 1, 2}, i >> 2, w);
+        size_t j = (i & 3) >> 1;
+        double u1 = ((w[2 * j] >> 8) + 1) * 0x1p-24, u2 = (w[2 * j + 1] >> 8) * 0x1p-24;
+        double r = sqrt(-2.0 * log(u1)), t = 2.0 * 3.14159265358979323846 * u2;
+        double want = (i & 1) ? r * sin(t) : r * cos(t);
+        cr_assert(fabs(z[i] - want) <= 2e-6 * fmax(1.0, fabs(want)), "z[%zu] = %.9g, want %.9g",
+                  i, (double)z[i], want);
+    }
+    free(zs);
     /* A range that starts inside a block draws what the whole range drew. */
     float part[37];
     dn_noise_normals(part, 1001, 1038, (dn_stream){11, DN_PURPOSE_DROPOUT + 1, 2});
@@ -142,6 +159,11 @@ Test(noise, gaussian_uniform_additive_moments)
         check_moments(y, 1.0, v, "gaussian");
         cr_assert_eq(dn_uniform_noise_forward(y, m, x, NS, ps[k], s, NULL), DN_OK);
         check_moments(y, 1.0, v, "uniform");
+        /* the multipliers are dn_uniform's numbers of the site's stream */
+        for (size_t i = 0; i < NS; i += 4093) {
+            float want = 1.0f + (float)sqrt(3.0 * v) * (2.0f * dn_uniform(s, i) - 1.0f);
+            cr_assert_eq(m[i], want, "m[%zu] = %.9g, want %.9g", i, (double)m[i], (double)want);
+        }
         double a = sqrt(3.0 * v), lo = 1e9, hi = -1e9;
         for (size_t i = 0; i < NS; i++) {
             lo = fmin(lo, y[i]);
