@@ -219,22 +219,6 @@ Test(noise, dropconnect_moments_and_mask)
 
 /* ---- gradients by finite differences, the noise fixed by (seed, step) ---- */
 
-static double mean_xent(const float *z, const uint8_t *y, int b, int C)
-{
-    float l[16];
-    dn_softmax_xent_forward(l, z, y, b, C);
-    double s = 0.0;
-    for (int r = 0; r < b; r++)
-        s += l[r];
-    return s / b;
-}
-
-static double net_loss(dn_net *net, const float *x, const uint8_t *y, int b)
-{
-    const float *z = dn_net_forward(net, x, b, NULL);
-    return mean_xent(z, y, b, dn_net_output_width(net));
-}
-
 /* 12-9-7-4 with noise a after hidden layer 1 and b after hidden layer 2, in
  * training mode: every parameter's gradient against central differences. */
 static void gradcheck(dn_noise a, dn_noise b)
@@ -257,8 +241,6 @@ static void gradcheck(dn_noise a, dn_noise b)
     enum { NB = 8 };
     float x[NB * 12];
     uint8_t y[NB];
-    for (int i = 0; i < NB * 12; i++)
-        x[i] = rnd(i, 13);
     for (int r = 0; r < NB; r++)
         y[r] = (uint8_t)(r % 4);
     dn_net_set_training(net, true);
@@ -266,14 +248,13 @@ static void gradcheck(dn_noise a, dn_noise b)
      * least 0.01 from ReLU's kink, where a difference of h = 1e-3 in a
      * weight (times inputs up to about 3) could cross it and disagree with
      * the gradient. */
-    const float *z = NULL;
     uint32_t step = 0;
     for (;; step++) {
         cr_assert_lt(step, 200, "no step without a pre-activation near 0");
         for (int i = 0; i < NB * 12; i++)
             x[i] = rnd(i, 13 + step);
         dn_net_set_rng(net, 9, step);
-        z = dn_net_forward(net, x, NB, NULL);
+        dn_net_forward(net, x, NB, NULL);
         float near = 1.0f;
         for (int li = 1; li <= 4; li += 3) {
             const float *pre = dn_net_activation(net, li);
@@ -283,40 +264,9 @@ static void gradcheck(dn_noise a, dn_noise b)
         if (near >= 0.01f)
             break;
     }
-    float dz[NB * 4];
-    dn_softmax_xent_backward(dz, z, y, NB, 4, 1.0f / NB);
-    dn_net_backward(net, dz, NB);
-    size_t np;
-    float *p = dn_net_params(net, &np);
-    float *g = malloc(np * sizeof *g);
-    memcpy(g, dn_net_grads(net, NULL), np * sizeof *g);
-    const float h = 1e-3f;
-    int checked = 0, nonzero = 0;
-    for (int li = 0; li < dn_net_num_layers(net); li++) {
-        dn_layer_info L;
-        dn_net_layer(net, li, &L, NULL);
-        if (L.kind != DN_LAYER_LINEAR)
-            continue;
-        size_t nw = (size_t)L.in * (size_t)L.out;
-        for (size_t k = 0; k < nw + (size_t)L.out; k++) {
-            float *v = k < nw ? &L.w[k] : &L.b[k - nw];
-            float an = g[v - p];
-            float keep = *v;
-            *v = keep + h;
-            double lp = net_loss(net, x, y, NB);
-            *v = keep - h;
-            double lm = net_loss(net, x, y, NB);
-            *v = keep;
-            double num = (lp - lm) / (2.0 * h);
-            cr_assert(fabs(an - num) <= TOL(an, num), "layer %d param %zu: %g vs %g", li, k,
-                      (double)an, num);
-            checked++;
-            nonzero += an != 0.0f;
-        }
-    }
+    int nonzero, checked = check_net_gradients(net, x, y, NB, 1e-3f, &nonzero);
     cr_assert_eq(checked, 12 * 9 + 9 + 9 * 7 + 7 + 7 * 4 + 4);
     cr_assert_gt(nonzero, checked / 3, "most gradients are non-zero");
-    free(g);
     dn_net_free(net);
 }
 
