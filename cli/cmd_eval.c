@@ -18,6 +18,7 @@
 static void usage(FILE *f)
 {
     fprintf(f, "usage: dropnet eval --model FILE [--data DIR | --test FILE.csv] [--threads N]\n"
+               "                    [--noise LIST] [--dropconnect-sampling K]\n"
                "                    [--mc-samples K [--seed S] [--figures DIR]] [--json]\n"
                "\n"
                "Evaluates a model file (model.safetensors of a run, or a PyTorch state dict in\n"
@@ -30,8 +31,15 @@ static void usage(FILE *f)
                "  --data DIR        Fashion-MNIST directory (default as for train); its test set\n"
                "  --test FILE.csv   a CSV test set instead (label, then the features)\n"
                "  --threads N       threads (default: all cores)\n"
+               "  --noise LIST      the noise of each hidden layer, as train's --noise, for a\n"
+               "                    file that does not name it (written by PyTorch)\n"
+               "  --dropconnect-sampling K\n"
+               "                    also DropConnect's inference by moment matching (Wan et\n"
+               "                    al. 2013): each unit after a DropConnect layer a normal\n"
+               "                    with the mask's mean and variance, K samples (1 to %d)\n"
+               "                    through its ReLU or softmax, averaged (seed 1)\n"
                "  --mc-samples K    Monte Carlo dropout: also K passes (1 to %d) with the\n"
-               "                    model's training dropout on, their softmax averaged: loss,\n"
+               "                    model's training noise on, their softmax averaged: loss,\n"
                "                    accuracy and ECE of one pass and of the average, the mean\n"
                "                    predictive entropy and the AUROC of that entropy for errors\n"
                "  --seed S          the passes' masks (default 1); the same S, the same numbers\n"
@@ -40,13 +48,14 @@ static void usage(FILE *f)
                "                    .svg (deterministic against the average)\n"
                "  --json            print one JSON object instead of the text\n"
                "  -h, --help        this help\n",
-            MC_MAX);
+            DN_DC_SAMPLES_MAX, MC_MAX);
 }
 
 /* Besides --model, --threads and --help (model_command_start). */
 enum { OPT_MC = 1000, OPT_SEED, OPT_FIGURES, OPT_JSON };
 static const struct option options[] = {{"data", required_argument, 0, 'd'},
                                         {"test", required_argument, 0, 't'},
+                                        {"dropconnect-sampling", required_argument, 0, 's'},
                                         {"mc-samples", required_argument, 0, OPT_MC},
                                         {"seed", required_argument, 0, OPT_SEED},
                                         {"figures", required_argument, 0, OPT_FIGURES},
@@ -55,7 +64,7 @@ static const struct option options[] = {{"data", required_argument, 0, 'd'},
 
 typedef struct {
     const char *data_opt, *csv, *figures;
-    long samples;
+    long samples, dc_samples;
     unsigned long long seed;
     bool seed_given, json;
     option_seen seen;
@@ -70,6 +79,10 @@ static int eval_option(void *ctx, int c, const char *arg)
     switch (c) {
     case 'd': o->data_opt = arg; break;
     case 't': o->csv = arg; break;
+    case 's':
+        return parse_int("--dropconnect-sampling", arg, 1, DN_DC_SAMPLES_MAX, &o->dc_samples)
+                   ? EXIT_USAGE
+                   : 0;
     case OPT_MC: return parse_int("--mc-samples", arg, 1, MC_MAX, &o->samples);
     case OPT_SEED:
         if (parse_u64("--seed", arg, &o->seed))
@@ -111,15 +124,15 @@ static int eval_check(void *ctx, const char *model)
     return 0;
 }
 
-/* The hidden layers' dropout (the noise Monte Carlo passes keep on): 0 when
+/* The noise Monte Carlo passes keep on (the file's, or --noise's): 0 when
  * there is some, else an exit status after a message (no metadata) or 0
  * after a warning (none to keep on). */
 static int check_noise(const model_input *m)
 {
     if (!m->info.dropout_known) {
         cli_error("%s: no noise metadata (\"layers\" names no Dropout probabilities, as in a "
-                  "file written by PyTorch): Monte Carlo dropout needs the training noise",
-                  m->path);
+                  "file written by PyTorch): Monte Carlo dropout needs the training noise "
+                  "(name it with --noise LIST)", m->path);
         return EXIT_USAGE;
     }
     int any = 0;
@@ -129,8 +142,8 @@ static int check_noise(const model_input *m)
             any = 1;
     }
     if (!any)
-        cli_error("warning: %s was trained without noise (every dropout probability is 0): "
-                  "each Monte Carlo pass equals the deterministic one", m->path);
+        cli_error("warning: %s was trained without noise (every noise parameter is 0): each "
+                  "Monte Carlo pass equals the deterministic one", m->path);
     return 0;
 }
 
@@ -163,8 +176,10 @@ static cJSON *summary_json(const dn_eval_summary *s)
     return o;
 }
 
+/* dc_samples > 0: DropConnect sampling's loss and accuracy in dc. */
 static int print_json(const model_input *m, const char *what, const dn_dataset *ds,
-                      const dn_eval_summary *det, const size_t *conf, const dn_mc_result *mc)
+                      const dn_eval_summary *det, const size_t *conf, const dn_mc_result *mc,
+                      long dc_samples, const dn_eval_summary *dc)
 {
     int C = m->classes;
     cJSON *j = cJSON_CreateObject();
@@ -177,6 +192,14 @@ static int print_json(const model_input *m, const char *what, const dn_dataset *
     cli_json_number(j, "accuracy", det->accuracy);
     cli_json_number(j, "ece", det->ece);
     cJSON_AddNumberToObject(j, "ece_bins", DN_CAL_BINS);
+    if (dc_samples) {
+        cJSON *o = cJSON_AddObjectToObject(j, "dropconnect_sampling");
+        if (!o)
+            goto oom;
+        cJSON_AddNumberToObject(o, "samples", (double)dc_samples);
+        cli_json_number(o, "loss", dc->loss);
+        cli_json_number(o, "accuracy", dc->accuracy);
+    }
     cJSON *pc = cJSON_AddArrayToObject(j, "per_class");
     cJSON *cm = cJSON_AddArrayToObject(j, "confusion");
     if (!pc || !cm)
@@ -226,7 +249,8 @@ oom:
 }
 
 static void print_text(const model_input *m, const char *what, const dn_dataset *ds,
-                       const dn_eval_summary *det, const size_t *conf, const dn_mc_result *mc)
+                       const dn_eval_summary *det, const size_t *conf, const dn_mc_result *mc,
+                       long dc_samples, const dn_eval_summary *dc)
 {
     int C = m->classes;
     char layers[2048];
@@ -236,9 +260,13 @@ static void print_text(const model_input *m, const char *what, const dn_dataset 
     printf("# test set %s (%zu example%s)\n", what, ds->n, ds->n == 1 ? "" : "s");
     printf("test loss %.4f  accuracy %.4f  (%zu of %zu correct)\n", det->loss, det->accuracy,
            (size_t)(det->accuracy * (double)ds->n + 0.5), ds->n);
+    if (dc_samples)
+        printf("DropConnect sampling (%ld sample%s, seed 1): test loss %.4f  accuracy %.4f  "
+               "(%zu of %zu correct)\n", dc_samples, dc_samples == 1 ? "" : "s", dc->loss,
+               dc->accuracy, (size_t)(dc->accuracy * (double)ds->n + 0.5), ds->n);
     printf("calibration error (ECE, %d bins) %.4f\n", DN_CAL_BINS, det->ece);
     if (mc) {
-        printf("\nMonte Carlo dropout: %d pass%s with the training dropout on, seed %llu\n",
+        printf("\nMonte Carlo dropout: %d pass%s with the training noise on, seed %llu\n",
                mc->samples, mc->samples == 1 ? "" : "es", (unsigned long long)mc->seed);
         printf("%-22s  %8s  %8s  %8s\n", "", "loss", "accuracy", "ECE");
         const dn_eval_summary *rows[3] = {det, &mc->single, &mc->average};
@@ -334,6 +362,13 @@ int cmd_eval(int argc, char **argv)
         status = cli_fail(&err);
         goto out;
     }
+    dn_eval_summary dc = {0};
+    if (o.dc_samples &&
+        dn_evaluate_dropconnect_sampling(m.net, &ds, (int)o.dc_samples, 1, &dc.loss,
+                                         &dc.accuracy, &err)) {
+        status = cli_fail(&err);
+        goto out;
+    }
     if (o.samples) {
         dn_mc_opts mo = {.samples = (int)o.samples, .seed = o.seed, .bins = DN_CAL_BINS};
         mc_grid(&mo);
@@ -349,9 +384,9 @@ int cmd_eval(int argc, char **argv)
         }
     }
     if (o.json)
-        status = print_json(&m, what, &ds, &det, conf, mc);
+        status = print_json(&m, what, &ds, &det, conf, mc, o.dc_samples, &dc);
     else
-        print_text(&m, what, &ds, &det, conf, mc);
+        print_text(&m, what, &ds, &det, conf, mc, o.dc_samples, &dc);
     if (!status && o.figures)
         status = draw_figures(o.figures, &det, rel, mc);
 out:

@@ -83,4 +83,14 @@ expect 2 "no noise metadata" -- eval --model "$(dirname "$0")/bad-input/files/st
 "$DN" train --hidden 16 --dropout 0 --batch-size 64 --epochs 1 --quiet --no-figures --out "$T/nodrop" > /dev/null || fail "no-dropout training"
 expect 0 "trained without noise" -- eval --model "$T/nodrop/model.safetensors" --mc-samples 2
 expect 2 "--seed needs --mc-samples" -- eval --model "$M" --seed 2
+
+# Another noise of --noise is kept on too: Gaussian noise at both layers.
+"$DN" train --hidden 32,32 --noise gaussian:0.5,gaussian:0.5 --batch-size 64 --epochs 1 --lr 0.1 \
+  --quiet --no-figures --out "$T/gauss" > /dev/null || fail "gaussian training"
+"$DN" eval --model "$T/gauss/model.safetensors" --mc-samples 2 --json > "$T/g.json" || fail "eval of the gaussian model"
+python3 - "$T/g.json" <<'PY' && ok "Gaussian noise on in the Monte Carlo passes" || fail "gaussian MC: $(cat "$T/g.json")"
+import json, sys
+j = json.load(open(sys.argv[1]))
+assert j["mc"]["single"]["loss"] != j["loss"] and j["mc"]["single"] != j["mc"]["average"]
+PY
 finish

@@ -16,7 +16,7 @@
 
 static dn_net *small_net(void)
 {
-    dn_mlp_spec spec = {784, 10, 2, {40, 24}, {0.3f, 0.5f}, 0.0f};
+    dn_mlp_spec spec = {.inputs = 784, .outputs = 10, .n_hidden = 2, .hidden = {40, 24}, .dropout = {0.3f, 0.5f}};
     dn_net *net = dn_net_mlp(&spec, 64, NULL);
     cr_assert(net);
     cr_assert_eq(dn_net_reset(net, (dn_init){DN_INIT_NORMAL, 0.05f}, 3, NULL), DN_OK);
@@ -168,7 +168,7 @@ Test(activations, load_refuses_what_does_not_fit)
     dn_act_free(t);
     dn_net_free(net);
     /* a network without hidden layers has nothing to track */
-    dn_mlp_spec spec = {784, 10, 0, {0}, {0}, 0.0f};
+    dn_mlp_spec spec = {.inputs = 784, .outputs = 10};
     net = dn_net_mlp(&spec, 8, NULL);
     cr_assert_null(dn_act_new(net, &err));
     cr_assert_eq(err.code, DN_EINVAL);

@@ -12,7 +12,7 @@
 
 static dn_net *small_net(int max_batch)
 {
-    dn_mlp_spec spec = {784, 10, 2, {32, 16}, {0.3f, 0.5f}, 0.0f};
+    dn_mlp_spec spec = {.inputs = 784, .outputs = 10, .n_hidden = 2, .hidden = {32, 16}, .dropout = {0.3f, 0.5f}};
     dn_net *net = dn_net_mlp(&spec, max_batch, NULL);
     cr_assert(net);
     /* large enough weights that the probabilities are far from uniform */
