@@ -40,6 +40,25 @@ typedef struct {
     double eval_var[MAX_POINTS][LAYERS];
 } act_file;
 
+/* A row of activations.csv; 0 for the header (or anything else). */
+typedef struct {
+    int epoch, layer, eval, after;
+    size_t step;
+    double var;
+} act_row;
+
+static int act_parse(const char *line, act_row *r)
+{
+    char mode[16], where[16];
+    double mean, vu;
+    if (sscanf(line, "%d,%zu,%15[^,],%d,%15[^,],%lf,%lf,%lf", &r->epoch, &r->step, mode,
+               &r->layer, where, &mean, &r->var, &vu) != 8)
+        return 0;
+    r->eval = strcmp(mode, "eval") == 0;
+    r->after = strcmp(where, "after") == 0;
+    return 1;
+}
+
 static int read_act(const experiment *x, int i, act_file *f)
 {
     char dir[4200], path[4400], line[512];
@@ -51,49 +70,43 @@ static int read_act(const experiment *x, int i, act_file *f)
         return EXIT_RUNTIME;
     }
     memset(f, 0, sizeof *f);
-    /* steps per epoch: the step of the eval rows */
+    /* the training points as (epoch - 1, step) until the steps per epoch
+     * (the step of the eval rows) are known */
+    static size_t steps[MAX_POINTS];
     size_t spe = 0;
-    while (fgets(line, sizeof line, in)) {
-        int e, layer;
-        size_t step;
-        char mode[16], where[16];
-        double mean, vp, vu;
-        if (sscanf(line, "%d,%zu,%15[^,],%d,%15[^,],%lf,%lf,%lf", &e, &step, mode, &layer, where,
-                   &mean, &vp, &vu) != 8)
-            continue; /* the header */
-        if (strcmp(mode, "eval") == 0 && !spe)
-            spe = step;
-    }
-    rewind(in);
+    act_row r;
     int rc = 0;
     while (!rc && fgets(line, sizeof line, in)) {
-        int e, layer;
-        size_t step;
-        char mode[16], where[16];
-        double mean, vp, vu;
-        if (sscanf(line, "%d,%zu,%15[^,],%d,%15[^,],%lf,%lf,%lf", &e, &step, mode, &layer, where,
-                   &mean, &vp, &vu) != 8)
+        if (!act_parse(line, &r))
             continue;
-        if (layer < 1 || layer > LAYERS || !spe) {
-            cli_error("lab: %s: layer %d or no eval rows: not the two hidden layers of the "
-                      "exercise", path, layer);
+        if (r.layer < 1 || r.layer > LAYERS) {
+            cli_error("lab: %s: layer %d: not the two hidden layers of the exercise", path,
+                      r.layer);
             rc = EXIT_RUNTIME;
             break;
         }
-        int after = strcmp(where, "after") == 0;
-        if (strcmp(mode, "eval") == 0) {
-            if (layer == 1 && !after && f->n_eval < MAX_POINTS)
+        if (r.eval) {
+            spe = r.step;
+            if (r.layer == 1 && !r.after && f->n_eval < MAX_POINTS)
                 f->n_eval++;
             if (f->n_eval)
-                f->eval_var[f->n_eval - 1][layer - 1] = vp;
+                f->eval_var[f->n_eval - 1][r.layer - 1] = r.var;
             continue;
         }
-        if (layer == 1 && !after && f->n < MAX_POINTS)
-            f->x[f->n++] = e - 1 + (double)step / (double)spe;
+        if (r.layer == 1 && !r.after && f->n < MAX_POINTS) {
+            f->x[f->n] = r.epoch - 1;
+            steps[f->n++] = r.step;
+        }
         if (f->n)
-            f->var[f->n - 1][layer - 1][after] = vp;
+            f->var[f->n - 1][r.layer - 1][r.after] = r.var;
     }
     fclose(in);
+    if (!rc && !spe) {
+        cli_error("lab: %s: no rows of the test set", path);
+        rc = EXIT_RUNTIME;
+    }
+    for (int p = 0; p < f->n && !rc; p++)
+        f->x[p] += (double)steps[p] / (double)spe;
     return rc;
 }
 
