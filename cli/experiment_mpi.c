@@ -448,6 +448,8 @@ typedef struct {
     char name[256];
     char tmp[4200], dir[4500];
     char msg[600];
+    char *word[80]; /* its option words (malloc'd) */
+    int words;
 } job;
 
 static volatile sig_atomic_t worker_stop;
@@ -519,6 +521,9 @@ static void send_result(job *j, int code, int sig)
     free(files.p);
     if (j->tmp[0])
         remove_tree(j->tmp, j->dir);
+    for (int k = 0; k < j->words; k++)
+        free(j->word[k]);
+    j->words = 0;
     j->pid = 0;
 }
 
@@ -531,15 +536,19 @@ static void start_task(const char *exe, unpack *u, int threads, job *j)
     int resume = (int)take_u64(u);
     take_str(u, j->name, sizeof j->name);
     uint64_t n_words = take_u64(u);
-    char *words[80], store[80][1300];
+    char *words[80] = {0};
     if (n_words > 80)
         u->bad = 1;
     for (uint64_t k = 0; k < n_words && !u->bad; k++) {
-        take_str(u, store[k], sizeof store[k]);
-        words[k] = store[k];
+        uint64_t n = take_u64(u);
+        const char *p = take(u, n);
+        if (p && !(words[k] = strndup(p, n)))
+            u->bad = 1;
     }
     shipped *f = NULL;
     int nf = u->bad ? -1 : take_files(u, &f);
+    j->words = (int)(n_words <= 80 ? n_words : 0);
+    memcpy(j->word, words, sizeof words);
     if (nf < 0 || !plain_name(j->name)) {
         snprintf(j->msg, sizeof j->msg, "the training arrived malformed");
         send_result(j, EXIT_RUNTIME, 0);
@@ -696,6 +705,8 @@ int experiment_worker(void)
             kill(jobs_run[k].pid, SIGTERM);
             waitpid(jobs_run[k].pid, NULL, 0);
             remove_tree(jobs_run[k].tmp, jobs_run[k].dir);
+            for (int w = 0; w < jobs_run[k].words; w++)
+                free(jobs_run[k].word[w]);
         }
     free(jobs_run);
     jobs_run = NULL;
