@@ -1,6 +1,6 @@
 #!/usr/bin/env bash
 # Experiments over Open MPI (a build with -DDN_MPI=ON): `mpirun -np N dropnet
-# sweep|compare` gives the files of a single-process run, file for file
+# sweep|compare|lab` gives the files of a single-process run, file for file
 # (timings aside: tests/same_experiment.py); a rerun finds everything done;
 # trainings interrupted in a single process resume on other ranks, from the
 # files rank 0 sends them; a rank that cannot use rank 0's matrix backend
@@ -64,6 +64,14 @@ CP=(compare --seeds 2 --hidden 16 --epochs 2 --a "--dropout 0.1" --b "--dropout 
 (cd "$T/three" && "${MPI[@]}" -np 3 "$DN" "${CP[@]}" > cout 2> cerr) \
   || fail "mpirun -np 3 compare: $(cat "$T/three/cerr")"
 same "$T/one/C" "$T/three/C" "compare on 3 ranks = one process"
+
+# ---- the lab (exercise 1, quick) on 2 ranks: the same files ----
+LB=(lab 1 --quick --threads 1 --quiet --out L)
+(cd "$T/one" && "$DN" "${LB[@]}" > lout 2> lerr) || fail "single-process lab: $(cat "$T/one/lerr")"
+(cd "$T/two" && "${MPI[@]}" -np 2 "$DN" "${LB[@]}" > lout 2> lerr) \
+  || fail "mpirun -np 2 lab: $(cat "$T/two/lerr")"
+grep -q '^# MPI: 2 ranks' "$T/two/lout" || fail "the lab does not say it runs on 2 ranks: $(cat "$T/two/lout")"
+same "$T/one/L" "$T/two/L" "lab 1 on 2 ranks = one process"
 
 # ---- trainings interrupted in one process resume on the ranks ----
 # Two trainings side by side, stopped with SIGINT once both have a
