@@ -99,6 +99,13 @@ static inline void dn_sgd_range(float *restrict w, const float *restrict g, size
 /* The keep threshold for p: U > p  <=>  (u32 >> 8) > threshold. */
 uint32_t dn_dropout_threshold(float p);
 
+/* A noise layer's name in model files at s ("GaussianDropout(0.5)"): 0 with
+ * the noise and the characters read, -1 when s names none or a bad value. */
+int dn_noise_layer_parse(const char *s, dn_noise *n, int *used);
+
+/* dn_noise_normals without AVX2 (the same bits; for the test of that). */
+void dn_noise_normals_scalar(float *z, uint64_t lo, uint64_t hi, dn_stream s);
+
 /* Column sums of a B x out_dim matrix in a fixed row order (bias gradients). */
 void dn_bias_grad(float *db, const float *dout, int B, int out_dim);
 
