@@ -69,7 +69,7 @@ typedef struct {
 
 /* One per lab_exN.c; lab_exercises[N - 1] is exercise N, NULL while it is
  * not built yet. */
-extern const lab_exercise lab_ex1, lab_ex2, lab_ex5;
+extern const lab_exercise lab_ex1, lab_ex2, lab_ex5, lab_ex6, lab_ex7;
 extern const lab_exercise *const lab_exercises[LAB_EXERCISES];
 
 /* ---- sizes ---- */
