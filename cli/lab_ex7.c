@@ -55,12 +55,7 @@ static double cost(const lab *l)
     sweep_opts o;
     if (select_opts(l, &o))
         return 0;
-    cell ce;
-    memset(&ce, 0, sizeof ce);
-    double c = 0;
-    if (sweep_cell_config(&o, 0, &ce) == 0)
-        c = o.axes[0].n * lab_grid_seeds(l) * lab_cost(&ce.cfg);
-    sweep_free_axes(&o);
+    double c = lab_select_cost(l, &o);
     dn_config base, alt[ALTS];
     if (configs(l, "additive:0.1,additive:0.1", &base, alt) == 0) {
         c += l->d.seeds * lab_cost(&base);
@@ -115,14 +110,10 @@ static int run(lab *l, char *answer, size_t size)
         rc = EXIT_RUNTIME;
         goto out;
     }
-    if ((rc = lab_open(l, 7, &x)) ||
-        (rc = lab_add_cells(l, &x, &o, "select", cells, index, n_sel)) ||
-        (rc = lab_train(l, &x, "additive sigma on validation")))
-        goto out;
-    experiment sx = lab_view(&x, 0, n_sel * gseeds);
     int has_val, best;
-    if ((rc = sweep_load(&sx, cells, n_sel, gseeds, &has_val)) ||
-        (rc = sweep_rank(cells, n_sel, gseeds, has_val, &best)))
+    if ((rc = lab_open(l, 7, &x)) ||
+        (rc = lab_select(l, &x, &o, cells, index, n_sel, "additive sigma on validation", &has_val,
+                         &best)))
         goto out;
     const char *additive = o.axes[0].values[best];
     dn_config base, alt[ALTS];
@@ -236,8 +227,7 @@ static int run(lab *l, char *answer, size_t size)
         lab_acc_ci(v, sizeof v, &cells[c].val_ci);
         lab_acc_ci(t, sizeof t, &cells[c].ci[M_TEST_ACC]);
         sb_printf(&md, "| %s | %s | %s | %s |\n", cells[c].label, v, t,
-                  c == best ? "highest" : cells[c].could_be_best == 1 ? "yes"
-                                        : cells[c].could_be_best == 0 ? "no" : "no verdict");
+                  lab_could_be_best(cells, c, best));
     }
     sb_printf(&md, "\n");
     if (heat == 0)
