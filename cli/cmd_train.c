@@ -1,5 +1,6 @@
 /* dropnet train: d2l's train_ch3 as a command. */
 #include "cli.h"
+#include "dp.h"
 #include "train_data.h"
 #include "train_options.h"
 
@@ -230,7 +231,83 @@ static void draw_predictions(train_ctx *c, dn_net *net, const dn_dataset *test,
         figures_off(c, &e);
 }
 
+/* Largest batch the network is built for: the training batch, and blocks
+ * of 1024 for evaluation. */
+static int max_batch_of(const dn_config *cfg)
+{
+    return cfg->fit.batch_size > 1024 ? cfg->fit.batch_size : 1024;
+}
+
+/* A rank other than 0 of a data-parallel run: rank 0's settings, the same
+ * backend, data and network, then its share of every step. Prints only its
+ * own failures (rank 0 reports the run). */
+static int train_follow(cli_dp *dp)
+{
+    cli_dp_settings s;
+    memset(&s, 0, sizeof s);
+    cli_dp_share(dp, &s);
+    if (s.status)
+        return 0; /* rank 0 did not start a run, and said why */
+    dn_config cfg = s.cfg;
+    dn_err err = {0};
+    char why[1200] = "";
+    dn_dataset train = {0}, val = {0}, test = {0};
+    dn_model_info info = {0};
+    dn_net *net = NULL;
+    dn_set_threads(cli_dp_threads(dp, s.threads));
+    if (dn_gemm_use(s.gemm, &err))
+        snprintf(why, sizeof why, "rank %d: cannot use the matrix-product backend rank 0 uses "
+                 "(%s): %s", dp->rank, s.gemm, err.msg);
+    else if (strcmp(dn_gemm_isa(), s.gemm_isa) != 0)
+        snprintf(why, sizeof why, "rank %d: %s runs %s kernels here, %s kernels on rank 0: the "
+                 "ranks would compute other bits", dp->rank, s.gemm, dn_gemm_isa(), s.gemm_isa);
+    else if (load_run_data(&cfg, s.data_dir, &train, &val, &test, &info, &err) ||
+             !(net = dn_net_mlp(&cfg.arch, max_batch_of(&cfg), &err)) ||
+             dn_net_reset(net, cfg.init, cfg.fit.seed, &err))
+        snprintf(why, sizeof why, "rank %d: %s", dp->rank, err.msg);
+    int status = 0;
+    if (!cli_dp_all_ok(dp, !why[0])) {
+        if (why[0])
+            cli_error("%s", why);
+        status = EXIT_USAGE;
+    } else if (dn_fit_follow(net, &train, &cfg, &dp->comm, &err)) {
+        if (err.code == DN_ESTOPPED)
+            status = EXIT_INTERRUPTED; /* rank 0 stopped, and says where */
+        else {
+            cli_error("rank %d: %s", dp->rank, err.msg);
+            status = EXIT_RUNTIME;
+        }
+    }
+    dn_model_info_free(&info);
+    dn_dataset_free(&train);
+    dn_dataset_free(&val);
+    dn_dataset_free(&test);
+    dn_net_free(net);
+    return status;
+}
+
+static int train_run(int argc, char **argv, cli_dp *dp);
+
 int cmd_train(int argc, char **argv)
+{
+    cli_dp dp;
+    int status = cli_dp_init(&dp);
+    if (status)
+        return status;
+    if (dp.rank > 0) {
+        status = train_follow(&dp);
+    } else {
+        status = train_run(argc, argv, &dp);
+        /* The other ranks wait for word of the run whatever happened. */
+        cli_dp_settings s = {.status = status ? status : -1};
+        cli_dp_share(&dp, &s);
+        dn_dp_release(&dp.comm, &(dn_err){0});
+    }
+    cli_dp_finish(&dp);
+    return status;
+}
+
+static int train_run(int argc, char **argv, cli_dp *dp)
 {
     train_options opt;
     int rc = train_options_parse(argc, argv, &opt);
@@ -252,7 +329,8 @@ int cmd_train(int argc, char **argv)
     for (int c = OPT_PRESET; c < OPT_END; c++)
         if (opt.given[c - OPT_PRESET] &&
             ((c <= OPT_DATA && c != OPT_THREADS && c != OPT_EPOCHS) ||
-             (c >= OPT_TRAIN_CSV && c <= OPT_STANDARDIZE) || c == OPT_OUT || c == OPT_VAL))
+             (c >= OPT_TRAIN_CSV && c <= OPT_STANDARDIZE) || c == OPT_OUT || c == OPT_VAL ||
+             c == OPT_MICRO_BLOCKS))
             defining = train_option_name(c);
 
     char data_dir[4096] = "";
@@ -274,6 +352,22 @@ int cmd_train(int argc, char **argv)
         if (!opt.given[OPT_FIGURE_SCALE - OPT_PRESET])
             figure_scale = cfg.figure_scale;
         out_dir = resume_dir;
+        /* A run trains as it started: data-parallel or not. */
+        if (opt.given[OPT_DATA_PARALLEL - OPT_PRESET] && !cfg.micro_blocks) {
+            cli_error("--data-parallel: %s is a plain training run; it resumes as one (without "
+                      "--data-parallel, in one process)", resume_dir);
+            return EXIT_USAGE;
+        }
+    }
+    if (dp->size > 1 && !cfg.micro_blocks) {
+        cli_error("train: started as one of %d ranks: give --data-parallel to share each batch "
+                  "among them (or start one process)", dp->size);
+        return EXIT_USAGE;
+    }
+    if (cfg.micro_blocks && (dp->size & (dp->size - 1) || dp->size > cfg.micro_blocks)) {
+        cli_error("--data-parallel: %d ranks: the ranks must be a power of two no larger than "
+                  "the %d micro-blocks (--micro-blocks)", dp->size, cfg.micro_blocks);
+        return EXIT_USAGE;
     }
     const char *csv = cfg.csv.train[0] ? cfg.csv.train : NULL;
     char data_from[4096];
@@ -281,7 +375,8 @@ int cmd_train(int argc, char **argv)
              resume_dir ? data_dir : opt.data_opt ? opt.data_opt : "");
     if (!csv && dn_fmnist_find(data_from, data_dir, sizeof data_dir, &err))
         return cli_fail(&err);
-    int threads = cli_set_threads(cfg.threads);
+    int threads_opt = cfg.threads;
+    int threads = cli_set_threads(cli_dp_threads(dp, cfg.threads));
     cfg.threads = threads;
     int gemm_status = cli_gemm(opt.gemm_opt);
     if (gemm_status)
@@ -310,11 +405,24 @@ int cmd_train(int argc, char **argv)
         status = EXIT_USAGE;
         goto out;
     }
-    int max_batch = cfg.fit.batch_size > 1024 ? cfg.fit.batch_size : 1024;
-    if (!(net = dn_net_mlp(&cfg.arch, max_batch, &err)) ||
+    if (!(net = dn_net_mlp(&cfg.arch, max_batch_of(&cfg), &err)) ||
         dn_net_reset(net, cfg.init, cfg.fit.seed, &err)) {
         status = cli_fail(&err);
         goto out;
+    }
+    if (dp->size > 1) {
+        /* The other ranks: this run, on this backend, or a line each on
+         * why they cannot. */
+        cli_dp_settings s = {.cfg = cfg, .threads = threads_opt};
+        snprintf(s.data_dir, sizeof s.data_dir, "%s", data_dir);
+        snprintf(s.gemm, sizeof s.gemm, "%s", dn_gemm_name());
+        snprintf(s.gemm_isa, sizeof s.gemm_isa, "%s", dn_gemm_isa());
+        cli_dp_share(dp, &s);
+        if (!cli_dp_all_ok(dp, 1)) {
+            dp->comm.started = true; /* they have returned: nothing to release */
+            status = EXIT_USAGE;
+            goto out;
+        }
     }
     dn_training_opts topt = {.dir = resume_dir ? resume_dir : out_dir,
                              .resume = resume_dir != NULL,
@@ -327,7 +435,8 @@ int cmd_train(int argc, char **argv)
                              .on_epoch = on_epoch,
                              .on_saved = on_saved,
                              .user = &ctx,
-                             .val = cfg.val ? &val : NULL};
+                             .val = cfg.val ? &val : NULL,
+                             .dp = cfg.micro_blocks ? &dp->comm : NULL};
     if (!(run = dn_training_open(&topt, &cfg, net, &info, train.n, &err))) {
         status = cli_fail(&err);
         goto out;
@@ -345,7 +454,11 @@ int cmd_train(int argc, char **argv)
                cfg.fit.batch_size, cfg.fit.epochs, cfg.fit.epochs == 1 ? "" : "s", init);
         if (cfg.fit.weight_decay > 0.0f)
             printf(" | weight decay %g", (double)cfg.fit.weight_decay);
-        printf(" | seed %llu\n", (unsigned long long)cfg.fit.seed);
+        printf(" | seed %llu", (unsigned long long)cfg.fit.seed);
+        if (cfg.micro_blocks)
+            printf(" | data-parallel: %d micro-blocks, %d rank%s", cfg.micro_blocks, dp->size,
+                   dp->size == 1 ? "" : "s");
+        printf("\n");
         if (csv) {
             char held[48] = "";
             if (val.n)
@@ -416,6 +529,13 @@ int cmd_train(int argc, char **argv)
     double seconds = dn_now() - t0;
     if (ctx.figures && test.images) /* CSV data has no images to show */
         draw_predictions(&ctx, net, &test, &cfg, ctx.test_acc);
+    if (!quiet && cfg.micro_blocks && dp->comm.steps)
+        printf("# data-parallel: %d rank%s, %d micro-blocks: %.2f ms per step, %.1f%% of it "
+               "in communication\n", dp->size, dp->size == 1 ? "" : "s", cfg.micro_blocks,
+               1e3 * dp->comm.step_seconds / (double)dp->comm.steps,
+               dp->comm.step_seconds > 0.0
+                   ? 100.0 * dp->comm.comm_seconds / dp->comm.step_seconds
+                   : 0.0);
     if (!quiet)
         printf("# done in %.1f s; metrics in %s/metrics.csv, model in %s/model.safetensors%s\n",
                seconds, state.dir, state.dir,

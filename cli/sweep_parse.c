@@ -171,7 +171,8 @@ static int parse_axis(axis *ax, const char *text, int list_option)
     return rc;
 }
 
-static const char *const not_allowed[] = {"resume", "checkpoint-every", "log-every", "gemm"};
+static const char *const not_allowed[] = {"resume",        "checkpoint-every", "log-every",
+                                          "gemm",          "data-parallel",    "micro-blocks"};
 static const char *const single_only[] = {"preset", "data", "train", "test", "scale"};
 
 int sweep_parse(int argc, char **argv, sweep_opts *o)

@@ -372,7 +372,7 @@ static const float *forward(dn_net *net, const float *x, const dn_batch_src *src
                 dn_layer *R = &net->layers[i + 1], *D = &net->layers[i + 2];
                 dn_brd f = {L->act, R->act, D->act, D->mask, net->params + L->b_off, L->out,
                             D->p, dn_dropout_stream(net->seed, D->site, net->step),
-                            net->training};
+                            net->training, net->row0};
                 dn_gemm_ex(0, 1, B, L->out, L->in, 1.0f, cur, L->in, net->params + L->w_off,
                            L->in, 0.0f, L->act, L->out, src && cur == x ? src->fn : NULL,
                            src ? src->ctx : NULL, dn_brd_tile, &f);
@@ -393,8 +393,9 @@ static const float *forward(dn_net *net, const float *x, const dn_batch_src *src
         case DN_LAYER_DROPOUT:
             if (net->training) {
                 /* p was checked when the layer was added: this cannot fail. */
-                dn_dropout_forward(L->act, L->mask, cur, n, L->p,
-                                 dn_dropout_stream(net->seed, L->site, net->step), NULL);
+                dn_dropout_forward_at(L->act, L->mask, cur, n, L->p,
+                                      dn_dropout_stream(net->seed, L->site, net->step),
+                                      net->row0 * (uint64_t)L->out, NULL);
                 cur = L->act;
             }
             break;
@@ -544,9 +545,11 @@ void dn_net_sgd(dn_net *net, float lr, float weight_decay)
     run_pending(&u);
 }
 
-static int train_step(dn_net *net, const float *x, const dn_batch_src *src, const uint8_t *y,
-                      int B, float lr, float weight_decay, double *loss_sum, size_t *correct,
-                      dn_err *err)
+/* Forward in training mode, the batch's summed loss and correct count, and
+ * the gradient of the loss (times scale) at the logits in gbuf[0]. */
+static int loss_and_dlogits(dn_net *net, const float *x, const dn_batch_src *src,
+                            const uint8_t *y, int B, float scale, bool check, double *loss_sum,
+                            size_t *correct, dn_err *err)
 {
     int rc = check_batch(net, B, err);
     if (rc)
@@ -561,13 +564,39 @@ static int train_step(dn_net *net, const float *x, const dn_batch_src *src, cons
         sum += net->losses[r];
         ok += dn_argmax(logits + (size_t)r * C, C) == y[r];
     }
-    if (!isfinite(sum))
+    if (check && !isfinite(sum))
         return dn_fail(err, DN_ENUMERIC, "the loss is %s", isnan(sum) ? "NaN" : "infinite");
     *loss_sum += sum;
     *correct += ok;
-    dn_softmax_xent_backward(net->gbuf[0], logits, y, B, C, 1.0f / (float)B);
+    dn_softmax_xent_backward(net->gbuf[0], logits, y, B, C, scale);
+    return DN_OK;
+}
+
+static int train_step(dn_net *net, const float *x, const dn_batch_src *src, const uint8_t *y,
+                      int B, float lr, float weight_decay, double *loss_sum, size_t *correct,
+                      dn_err *err)
+{
+    int rc = loss_and_dlogits(net, x, src, y, B, 1.0f / (float)B, true, loss_sum, correct,
+                              err);
+    if (rc)
+        return rc;
     fused_sgd u = {lr, weight_decay, {{0}}, 0};
     backward(net, net->gbuf[0], B, &u);
+    return DN_OK;
+}
+
+int dn_net_block_grad(dn_net *net, float *x, const dn_batch_src *src, const uint8_t *y, int B,
+                      uint64_t row0, float scale, double *loss_sum, size_t *correct,
+                      dn_err *err)
+{
+    *loss_sum = 0.0;
+    *correct = 0;
+    net->row0 = row0;
+    int rc = loss_and_dlogits(net, x, src, y, B, scale, false, loss_sum, correct, err);
+    net->row0 = 0;
+    if (rc)
+        return rc;
+    backward(net, net->gbuf[0], B, NULL);
     return DN_OK;
 }
 
