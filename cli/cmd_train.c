@@ -359,6 +359,13 @@ static int train_run(int argc, char **argv, cli_dp *dp)
             return EXIT_USAGE;
         }
     }
+    if (cfg.micro_blocks > cfg.fit.batch_size) {
+        cli_error("--micro-blocks: %d blocks%s for batches of %d rows (at most one block per row)",
+                  cfg.micro_blocks,
+                  opt.given[OPT_MICRO_BLOCKS - OPT_PRESET] ? "" : " (--data-parallel's default)",
+                  cfg.fit.batch_size);
+        return EXIT_USAGE;
+    }
     if (dp->size > 1 && !cfg.micro_blocks) {
         cli_error("train: started as one of %d ranks: give --data-parallel to share each batch "
                   "among them (or start one process)", dp->size);

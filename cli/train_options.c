@@ -261,11 +261,6 @@ int train_options_parse(int argc, char **argv, train_options *o)
         cli_error("--micro-blocks is for data-parallel training: give --data-parallel with it");
         return EXIT_USAGE;
     }
-    if (cfg->micro_blocks > cfg->fit.batch_size) {
-        cli_error("--micro-blocks: %d blocks for batches of %d rows (at most one block per row)",
-                  cfg->micro_blocks, cfg->fit.batch_size);
-        return EXIT_USAGE;
-    }
     if (n_drop != cfg->arch.n_hidden) {
         cli_error("--dropout has %d value%s but there %s %d hidden layer%s%s", n_drop,
                   n_drop == 1 ? "" : "s", cfg->arch.n_hidden == 1 ? "is" : "are",
