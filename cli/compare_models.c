@@ -204,6 +204,8 @@ int compare_models(int argc, char **argv)
     if (rc || o.help)
         return rc;
     cli_set_threads((int)o.threads);
+    if ((rc = cli_gemm(NULL))) /* $DN_GEMM or the default, as eval and predict */
+        return rc;
     model_input ma, mb;
     memset(&mb, 0, sizeof mb);
     dn_err err = {0};

@@ -106,6 +106,13 @@ cp -r "$T/term" "$T/isa" && sed -i 's/"isa":[[:space:]]*"[a-z0-9.]*"/"isa": "sse
 expect 2 "trained with $rec (sse2 kernels)" -- train --resume "$T/isa"
 expect 0 'resuming at epoch' -- train --resume "$T/isa" --gemm "$rec"
 same_run "$T/whole" "$T/isa" "--resume with --gemm naming the recorded backend"
+# $DN_GEMM applies to every command that multiplies, compare --model-a/-b too.
+for cmd in "eval --model $T/whole/model.safetensors" "compare --model-a $T/whole/model.safetensors --model-b $T/whole/model.safetensors"; do
+  # shellcheck disable=SC2086
+  DN_GEMM=bogus "$DN" $cmd > /dev/null 2> "$T/stderr"; rc=$?
+  [ "$rc" = 2 ] && grep -q "DN_GEMM: unknown matrix-product backend 'bogus'" "$T/stderr" ||
+    fail "DN_GEMM=bogus dropnet $cmd -> exit $rc: $(cat "$T/stderr")"
+done
 head -c 1000 "$T/whole/checkpoint.safetensors" > "$T/mixed/checkpoint.safetensors"
 expect 2 'past the end' -- train --resume "$T/mixed"
 
