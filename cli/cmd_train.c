@@ -60,6 +60,14 @@ static void usage(FILE *f)
             "                       extend the run in DIR (finished or not) to N epochs,\n"
             "                       with the bits of a run started with N epochs\n"
             "\n"
+            "data-parallel training (see the README, \"Clusters: Open MPI\"):\n"
+            "  --data-parallel      cut every batch into micro-blocks whose gradients add in\n"
+            "                       one fixed order: the same bits on 1, 2, 4, ... ranks\n"
+            "                       (mpirun -np N dropnet train --data-parallel ...), bits\n"
+            "                       of their own (plain training adds over the whole batch)\n"
+            "  --micro-blocks K     micro-blocks per batch, a power of two, at most the\n"
+            "                       batch size (default %d; the ranks: a power of two up to K)\n"
+            "\n"
             "running:\n"
             "  --threads N          threads (default: all cores)\n"
             "  --gemm NAME          matrix-product backend: %s (default: $DN_GEMM,\n"
@@ -76,7 +84,7 @@ static void usage(FILE *f)
             "                       2 for high-density screens)\n"
             "  --quiet              no header and no progress bar, only the table\n"
             "  -h, --help           this help\n",
-            DN_MAX_HIDDEN, dn_gemm_names(), dn_gemm_default());
+            DN_MAX_HIDDEN, DN_DEFAULT_MICRO_BLOCKS, dn_gemm_names(), dn_gemm_default());
 }
 
 typedef struct {
