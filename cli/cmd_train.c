@@ -246,6 +246,17 @@ static int max_batch_of(const dn_config *cfg)
     return cfg->fit.batch_size > 1024 ? cfg->fit.batch_size : 1024;
 }
 
+/* What a training loaded and built. */
+static void free_run(dn_model_info *info, dn_dataset *train, dn_dataset *val, dn_dataset *test,
+                     dn_net *net)
+{
+    dn_model_info_free(info);
+    dn_dataset_free(train);
+    dn_dataset_free(val);
+    dn_dataset_free(test);
+    dn_net_free(net);
+}
+
 /* A rank other than 0 of a data-parallel run: rank 0's settings, the same
  * backend, data and network, then its share of every step. Prints only its
  * own failures (rank 0 reports the run). */
@@ -286,11 +297,7 @@ static int train_follow(cli_dp *dp)
             status = EXIT_RUNTIME;
         }
     }
-    dn_model_info_free(&info);
-    dn_dataset_free(&train);
-    dn_dataset_free(&val);
-    dn_dataset_free(&test);
-    dn_net_free(net);
+    free_run(&info, &train, &val, &test, net);
     return status;
 }
 
@@ -559,10 +566,6 @@ static int train_run(int argc, char **argv, cli_dp *dp)
                              : ", figures curves.png, curves.svg");
 out:
     dn_training_close(run);
-    dn_model_info_free(&info);
-    dn_dataset_free(&train);
-    dn_dataset_free(&val);
-    dn_dataset_free(&test);
-    dn_net_free(net);
+    free_run(&info, &train, &val, &test, net);
     return status;
 }

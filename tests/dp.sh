@@ -10,15 +10,6 @@ set -u
 DN=$1
 source "$(dirname "$0")/lib.sh"
 
-same_bits() { # DIR_A DIR_B WHAT
-  if cmp -s "$1/model.safetensors" "$2/model.safetensors" &&
-     cmp -s <(cut -d, -f1-6 "$1/metrics.csv") <(cut -d, -f1-6 "$2/metrics.csv"); then
-    echo "ok: $3: the same model and metrics, bit for bit"
-  else
-    fail "$3: model or metrics differ"; paste -d'|' "$1/metrics.csv" "$2/metrics.csv"
-  fi
-}
-
 ARGS=(--hidden 64,64 --batch-size 64 --epochs 2 --lr 0.1 --input-dropout 0.1 --quiet --no-figures)
 "$DN" train "${ARGS[@]}" --out "$T/plain" > /dev/null || fail "plain run"
 "$DN" train "${ARGS[@]}" --data-parallel --micro-blocks 1 --out "$T/one" > /dev/null || fail "one block"

@@ -17,15 +17,6 @@ export OMPI_MCA_rmaps_base_oversubscribe=1
 export OMPI_MCA_mpi_yield_when_idle=1
 MPIRUN=(timeout 300 mpirun --oversubscribe)
 
-same_bits() { # DIR_A DIR_B WHAT
-  if cmp -s "$1/model.safetensors" "$2/model.safetensors" &&
-     cmp -s <(cut -d, -f1-6 "$1/metrics.csv") <(cut -d, -f1-6 "$2/metrics.csv"); then
-    echo "ok: $3: the same model and metrics, bit for bit"
-  else
-    fail "$3: model or metrics differ"; paste -d'|' "$1/metrics.csv" "$2/metrics.csv"
-  fi
-}
-
 # The process of rank R of the job writing into DIR.
 rank_pid() { # DIR R
   local p
