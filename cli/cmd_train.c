@@ -99,7 +99,8 @@ typedef struct {
 } train_ctx;
 
 /* SIGINT and SIGTERM set the flag the library reads after every step:
- * training stops after the current step with a checkpoint. */
+ * training stops after the current step with a checkpoint. (The other ranks
+ * of a data-parallel run catch them too, and stop when rank 0 does.) */
 static volatile sig_atomic_t stop_requested;
 
 static void on_signal(int sig)
@@ -289,12 +290,17 @@ static int train_follow(cli_dp *dp)
         if (why[0])
             cli_error("%s", why);
         status = EXIT_USAGE;
-    } else if (dn_fit_follow(net, &train, &cfg, &dp->comm, &err)) {
-        if (err.code == DN_ESTOPPED)
-            status = EXIT_INTERRUPTED; /* rank 0 stopped, and says where */
-        else {
-            cli_error("rank %d: %s", dp->rank, err.msg);
-            status = EXIT_RUNTIME;
+    } else {
+        /* Ctrl-C or mpirun's SIGTERM: rank 0 stops after the step, and
+         * this rank with it. */
+        catch_signals();
+        if (dn_fit_follow(net, &train, &cfg, &dp->comm, &err)) {
+            if (err.code == DN_ESTOPPED) {
+                status = EXIT_INTERRUPTED; /* rank 0 stopped, and says where */
+            } else {
+                cli_error("rank %d: %s", dp->rank, err.msg);
+                status = EXIT_RUNTIME;
+            }
         }
     }
     free_run(&info, &train, &val, &test, net);
@@ -313,9 +319,14 @@ int cmd_train(int argc, char **argv)
         status = train_follow(&dp);
     } else {
         status = train_run(argc, argv, &dp);
-        /* The other ranks wait for word of the run whatever happened. */
-        cli_dp_settings s = {.status = status ? status : -1};
-        cli_dp_share(&dp, &s);
+        /* The other ranks wait for word of the run whatever happened: that
+         * there is none (then they return at once), or that training will
+         * not start after all. */
+        if (!dp.shared) {
+            cli_dp_settings s = {.status = status ? status : -1};
+            cli_dp_share(&dp, &s);
+            dp.comm.started = true;
+        }
         dn_dp_release(&dp.comm, &(dn_err){0});
     }
     cli_dp_finish(&dp);
@@ -539,9 +550,13 @@ static int train_run(int argc, char **argv, cli_dp *dp)
             fprintf(stderr, "\n");
         dn_training_get(run, &state);
         if (state.stopped && err.code == DN_ESTOPPED) {
+            char launch[64] = "";
+            if (dp->size > 1)
+                snprintf(launch, sizeof launch, "mpirun -np %d ", dp->size);
             cli_error("interrupted at epoch %d, step %zu of %zu; checkpoint in "
-                      "%s/checkpoint.safetensors; continue with: dropnet train --resume %s",
-                      state.epoch + 1, state.step, state.steps_per_epoch, state.dir, state.dir);
+                      "%s/checkpoint.safetensors; continue with: %sdropnet train --resume %s",
+                      state.epoch + 1, state.step, state.steps_per_epoch, state.dir, launch,
+                      state.dir);
             status = EXIT_INTERRUPTED;
         } else {
             status = cli_fail(&err);

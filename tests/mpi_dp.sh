@@ -28,19 +28,20 @@ rank_pid() { # DIR R
 }
 
 # Starts DIR's job in the background, waits for its first checkpoint, sends
-# SIGNAL to rank R; prints mpirun's exit status.
-interrupt() { # SIGNAL R NP DIR ARGS...
+# SIGNAL to rank R (or to mpirun); prints mpirun's exit status.
+interrupt() { # SIGNAL R|mpirun NP DIR ARGS...
   local sig=$1 r=$2 np=$3 dir=$4; shift 4
   "${MPIRUN[@]}" -np "$np" "$DN" train "$@" --out "$dir" > "$dir.out" 2> "$dir.err" &
   local job=$! i=0 pid=""
   while [ ! -f "$dir/checkpoint.safetensors" ] && [ $i -lt 1200 ]; do sleep 0.05; i=$((i+1)); done
+  if [ "$r" = mpirun ]; then pid=$job; fi
   while [ -z "$pid" ] && [ $i -lt 1200 ]; do pid=$(rank_pid "$dir" "$r"); i=$((i+1)); done
   kill "-$sig" "$pid"
   wait $job
   echo $?
 }
 
-ARGS=(--hidden 64,64 --batch-size 64 --epochs 2 --lr 0.1 --input-dropout 0.1 --quiet --no-figures
+ARGS=(--hidden 64,64 --batch-size 128 --epochs 1 --lr 0.1 --input-dropout 0.1 --quiet --no-figures
       --data-parallel --checkpoint-every 40)
 "$DN" train "${ARGS[@]}" --out "$T/one" > /dev/null || fail "one process"
 for np in 1 2 4; do
@@ -59,12 +60,26 @@ rc=$(interrupt INT 0 2 "$T/int" "${ARGS[@]}")
 if [ "$rc" = 0 ]; then
   fail "SIGINT to rank 0: the job ended normally (the run may have finished before the signal)"
 else
-  grep -q "continue with: dropnet train --resume $T/int" "$T/int.err" || fail "SIGINT: no resume hint: $(cat "$T/int.err")"
+  grep -q "continue with: mpirun -np 2 dropnet train --resume $T/int" "$T/int.err" || fail "SIGINT: no resume hint: $(cat "$T/int.err")"
   [ -f "$T/int/model.safetensors" ] && fail "SIGINT: a model.safetensors before the end"
   if "${MPIRUN[@]}" -np 4 "$DN" train --resume "$T/int" --quiet > "$T/int.out2" 2>&1; then
     same_bits "$T/one" "$T/int" "stopped on rank 0 under 2 ranks, resumed under 4"
   else
     fail "resume under mpirun: $(cat "$T/int.out2")"
+  fi
+fi
+
+# Ctrl-C to mpirun (which sends SIGTERM to every rank): rank 0 stops after
+# the step with a checkpoint, the others with it; the run resumes.
+rc=$(interrupt INT mpirun 2 "$T/ctrlc" "${ARGS[@]}")
+if [ "$rc" = 0 ]; then
+  fail "SIGINT to mpirun: the job ended normally (the run may have finished before the signal)"
+else
+  grep -q "interrupted at epoch" "$T/ctrlc.err" || fail "SIGINT to mpirun: rank 0 did not stop with a checkpoint: $(cat "$T/ctrlc.err")"
+  if "${MPIRUN[@]}" -np 2 "$DN" train --resume "$T/ctrlc" --quiet > "$T/ctrlc.out2" 2>&1; then
+    same_bits "$T/one" "$T/ctrlc" "Ctrl-C to mpirun, resumed"
+  else
+    fail "resume after Ctrl-C: $(cat "$T/ctrlc.out2")"
   fi
 fi
 
