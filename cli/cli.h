@@ -20,6 +20,7 @@ int cmd_plot(int argc, char **argv);
 int cmd_compare(int argc, char **argv);
 int cmd_sweep(int argc, char **argv);
 int cmd_stats(int argc, char **argv);
+int cmd_lab(int argc, char **argv);
 
 /* One-line error on stderr: "dropnet: <what>". */
 void cli_error(const char *fmt, ...) __attribute__((format(printf, 1, 2)));

@@ -114,13 +114,7 @@ int cmd_sweep(int argc, char **argv)
                                                      "heatmap_gap.png" : "",
            x.ran, x.ran == 1 ? "" : "s", x.seconds);
 out:
-    if (cells)
-        for (int c = 0; c < n_cells; c++) {
-            for (int m = 0; m < N_MEASURES; m++)
-                free(cells[c].final[m]);
-            free(cells[c].val);
-        }
-    free(cells);
+    sweep_cells_free(cells, n_cells);
     free(index);
     experiment_close(&x);
     sweep_free_axes(&o);

@@ -87,6 +87,10 @@ typedef struct {
 } compare_report;
 
 void compare_print(const compare_report *c);
+/* The Markdown table of the final epoch: per measure A, B (B's values are
+ * B->final), B - A, and both p-values; *clipped set when an accuracy's
+ * interval was cut to 0-100 %. */
+void compare_md_table(strbuf *md, const results *r, const side *B, int paired, int *clipped);
 int compare_write(const compare_report *c);
 
 /* dropnet compare --model-a A --model-b B ...: two model files on one test

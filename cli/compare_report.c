@@ -126,7 +126,7 @@ static void md_row(strbuf *md, int m, const dn_interval *a, const dn_interval *b
     sb_printf(md, "| %s | %s | %s | %s | %s | %s |\n", measure_name[m], sa, sb, sd, s1, s2);
 }
 
-static void md_table(strbuf *md, const results *r, const side *B, int paired, int *clipped)
+void compare_md_table(strbuf *md, const results *r, const side *B, int paired, int *clipped)
 {
     sb_printf(md, "| measure | A | B%s | B - A (%s) | %s p | %s p |\n|---|---|---|---|---|---|\n",
               paired ? "" : " (unpaired seeds)", paired ? "paired" : "unpaired",
@@ -180,11 +180,11 @@ static int write_report(const compare_report *c)
               "Accuracies and the gap in percent / points; loss in nats.\n\n", A->n - 1);
     int clipped = 0;
     if (r->has_paired)
-        md_table(&md, r, c->Bp, 1, &clipped);
+        compare_md_table(&md, r, c->Bp, 1, &clipped);
     if (r->has_unpaired) {
         if (r->has_paired)
             sb_printf(&md, "B trained on other seeds (unpaired):\n\n");
-        md_table(&md, r, c->Bu, 0, &clipped);
+        compare_md_table(&md, r, c->Bu, 0, &clipped);
     }
     if (clipped)
         sb_printf(&md, "Intervals of accuracies are clipped to 0-100 %%: a t interval does not "

@@ -77,7 +77,9 @@ int experiment_open(experiment *x, const char *command, const char *dir)
     }
     x->exe[len] = '\0';
     /* The kind of directory each command writes (its marker). */
-    dn_dir_kind kind = strcmp(command, "sweep") == 0 ? DN_DIR_SWEEP : DN_DIR_COMPARE;
+    dn_dir_kind kind = strcmp(command, "sweep") == 0 ? DN_DIR_SWEEP
+                       : strcmp(command, "lab") == 0 ? DN_DIR_LAB
+                                                     : DN_DIR_COMPARE;
     if (dir) {
         if (!dir[0] || strlen(dir) > 3000) {
             cli_error("--out: the path is empty or too long");
@@ -426,10 +428,14 @@ static double eta(const experiment *x, double now, double mean, int waiting,
 }
 
 static void progress(const experiment *x, int done, double t0, int tty, int final,
-                     double eta_s)
+                     double eta_s, int last)
 {
     if (x->quiet)
         return;
+    if (x->on_progress) {
+        x->on_progress(x->progress_ctx, x, done, last, final);
+        return;
+    }
     double elapsed = dn_now() - t0;
     char el[32], eta[48];
     format_duration(elapsed, el, sizeof el);
@@ -484,7 +490,7 @@ int experiment_run(experiment *x)
     sigaddset(&block, SIGINT);
     sigaddset(&block, SIGTERM);
 
-    progress(x, done, t0, tty, n_todo == 0, 0.0);
+    progress(x, done, t0, tty, n_todo == 0, 0.0, -1);
     for (;;) {
         while (!stopping && !stop_signal && running < x->jobs && next < n_todo) {
             int k = 0;
@@ -538,7 +544,7 @@ int experiment_run(experiment *x)
             done++;
             busy += took;
             progress(x, done, t0, tty, done == x->n,
-                     eta(x, now, busy / x->ran, n_todo - next, started, MAX_JOBS));
+                     eta(x, now, busy / x->ran, n_todo - next, started, MAX_JOBS), i);
             continue;
         }
         int stopped = code == EXIT_INTERRUPTED ||
@@ -577,7 +583,7 @@ int experiment_run(experiment *x)
     if (stop_signal || done != x->n) {
         cli_error("%s: interrupted with %d of %d trainings done; run the same command with "
                   "--out %s to go on (finished trainings are kept, interrupted ones resume)",
-                  x->command, done, x->n, x->dir);
+                  x->command, done, x->n, x->resume_dir ? x->resume_dir : x->dir);
         return EXIT_INTERRUPTED;
     }
     return 0;

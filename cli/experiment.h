@@ -30,10 +30,17 @@ typedef struct experiment {
     int resumed;         /* interrupted ones found */
     int ran;             /* trainings that finished in this call */
     double seconds;      /* wall time of experiment_run */
+    /* When set, the progress line is this callback's (the lab's, which
+     * shows where the whole lab stands); last: the training that just
+     * finished (-1: none yet). */
+    void (*on_progress)(void *ctx, const struct experiment *x, int done, int last, int final);
+    void *progress_ctx;
+    const char *resume_dir; /* the --out to name when interrupted (NULL: dir) */
 } experiment;
 
 /* Opens (creating) the experiment directory and locks it against a second
- * compare or sweep; dir NULL: experiments/<command>-<date-time>. 0, or an
+ * compare or sweep; dir NULL: experiments/<command>-<date-time>. command
+ * "lab" claims dir as a lab's (one exercise of dropnet lab). 0, or an
  * exit status after a one-line error. */
 int experiment_open(experiment *x, const char *command, const char *dir);
 /* Adds a training (name unique within the experiment). */

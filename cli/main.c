@@ -21,6 +21,8 @@ static void usage(FILE *f)
             "  sweep         a grid of settings over several seeds: which is best, and which\n"
             "                could be the best\n"
             "  stats         compare two columns of numbers from a CSV file (one row per seed)\n"
+            "  lab           the exercises of d2l's Dropout section, each answered by an\n"
+            "                experiment over paired seeds: dropnet lab 1, ..., dropnet lab all\n"
             "\n"
             "  dropnet <command> --help   options of one command (or: dropnet help <command>)\n"
             "  dropnet --version          version and libraries\n");
@@ -34,7 +36,8 @@ static int (*find(const char *cmd))(int, char **)
         int (*run)(int, char **);
     } commands[] = {{"train", cmd_train},     {"data", cmd_data},   {"eval", cmd_eval},
                     {"predict", cmd_predict}, {"plot", cmd_plot},   {"compare", cmd_compare},
-                    {"sweep", cmd_sweep},     {"stats", cmd_stats}};
+                    {"sweep", cmd_sweep},     {"stats", cmd_stats},
+                    {"lab", cmd_lab}};
     for (size_t i = 0; i < sizeof commands / sizeof *commands; i++)
         if (strcmp(cmd, commands[i].name) == 0)
             return commands[i].run;

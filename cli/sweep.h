@@ -63,6 +63,9 @@ int sweep_load(const experiment *x, cell *cells, int n_cells, int seeds, int *ha
  * could be the best: on validation accuracy when has_val (the test set is
  * then not used to choose), else on test accuracy. */
 int sweep_rank(cell *cells, int n_cells, int seeds, int has_val, int *best);
+/* What sweep_load allocated in each cell, and the array of cells (NULL:
+ * nothing). */
+void sweep_cells_free(cell *cells, int n_cells);
 /* The accuracy cells are ranked on: validation or test, mean over seeds. */
 double sweep_score(const cell *c, int has_val);
 

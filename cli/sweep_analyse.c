@@ -43,6 +43,17 @@ int sweep_load(const experiment *x, cell *cells, int n_cells, int seeds, int *ha
     return 0;
 }
 
+void sweep_cells_free(cell *cells, int n_cells)
+{
+    if (cells)
+        for (int c = 0; c < n_cells; c++) {
+            for (int m = 0; m < N_MEASURES; m++)
+                free(cells[c].final[m]);
+            free(cells[c].val);
+        }
+    free(cells);
+}
+
 double sweep_score(const cell *c, int has_val)
 {
     return has_val ? c->val_ci.mean : c->ci[M_TEST_ACC].mean;

@@ -1,0 +1,123 @@
+/* dropnet lab: the exercises of d2l's Dropout section, each a designed,
+ * paired, multi-seed experiment that writes DIR/exN/report.md.
+ *
+ * An exercise is one entry of the table in lab.c, its code in lab_exN.c:
+ *
+ *   cost(l)   the d2l-sized epochs it trains with the lab's design (a
+ *             training of a narrower net or on fewer examples counts by its
+ *             cost: lab_cost), planned before anything runs;
+ *   run(l, answer)
+ *             opens its directory (lab_open), adds its trainings (lab_add),
+ *             runs them (lab_train: side by side, through the experiment
+ *             scheduler of compare and sweep, so a rerun reuses what
+ *             finished), reads them back, draws its figures, writes
+ *             report.md (lab_report_* helpers) and puts a one-line answer,
+ *             generated from the numbers, in answer (lab_finish writes it
+ *             next to the report, for DIR/README.md).
+ *
+ * Nothing in a report is pre-written beyond the question and the design:
+ * every number, and every sentence that reads a number, comes from the
+ * runs. Where the data do not settle a question, the report says so and
+ * how many seeds would (dn_seeds_needed through dn_comparison_power).
+ */
+#ifndef DN_CLI_LAB_H
+#define DN_CLI_LAB_H
+
+#include "compare.h"
+#include "experiment.h"
+#include "report.h"
+
+#define LAB_EXERCISES 7
+#define LAB_ANSWER_MAX 600
+
+/* The design every exercise reads its sizes from; DIR/design.txt records it
+ * and a rerun with another design on the same DIR is refused. */
+typedef struct {
+    int epochs;      /* exercises 1, 3-7 (default 10) */
+    int long_epochs; /* exercise 2 (default 50) */
+    int seeds;       /* paired seeds of the main comparisons (default 10) */
+    int quick;       /* small nets, 1-2 epochs, 3 seeds: for tests */
+} lab_design;
+
+typedef struct lab {
+    lab_design d;
+    char dir[4096];           /* DIR */
+    const char *data_opt;     /* --data, or NULL */
+    char data_dir[4096];      /* the Fashion-MNIST directory found */
+    int jobs, threads, quiet; /* 0: the scheduler's defaults */
+    int argc;                 /* the command, for the reports */
+    char **argv;
+    /* Progress over the whole lab, in d2l-sized epochs. */
+    int exercise;             /* running now */
+    const char *phase;        /* what its trainings are ("swap", "grid", ...) */
+    double planned;           /* every exercise of this command */
+    double done;              /* finished, before or in this command */
+    double ran;               /* finished in this command */
+    double t0;
+    int counted;              /* trainings of the open experiment counted in done */
+    int n_trainings, n_done;  /* of this command */
+} lab;
+
+typedef struct {
+    int n;
+    const char *title;
+    const char *question;
+    double (*cost)(const lab *l);
+    int (*run)(lab *l, char *answer, size_t size);
+} lab_exercise;
+
+/* One per lab_exN.c; lab_exercises[N - 1] is exercise N, NULL while it is
+ * not built yet. */
+extern const lab_exercise lab_ex1, lab_ex2, lab_ex5;
+extern const lab_exercise *const lab_exercises[LAB_EXERCISES];
+
+/* ---- sizes ---- */
+/* The cost of one training of cfg in d2l-sized epochs: its epochs times its
+ * multiply-adds per example relative to 784-256-256-10, times the fraction
+ * of the 60,000 training examples it trains on (a validation split trains
+ * on fewer). */
+double lab_cost(const dn_config *cfg);
+/* Seeds of a selection grid (few: it only chooses): 3 of 10, at least 2. */
+int lab_grid_seeds(const lab *l);
+/* Examples held out for validation where an exercise chooses a setting. */
+#define LAB_VAL 10000
+
+/* ---- trainings ---- */
+/* cfg from train options text (words separated by spaces), on top of the
+ * d2l-2020 preset with the lab's data, and, with --quick, a narrow net
+ * (hidden 32,32). epochs: the exercise's. 0, or an exit status. */
+int lab_config(const lab *l, const char *options, int epochs, dn_config *cfg);
+/* Opens DIR/exN as the experiment x (jobs, threads, progress). */
+int lab_open(lab *l, int n, experiment *x);
+/* Adds trainings PREFIX-seedS of cfg for seeds 1..seeds (the names
+ * side_load reads). */
+int lab_add(lab *l, experiment *x, const char *prefix, const dn_config *cfg, int seeds);
+/* Runs every training of x not done yet; phase names them in the progress
+ * line. 0, or an exit status (interrupted: EXIT_INTERRUPTED). */
+int lab_train(lab *l, experiment *x, const char *phase);
+/* The trainings PREFIX-seed1.. of x as a side (compare's), cfg theirs. */
+int lab_side(const experiment *x, const char *prefix, const dn_config *cfg, int seeds, side *s);
+/* A view of trainings [first, first + n) of x, for readers that index the
+ * trainings of an experiment from 0 (sweep_load). */
+experiment lab_view(const experiment *x, int first, int n);
+
+/* ---- reports ---- */
+/* "# Exercise N: title", the question, the command, the design line. */
+void lab_report_head(const lab *l, strbuf *md, int n);
+/* "| measure | A | B | B - A |" rows for compare's measures of a paired
+ * comparison. */
+void lab_report_pair_table(strbuf *md, const char *name_a, const char *name_b, const results *r);
+/* A number with its 95 % interval, e.g. "+0.42 [0.12, 0.71]". */
+void lab_ci(char *out, size_t size, double mean, double lo, double hi, int decimals, int sign);
+/* A mean accuracy (percent) with its 95 % interval cut to 0-100. */
+void lab_acc_ci(char *out, size_t size, const dn_interval *ci);
+/* The verdict and, when the data do not settle it, the seeds that would. */
+void lab_report_verdict(strbuf *md, const dn_comparison *c, const char *name_a,
+                        const char *name_b, const char *what);
+/* The trainings line (how many ran now, how many were reused, their cost)
+ * and the statistics notes. */
+void lab_report_method(const lab *l, strbuf *md, const experiment *x);
+/* Writes DIR/exN/report.md (md freed) and DIR/exN/answer.txt. */
+int lab_finish(const lab *l, int n, strbuf *md, const char *answer);
+
+#endif

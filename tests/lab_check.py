@@ -1,0 +1,313 @@
+#!/usr/bin/env python3
+"""Checks that a `dropnet lab` report says what the metrics files beside it say.
+
+usage: lab_check.py LABDIR N
+
+Every number a check looks at is recomputed here from the run directories
+under LABDIR/exN/runs/ (metrics.csv, full precision) and compared with the
+number printed in LABDIR/exN/report.md, within half a unit of its last
+printed digit. Intervals are recomputed with a t quantile computed here (its
+own numerical integration), not with dropnet's statistics.
+
+The helpers are shared by every exercise; an exercise's checks are a
+function check_exN(c) registered in CHECKS. Conventions a report keeps so
+they apply:
+  - a "## Trainings" table with a `run` column (runs/NAME) and, per final
+    value it shows, one of the columns in RUN_COLUMNS;
+  - tables whose cells read "MEAN [LO, HI]" for intervals;
+  - a "## Answer" section whose bold line is exN/answer.txt, also found in
+    LABDIR/README.md.
+"""
+import functools
+import math
+import os
+import re
+import sys
+
+FAILS = []
+
+
+def fail(msg):
+    FAILS.append(msg)
+    print("FAIL: " + msg)
+
+
+# ---- statistics, from scratch ----
+
+def t_cdf(x, df):
+    """P(T <= x) for Student's t, by Simpson's rule on the density."""
+    if x < 0:
+        return 1.0 - t_cdf(-x, df)
+    c = math.exp(math.lgamma((df + 1) / 2) - math.lgamma(df / 2)) / math.sqrt(df * math.pi)
+    n = 4000
+    h = x / n
+    s = 0.0
+    for i in range(n + 1):
+        u = i * h
+        f = c * (1 + u * u / df) ** (-(df + 1) / 2)
+        s += f * (1 if i in (0, n) else 4 if i % 2 else 2)
+    return 0.5 + s * h / 3
+
+
+@functools.lru_cache(maxsize=None)
+def t_quantile(p, df):
+    lo, hi = 0.0, 1000.0
+    for _ in range(60):
+        mid = (lo + hi) / 2
+        if t_cdf(mid, df) < p:
+            lo = mid
+        else:
+            hi = mid
+    return (lo + hi) / 2
+
+
+def mean_ci(values, clip=None):
+    n = len(values)
+    m = sum(values) / n
+    if n < 2:
+        return m, float("nan"), float("nan")
+    sd = math.sqrt(sum((v - m) ** 2 for v in values) / (n - 1))
+    h = t_quantile(0.975, n - 1) * sd / math.sqrt(n)
+    lo, hi = m - h, m + h
+    if clip:
+        lo, hi = max(lo, clip[0]), min(hi, clip[1])
+    return m, lo, hi
+
+
+# ---- files ----
+
+METRIC_COLUMNS = ["epoch", "train_loss", "train_acc", "test_loss", "test_acc", "gap",
+                  "seconds", "val_loss", "val_acc"]
+
+
+def metrics(run_dir):
+    """metrics.csv as a list of dicts of floats."""
+    path = os.path.join(run_dir, "metrics.csv")
+    with open(path) as f:
+        lines = f.read().splitlines()
+    head = lines[0].split(",")
+    return [dict(zip(head, map(float, line.split(",")))) for line in lines[1:]]
+
+
+def final(run_dir, column):
+    return metrics(run_dir)[-1][column]
+
+
+class Report:
+    """report.md split into sections (## titles) holding text and tables."""
+
+    def __init__(self, path):
+        with open(path) as f:
+            self.text = f.read()
+        self.sections = {}
+        title = ""
+        for line in self.text.splitlines():
+            if line.startswith("## "):
+                title = line[3:].strip()
+                self.sections[title] = []
+            elif title:
+                self.sections[title].append(line)
+
+    def section(self, prefix):
+        for t, lines in self.sections.items():
+            if t.startswith(prefix):
+                return lines
+        fail("report has no section '%s'" % prefix)
+        return []
+
+    def tables(self, prefix):
+        """The tables of a section: lists of dicts (header -> cell)."""
+        out, rows, head = [], None, None
+        for line in self.section(prefix) + [""]:
+            if line.startswith("|"):
+                cells = [c.strip() for c in re.split(r"(?<!\\)\|", line.strip())[1:-1]]
+                if head is None:
+                    head, rows = cells, []
+                elif not set(line) <= set("|-: "):
+                    rows.append(dict(zip(head, cells)))
+            elif head is not None:
+                out.append(rows)
+                head = None
+        return out
+
+    def table(self, prefix, index=0):
+        t = self.tables(prefix)
+        if len(t) <= index:
+            fail("section '%s' has no table %d" % (prefix, index))
+            return []
+        return t[index]
+
+
+# ---- comparisons of printed numbers ----
+
+NUM = r"[-+]?(?:\d+\.?\d*|\.\d+)(?:[eE][-+]?\d+)?|nan|n/a"
+
+
+def close(printed, value, what):
+    """printed (text) equals value within half a unit of its last digit."""
+    printed = printed.strip()
+    if printed in ("nan", "n/a"):
+        if not math.isnan(value):
+            fail("%s: printed %s, files give %.6g" % (what, printed, value))
+        return
+    dec = len(printed.split(".")[1]) if "." in printed else 0
+    tol = 0.5 * 10 ** -dec + 1e-9
+    if not abs(float(printed) - value) <= tol:
+        fail("%s: printed %s, files give %.6f" % (what, printed, value))
+    else:
+        check.count += 1
+
+
+def check():
+    pass
+
+
+check.count = 0
+
+
+def ci_cell(text, what):
+    """'73.74 [70.28, 77.20]' -> the three texts (or the value alone)."""
+    m = re.match(r"\s*(%s)(?:\s*\[(%s),\s*(%s)\])?" % (NUM, NUM, NUM), text)
+    if not m:
+        fail("%s: '%s' is not a number with an interval" % (what, text))
+        return None
+    return m.group(1), m.group(2), m.group(3)
+
+
+def check_ci(text, values, what, clip=None):
+    """text prints the mean of values and its 95 % t interval."""
+    got = ci_cell(text, what)
+    if not got:
+        return
+    m, lo, hi = mean_ci(values, clip)
+    close(got[0], m, what + " (mean)")
+    if got[1] is not None:
+        close(got[1], lo, what + " (low end)")
+        close(got[2], hi, what + " (high end)")
+
+
+def check_paired(text, a, b, what):
+    """text prints mean(b - a) and its paired 95 % interval."""
+    check_ci(text, [y - x for x, y in zip(a, b)], what)
+
+
+# What a "## Trainings" table may show: column -> (metrics.csv column, scale).
+RUN_COLUMNS = {"test acc (%)": ("test_acc", 100), "test loss": ("test_loss", 1),
+               "train acc (%)": ("train_acc", 100), "gap": ("gap", 100),
+               "val acc (%)": ("val_acc", 100), "val loss": ("val_loss", 1)}
+
+
+def check_runs_table(c):
+    """Every row of the Trainings table against its run's last epoch."""
+    rows = c.report.table("Trainings")
+    if not rows:
+        fail("ex%d: empty Trainings table" % c.n)
+    for row in rows:
+        run = os.path.join(c.ex, row["run"])
+        if not os.path.exists(os.path.join(run, "model.safetensors")):
+            fail("%s: listed but not finished" % run)
+            continue
+        for col, (name, scale) in RUN_COLUMNS.items():
+            if col in row:
+                close(row[col], scale * final(run, name), "%s %s" % (row["run"], col))
+    return rows
+
+
+def seeds_of(c, prefix):
+    """The runs PREFIX-seed1, PREFIX-seed2, ... under exN/runs, in seed order."""
+    runs = os.path.join(c.ex, "runs")
+    found = []
+    for d in os.listdir(runs):
+        m = re.fullmatch(re.escape(prefix) + r"-seed(\d+)", d)
+        if m:
+            found.append((int(m.group(1)), os.path.join(runs, d)))
+    if not found:
+        fail("no runs %s-seed*" % prefix)
+    return [d for _, d in sorted(found)]
+
+
+def finals(c, prefix, column, scale=100):
+    return [scale * final(d, column) for d in seeds_of(c, prefix)]
+
+
+def check_answer(c):
+    """The bold answer is answer.txt, and README.md carries it."""
+    with open(os.path.join(c.ex, "answer.txt")) as f:
+        answer = f.read().strip()
+    if "**%s**" % answer not in "\n".join(c.report.section("Answer")):
+        fail("ex%d: answer.txt is not the report's answer" % c.n)
+    with open(os.path.join(c.dir, "README.md")) as f:
+        readme = f.read()
+    if answer.replace("|", "\\|") not in readme or "(ex%d/report.md)" % c.n not in readme:
+        fail("ex%d: README.md lacks the answer or the link" % c.n)
+    return answer
+
+
+# Compare's measures table: row name -> (metrics.csv column, scale, clip).
+MEASURES = {"test accuracy (%)": ("test_acc", 100, (0, 100)),
+            "test loss (nats)": ("test_loss", 1, None),
+            "train accuracy (%)": ("train_acc", 100, (0, 100)),
+            "gap (points)": ("gap", 100, None)}
+
+
+def check_pair_table(c, rows, prefix_a, prefix_b, what):
+    """compare's table (measure | A | B | B - A) against runs A and B."""
+    if len(rows) != len(MEASURES):
+        fail("%s: %d rows" % (what, len(rows)))
+    for row in rows:
+        col, scale, clip = MEASURES[row["measure"]]
+        a, b = finals(c, prefix_a, col, scale), finals(c, prefix_b, col, scale)
+        check_ci(row["A"], a, "%s %s A" % (what, row["measure"]), clip)
+        check_ci(row["B"], b, "%s %s B" % (what, row["measure"]), clip)
+        check_paired(row["B - A (paired)"], a, b, "%s %s B - A" % (what, row["measure"]))
+
+
+# ---- the exercises ----
+
+def check_ex1(c):
+    check_runs_table(c)
+    check_pair_table(c, c.report.table("Swap"), "a", "b", "swap")
+    grid = c.report.table("Grid")
+    if not grid:
+        return
+    best = None
+    for row in grid:
+        # "dropout1 0.3, dropout2 0" -> runs grid_dropout1=0.3_dropout2=0-seedS
+        name = "grid_" + "_".join(p.replace(" ", "=") for p in row["cell"].split(", "))
+        val = finals(c, name, "val_acc")
+        check_ci(row["validation accuracy (%)"], val, name + " val", (0, 100))
+        check_ci(row["test accuracy (%)"], finals(c, name, "test_acc"), name + " test", (0, 100))
+        check_ci(row["gap (points)"], finals(c, name, "gap"), name + " gap")
+        if best is None or sum(val) / len(val) > best[0]:
+            best = (sum(val) / len(val), row["cell"])
+    highest = [r["cell"] for r in grid if r["could be best"] == "highest"]
+    if highest != [best[1]]:
+        fail("ex1: the highest validation mean is %s, the report says %s" % (best[1], highest))
+    if "(%s)" % best[1] not in check_answer(c):
+        fail("ex1: the answer does not name the best cell %s" % best[1])
+
+
+CHECKS = {1: check_ex1}
+
+
+class Context:
+    def __init__(self, labdir, n):
+        self.dir, self.n = labdir, n
+        self.ex = os.path.join(labdir, "ex%d" % n)
+        self.report = Report(os.path.join(self.ex, "report.md"))
+
+
+def main():
+    labdir, n = sys.argv[1], int(sys.argv[2])
+    c = Context(labdir, n)
+    CHECKS[n](c)
+    check_answer(c)
+    print("ex%d: %d numbers checked against the metrics files, %d failure(s)"
+          % (n, check.count, len(FAILS)))
+    if check.count == 0:
+        fail("ex%d: no number was checked" % n)
+    sys.exit(1 if FAILS else 0)
+
+
+if __name__ == "__main__":
+    main()
