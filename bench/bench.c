@@ -20,7 +20,14 @@
  * The machine may be shared, so every time is the best of several rounds:
  * epochs are timed one by one (min and median reported). --scaling prints
  * the table of hidden widths 256, 1024, 4096 by batch sizes 64, 256, 1024
- * (one epoch each, the first step of the start-up excluded). */
+ * (one epoch each, the first step of the start-up excluded).
+ *
+ * Then a row per noise of --noise at the d2l size (784-256-256-10, batch
+ * 256): seconds per epoch of no noise, dropout 0.2/0.5 and each other noise
+ * at those rates, as a ratio to dropout's. The noises take turns, one epoch
+ * each per round (--epochs rounds, default 3), so that a shared machine's
+ * load falls on all of them alike; the best epoch of each is reported.
+ * --noise-only runs just these rows. */
 #include "dropnet.h"
 
 #include <stdio.h>
@@ -184,11 +191,15 @@ static int on_epoch(void *user, const dn_epoch_stats *s)
 }
 
 static int run(const dn_dataset *train, const dn_dataset *test, int H, int B, int epochs,
-               int threads, int with_sgemm, result *res)
+               int threads, int with_sgemm, const dn_noise *noise, result *res)
 {
     dn_err err = {0};
     dn_config cfg;
     dn_preset("d2l-2020", &cfg, &err);
+    for (int k = 0; noise && k < 2; k++) {
+        cfg.arch.noise[k] = noise[k].kind;
+        cfg.arch.dropout[k] = noise[k].p;
+    }
     cfg.arch.hidden[0] = cfg.arch.hidden[1] = H;
     cfg.fit.batch_size = B;
     cfg.fit.epochs = epochs;
@@ -283,6 +294,43 @@ static void report(int H, int B, int epochs, int threads, int with_sgemm, const 
            backends[r->floor_of], floor, r->best / floor, 100.0 * floor / r->best);
 }
 
+/* The noise rows: each noise at the d2l size, in turns. */
+static int noise_rows(const dn_dataset *train, const dn_dataset *test, int rounds, int threads)
+{
+    static const char *const lists[] = {
+        "none,none",           "dropout:0.2,dropout:0.5",         "gaussian:0.2,gaussian:0.5",
+        "uniform:0.2,uniform:0.5", "additive:0.1,additive:0.1", "dropconnect:0.2,dropconnect:0.5"};
+    enum { N = (int)(sizeof lists / sizeof *lists) };
+    double best[N], sum[N];
+    for (int i = 0; i < N; i++) {
+        best[i] = 1e30;
+        sum[i] = 0.0;
+    }
+    for (int r = 0; r < rounds; r++)
+        for (int i = 0; i < N; i++) {
+            dn_noise nz[2];
+            int n = 0;
+            dn_err err = {0};
+            if (dn_noise_list_parse(lists[i], nz, 2, &n, &err)) {
+                fprintf(stderr, "dropnet-bench: %s\n", err.msg);
+                return 1;
+            }
+            result res;
+            if (run(train, test, 256, 256, 1, threads, 0, nz, &res))
+                return 1;
+            best[i] = res.best < best[i] ? res.best : best[i];
+            sum[i] += res.best;
+        }
+    printf("\nnoise at the d2l size (784-256-256-10, batch 256, lr 0.5), %d round%s of one epoch "
+           "each, in turns\n",
+           rounds, rounds == 1 ? "" : "s");
+    printf("  %-34s %10s %10s %14s\n", "--noise", "best s/ep", "mean s/ep", "best / dropout");
+    for (int i = 0; i < N; i++)
+        printf("  %-34s %10.3f %10.3f %13.2fx\n", lists[i], best[i], sum[i] / rounds,
+               best[i] / best[1]);
+    return 0;
+}
+
 static double t_start;
 static double t_first_step = -1.0;
 static int first_step(void *user, const dn_step_stats *s)
@@ -301,12 +349,13 @@ int main(int argc, char **argv)
     if (dn_runtime_env())
         execv("/proc/self/exe", argv);
     t_start = dn_now();
-    int epochs = 0, threads = 0, H = 0, B = 256, with_sgemm = 1, scaling = 0;
+    int epochs = 0, threads = 0, H = 0, B = 256, with_sgemm = 1, scaling = 0, noise_only = 0;
     const char *data = NULL, *gemm = getenv("DN_GEMM");
     for (int i = 1; i < argc; i++) {
         const char *a = argv[i], *v = i + 1 < argc ? argv[i + 1] : NULL;
         if (strcmp(a, "--no-sgemm") == 0) { with_sgemm = 0; continue; }
         if (strcmp(a, "--scaling") == 0) { scaling = 1; continue; }
+        if (strcmp(a, "--noise-only") == 0) { noise_only = 1; continue; }
         if (!v) goto usage;
         if (strcmp(a, "--epochs") == 0) epochs = atoi(v);
         else if (strcmp(a, "--threads") == 0) threads = atoi(v);
@@ -358,7 +407,10 @@ int main(int argc, char **argv)
                strcmp(backends[b], dn_gemm_default()) == 0 ? " (the default here)" : "");
     printf("start-up (process start to the end of the first step, gzip included): %.3f s\n",
            t_first_step);
-    if (scaling) {
+    if (noise_only) {
+        if (noise_rows(&train, &test, epochs ? epochs : 3, threads))
+            return 1;
+    } else if (scaling) {
         const int Hs[3] = {256, 1024, 4096}, Bs[3] = {64, 256, 1024};
         printf("\n%6s %6s %10s %10s %10s %9s %8s\n", "hidden", "batch", "GFLOP/ep", "s/epoch",
                "floor s", "fraction", "GFLOP/s");
@@ -366,7 +418,7 @@ int main(int argc, char **argv)
             for (int b = 0; b < 3; b++) {
                 result r;
                 int e = Hs[h] == 4096 ? 1 : 2;
-                if (run(&train, &test, Hs[h], Bs[b], e, threads, 1, &r))
+                if (run(&train, &test, Hs[h], Bs[b], e, threads, 1, NULL, &r))
                     return 1;
                 double floor = r.all[r.floor_of];
                 printf("%6d %6d %10.1f %10.3f %10.3f %8.0f%% %8.1f\n", Hs[h], Bs[b], r.gflop,
@@ -381,7 +433,7 @@ int main(int argc, char **argv)
                 break;
             int width = H ? H : Hs[h], e = epochs ? epochs : Es[h];
             result r;
-            if (run(&train, &test, width, B, e, threads, with_sgemm, &r))
+            if (run(&train, &test, width, B, e, threads, with_sgemm, NULL, &r))
                 return 1;
             report(width, B, e, threads, with_sgemm, &r);
             fflush(stdout);
@@ -390,6 +442,8 @@ int main(int argc, char **argv)
             if (h == 0 && !with_sgemm && !H)
                 break; /* --no-sgemm: the time of the first model, for bench-compare */
         }
+        if (with_sgemm && !H && noise_rows(&train, &test, epochs ? epochs : 3, threads))
+            return 1;
         printf("RESULT dropnet_s_per_epoch=%.4f\n", d2l);
     }
     dn_dataset_free(&train);
@@ -397,6 +451,6 @@ int main(int argc, char **argv)
     return 0;
 usage:
     fprintf(stderr, "usage: dropnet-bench [--epochs N] [--threads T] [--data DIR] [--gemm NAME] "
-                    "[--hidden H] [--batch-size B] [--no-sgemm] [--scaling]\n");
+                    "[--hidden H] [--batch-size B] [--no-sgemm] [--scaling] [--noise-only]\n");
     return 2;
 }

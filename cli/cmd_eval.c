@@ -10,6 +10,7 @@
 static void usage(FILE *f)
 {
     fprintf(f, "usage: dropnet eval --model FILE [--data DIR | --test FILE.csv] [--threads N]\n"
+               "                    [--noise LIST] [--dropconnect-sampling K]\n"
                "\n"
                "Evaluates a model file (model.safetensors of a run, or a PyTorch state dict in\n"
                "safetensors form) on a test set with dropout off: the mean loss, the accuracy,\n"
@@ -20,16 +21,26 @@ static void usage(FILE *f)
                "  --data DIR       Fashion-MNIST directory (default as for train); its test set\n"
                "  --test FILE.csv  a CSV test set instead (label, then the features)\n"
                "  --threads N      threads (default: all cores)\n"
-               "  -h, --help       this help\n");
+               "  --noise LIST     the noise of each hidden layer, as train's --noise, for a\n"
+               "                   file that does not name it (written by PyTorch)\n"
+               "  --dropconnect-sampling K\n"
+               "                   also DropConnect's inference by moment matching (Wan et\n"
+               "                   al. 2013): each unit after a DropConnect layer a normal\n"
+               "                   with the mask's mean and variance, K samples (1 to %d)\n"
+               "                   through its ReLU or softmax, averaged (seed 1)\n"
+               "  -h, --help       this help\n",
+            DN_DC_SAMPLES_MAX);
 }
 
 /* Besides --model, --threads and --help (model_command_start). */
 static const struct option options[] = {{"data", required_argument, 0, 'd'},
                                         {"test", required_argument, 0, 't'},
+                                        {"dropconnect-sampling", required_argument, 0, 's'},
                                         {0, 0, 0, 0}};
 
 typedef struct {
     const char *data_opt, *csv;
+    long dc_samples;
 } eval_opts;
 
 static int eval_option(void *ctx, int c, const char *arg)
@@ -37,6 +48,10 @@ static int eval_option(void *ctx, int c, const char *arg)
     eval_opts *o = ctx;
     if (c == 'd')
         o->data_opt = arg;
+    else if (c == 's')
+        return parse_int("--dropconnect-sampling", arg, 1, DN_DC_SAMPLES_MAX, &o->dc_samples)
+                   ? EXIT_USAGE
+                   : 0;
     else
         o->csv = arg;
     return 0;
@@ -84,6 +99,13 @@ int cmd_eval(int argc, char **argv)
         status = cli_fail(&err);
         goto out;
     }
+    double dc_loss = 0.0, dc_acc = 0.0;
+    if (o.dc_samples &&
+        dn_evaluate_dropconnect_sampling(m.net, &ds, (int)o.dc_samples, 1, &dc_loss, &dc_acc,
+                                         &err)) {
+        status = cli_fail(&err);
+        goto out;
+    }
     char layers[2048];
     if (dn_net_describe(m.net, layers, sizeof layers, NULL))
         snprintf(layers, sizeof layers, "%d layers", dn_net_num_layers(m.net));
@@ -91,6 +113,10 @@ int cmd_eval(int argc, char **argv)
     printf("# test set %s (%zu example%s)\n", what, ds.n, ds.n == 1 ? "" : "s");
     printf("test loss %.4f  accuracy %.4f  (%zu of %zu correct)\n", loss, acc,
            (size_t)(acc * (double)ds.n + 0.5), ds.n);
+    if (o.dc_samples)
+        printf("DropConnect sampling (%ld sample%s, seed 1): test loss %.4f  accuracy %.4f  "
+               "(%zu of %zu correct)\n", o.dc_samples, o.dc_samples == 1 ? "" : "s", dc_loss,
+               dc_acc, (size_t)(dc_acc * (double)ds.n + 0.5), ds.n);
     int namew = 5;
     for (int k = 0; k < C; k++)
         namew = (int)strlen(m.names[k]) > namew ? (int)strlen(m.names[k]) : namew;

@@ -23,6 +23,9 @@ static void usage(FILE *f)
                "  --logits         the raw logits instead, one column per class, headed by\n"
                "                   its name (not with --top)\n"
                "  --threads N      threads (default: all cores)\n"
+               "  --noise LIST     the noise of each hidden layer, as train's --noise, for a\n"
+               "                   file that does not name it (predictions are made with\n"
+               "                   every noise off; it is checked and recorded)\n"
                "  -h, --help       this help\n");
 }
 

@@ -29,6 +29,12 @@ static void usage(FILE *f)
             "                       'none': no hidden layer, softmax regression)\n"
             "  --dropout LIST       dropout probability after each hidden layer, in [0, 1],\n"
             "                       one per hidden layer ('none' with --hidden none)\n"
+            "  --noise LIST         what each hidden layer draws instead of --dropout, one\n"
+            "                       item per hidden layer: none, dropout:P, gaussian:P\n"
+            "                       (x N(1, P/(1-P))), additive:SIGMA (+ N(0, SIGMA^2)),\n"
+            "                       dropconnect:P (drops weights of the next layer),\n"
+            "                       uniform:P (x U(1-a, 1+a), dropout's variance); e.g.\n"
+            "                       --noise gaussian:0.2,dropconnect:0.5\n"
             "  --input-dropout P    dropout on the input pixels (default 0)\n"
             "  --lr X               SGD learning rate (> 0)\n"
             "  --batch-size N       minibatch size\n"
@@ -214,13 +220,12 @@ static int on_saved(void *user, const dn_epoch_stats *s)
     return 0;
 }
 
-/* "MLP 784-256-256-10" and "0.2,0.5" (or "none"). */
+/* "MLP 784-256-256-10" and "dropout 0.2,0.5" (or "dropout none", or
+ * "noise gaussian:0.5,dropout:0.2"). */
 static void describe(const dn_config *cfg, char *arch, size_t asz, char *dr, size_t dsz)
 {
     dn_mlp_describe(&cfg->arch, arch, asz);
-    int m = snprintf(dr, dsz, "%s", cfg->arch.n_hidden ? "" : "none");
-    for (int i = 0; i < cfg->arch.n_hidden && m < (int)dsz; i++)
-        m += snprintf(dr + m, dsz - (size_t)m, "%s%g", i ? "," : "", (double)cfg->arch.dropout[i]);
+    dn_mlp_noise_text(&cfg->arch, dr, dsz);
 }
 
 /* predictions.png: the first test images with true and predicted classes. */
@@ -232,7 +237,7 @@ static void draw_predictions(train_ctx *c, dn_net *net, const dn_dataset *test,
     dn_err e = {0};
     char arch[256], dr[160], title[600], path[4200];
     describe(cfg, arch, sizeof arch, dr, sizeof dr);
-    snprintf(title, sizeof title, "%s, dropout %s, %d epoch%s: test accuracy %.1f%%", arch, dr,
+    snprintf(title, sizeof title, "%s, %s, %d epoch%s: test accuracy %.1f%%", arch, dr,
              cfg->fit.epochs, cfg->fit.epochs == 1 ? "" : "s", 100.0 * test_acc);
     snprintf(path, sizeof path, "%s/predictions.png", c->dir);
     if (dn_predict(net, test, (size_t)n, pred, &e) ||
@@ -356,7 +361,7 @@ static int train_run(int argc, char **argv, cli_dp *dp)
         if (opt.given[c - OPT_PRESET] &&
             ((c <= OPT_DATA && c != OPT_THREADS && c != OPT_EPOCHS) ||
              (c >= OPT_TRAIN_CSV && c <= OPT_STANDARDIZE) || c == OPT_OUT || c == OPT_VAL ||
-             c == OPT_MICRO_BLOCKS))
+             c == OPT_NOISE || c == OPT_MICRO_BLOCKS))
             defining = train_option_name(c);
 
     char data_dir[4096] = "";
@@ -480,7 +485,7 @@ static int train_run(int argc, char **argv, cli_dp *dp)
         char arch[256], dr[160], init[64];
         describe(&cfg, arch, sizeof arch, dr, sizeof dr);
         dn_init_format(cfg.init, init, sizeof init);
-        printf("# dropnet %s | %s | %s | dropout %s", dn_version(), cfg.preset, arch, dr);
+        printf("# dropnet %s | %s | %s | %s", dn_version(), cfg.preset, arch, dr);
         if (cfg.arch.input_dropout > 0.0f)
             printf(" | input dropout %g", (double)cfg.arch.input_dropout);
         printf(" | lr %g | batch %d | %d epoch%s | init %s", (double)cfg.fit.lr,

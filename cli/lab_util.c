@@ -25,7 +25,8 @@ static double macs(const dn_mlp_spec *a)
 
 double lab_cost(const dn_config *cfg)
 {
-    static const dn_mlp_spec d2l = {784, 10, 2, {256, 256}, {0.2f, 0.5f}, 0};
+    static const dn_mlp_spec d2l = {.inputs = 784, .outputs = 10, .n_hidden = 2,
+                                    .hidden = {256, 256}, .dropout = {0.2f, 0.5f}};
     double share = cfg->val > 0 && cfg->val < 60000 ? (60000.0 - (double)cfg->val) / 60000.0 : 1.0;
     return cfg->fit.epochs * share * macs(&cfg->arch) / macs(&d2l);
 }

@@ -41,6 +41,36 @@ int model_input_load(model_input *m, const char *path, dn_err *err)
     return DN_OK;
 }
 
+int model_input_noise(model_input *m, const char *list, dn_err *err)
+{
+    /* The list as the metadata would say it ("none" for dropout:0, ...). */
+    dn_noise items[DN_MAX_HIDDEN + 1];
+    int n = 0;
+    dn_err why = {0};
+    if (dn_noise_list_parse(list, items, DN_MAX_HIDDEN + 1, &n, &why))
+        return dn_fail(err, DN_EINVAL, "--noise: %s", why.msg);
+    char want[sizeof m->info.noise] = "";
+    for (int i = 0, k = 0; i < n; i++) {
+        char item[64];
+        dn_noise_format(items[i], item, sizeof item);
+        k += snprintf(want + k, sizeof want - (size_t)k, "%s%s", i ? "," : "", item);
+    }
+    if (m->info.dropout_known) {
+        /* The file says what it was trained with; another noise would be a
+         * different model than the one it describes. */
+        if (strcmp(want, m->info.noise) != 0)
+            return dn_fail(err, DN_EINVAL, "--noise: %s names its own noise (%s); --noise is "
+                           "for files that do not (written by PyTorch)", m->path,
+                           m->info.noise[0] ? m->info.noise : "none");
+        return DN_OK;
+    }
+    if (dn_net_set_noise_list(m->net, list, &why))
+        return dn_fail(err, DN_EINVAL, "--noise: %s: %s", m->path, why.msg);
+    m->info.dropout_known = true;
+    snprintf(m->info.noise, sizeof m->info.noise, "%s", want);
+    return DN_OK;
+}
+
 int model_input_prepare(const model_input *m, dn_dataset *ds, dn_err *err)
 {
     /* Right for images (and for what torchvision's ToTensor gives), a guess
@@ -93,13 +123,14 @@ int model_command_start(const model_command *mc, int argc, char **argv, model_in
 {
     memset(m, 0, sizeof *m);
     *done = 1;
-    struct option all[MAX_OPTIONS + 4] = {{"model", required_argument, 0, 'm'},
+    struct option all[MAX_OPTIONS + 5] = {{"model", required_argument, 0, 'm'},
                                           {"threads", required_argument, 0, 'j'},
+                                          {"noise", required_argument, 0, 'n'},
                                           {"help", no_argument, 0, 'h'}};
-    int n = 3;
-    for (int i = 0; mc->options[i].name && n < MAX_OPTIONS + 3; i++)
+    int n = 4;
+    for (int i = 0; mc->options[i].name && n < MAX_OPTIONS + 4; i++)
         all[n++] = mc->options[i];
-    const char *model = NULL;
+    const char *model = NULL, *noise = NULL;
     long threads = 0;
     optind = 1;
     opterr = 0;
@@ -111,6 +142,7 @@ int model_command_start(const model_command *mc, int argc, char **argv, model_in
             if (parse_int("--threads", optarg, 1, 1024, &threads))
                 return EXIT_USAGE;
             break;
+        case 'n': noise = optarg; break;
         case 'h': mc->usage(stdout); return 0;
         case ':':
         case '?': return cli_bad_option(mc->cmd, c, argv);
@@ -127,7 +159,7 @@ int model_command_start(const model_command *mc, int argc, char **argv, model_in
     if ((rc = cli_gemm(NULL))) /* $DN_GEMM or the default */
         return rc;
     dn_err err = {0};
-    if (model_input_load(m, model, &err)) {
+    if (model_input_load(m, model, &err) || (noise && model_input_noise(m, noise, &err))) {
         model_input_free(m);
         return cli_fail(&err);
     }

@@ -20,6 +20,10 @@ typedef struct {
 } model_input;
 
 int model_input_load(model_input *m, const char *path, dn_err *err);
+/* --noise LIST for a model whose file does not name its noise (PyTorch's):
+ * the noise set at its hidden layers' sites; for a file that names it, the
+ * same list is accepted and another one refused. */
+int model_input_noise(model_input *m, const char *list, dn_err *err);
 /* Scales or standardises ds as the model's metadata says. */
 int model_input_prepare(const model_input *m, dn_dataset *ds, dn_err *err);
 void model_input_free(model_input *m);
@@ -29,8 +33,8 @@ void model_input_free(model_input *m);
 int model_input_test_set(const model_input *m, const char *data_opt, const char *csv,
                          dn_dataset *ds, char *what, size_t what_size, dn_err *err);
 
-/* What eval and predict share: the options --model FILE, --threads N and
- * -h/--help beside the command's own, no operands, then the threads set and
+/* What eval and predict share: the options --model FILE, --threads N,
+ * --noise LIST and -h/--help beside the command's own, no operands, then the threads set and
  * the model loaded. */
 typedef struct {
     const char *cmd;                 /* "eval", "predict": for messages */

@@ -26,10 +26,11 @@ static void usage(FILE *f)
             "  --lr 0.1,0.2,...,0.9 an arithmetic progression: first, second, ..., last\n"
             "  --dropout1 0,0.1,...,0.9  the dropout of hidden layer 1 (--dropout2: layer 2, ...)\n"
             "  --dropout 0.2,0.5/0.5,0.2  options that take lists: alternatives separated by '/'\n"
-            "                       (also --hidden 256,256/512,512)\n"
+            "                       (also --hidden 256,256/512,512 and --noise\n"
+            "                       gaussian:0.2,gaussian:0.5/dropconnect:0.2,dropconnect:0.5)\n"
             "  an option with one value applies to every cell (e.g. --epochs 5, --data DIR);\n"
             "  an option may be given once; --dropoutK replaces layer K of a single --dropout\n"
-            "  list and cannot be combined with alternatives of --dropout\n"
+            "  list and cannot be combined with alternatives of --dropout, nor with --noise\n"
             "\n"
             "  --seeds N            seeds per cell (default 5; below 3 there is no verdict)\n"
             "  --seed S             the first seed (default 1): seeds S, ..., S+N-1\n"
@@ -180,6 +181,7 @@ int sweep_parse(int argc, char **argv, sweep_opts *o)
     memset(o, 0, sizeof *o);
     option_seen seen = {0};
     int dropout_layer = 0; /* a --dropoutK, K > 0 */
+    int noise_given = 0;
     experiment_opts_init(&o->x, 5, MAX_SEEDS);
     for (int i = 1; i < argc; i++) {
         char *arg = argv[i];
@@ -216,6 +218,7 @@ int sweep_parse(int argc, char **argv, sweep_opts *o)
             return EXIT_USAGE;
         if (layer)
             dropout_layer = layer;
+        noise_given |= strcmp(name, "noise") == 0;
         int shared = experiment_opts_takes(name);
         char opt[80];
         snprintf(opt, sizeof opt, "--%s", name);
@@ -254,7 +257,8 @@ int sweep_parse(int argc, char **argv, sweep_opts *o)
         int single = 0;
         for (size_t j = 0; j < sizeof single_only / sizeof *single_only; j++)
             single |= strcmp(name, single_only[j]) == 0;
-        int list = strcmp(name, "hidden") == 0 || strcmp(name, "dropout") == 0;
+        int list = strcmp(name, "hidden") == 0 || strcmp(name, "dropout") == 0 ||
+                   strcmp(name, "noise") == 0;
         if (single || (!layer && !strpbrk(value, list ? "/" : ","))) {
             /* one value: the same for every cell */
             if (o->n_fixed + 2 > 256) {
@@ -297,6 +301,14 @@ int sweep_parse(int argc, char **argv, sweep_opts *o)
                           dropout_layer);
                 return EXIT_USAGE;
             }
+    /* --noise sets what every hidden layer draws, --dropoutK one layer's
+     * dropout: together they would set that layer twice. */
+    if (dropout_layer && noise_given) {
+        cli_error("sweep: --dropout%d and --noise both set what hidden layer %d draws: vary "
+                  "--noise with '/' alternatives (e.g. --noise dropout:0.2,gaussian:0.5/"
+                  "dropout:0.5,gaussian:0.5)", dropout_layer, dropout_layer);
+        return EXIT_USAGE;
+    }
     if (o->n_axes == 0) {
         cli_error("sweep: nothing to sweep: give an option several values, e.g. "
                   "--dropout1 0,0.1,...,0.9 (dropnet compare compares two settings)");

@@ -37,7 +37,7 @@ void train_data_warnings(const dn_config *cfg, const dn_dataset *train)
     char layers[128] = "";
     int n = 0;
     for (int i = 0; i < cfg->arch.n_hidden; i++)
-        if (cfg->arch.dropout[i] >= 1.0f) {
+        if (cfg->arch.noise[i] == DN_NOISE_DROPOUT && cfg->arch.dropout[i] >= 1.0f) {
             size_t k = strlen(layers);
             snprintf(layers + k, sizeof layers - k, "%s%d", n++ ? "," : "", i + 1);
         }

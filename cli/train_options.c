@@ -35,6 +35,7 @@ static const struct option options[] = {
     {"figure-scale", required_argument, 0, OPT_FIGURE_SCALE},
     {"gemm", required_argument, 0, OPT_GEMM},
     {"val", required_argument, 0, OPT_VAL},
+    {"noise", required_argument, 0, OPT_NOISE},
     {"data-parallel", no_argument, 0, OPT_DATA_PARALLEL},
     {"micro-blocks", required_argument, 0, OPT_MICRO_BLOCKS},
     {"help", no_argument, 0, 'h'},
@@ -119,8 +120,9 @@ int train_options_parse(int argc, char **argv, train_options *o)
     if (dn_preset(preset, cfg, &err))
         return cli_fail(&err);
 
-    int hidden_set = 0, dropout_set = 0, n_drop = cfg->arch.n_hidden;
+    int hidden_set = 0, dropout_set = 0, n_drop = cfg->arch.n_hidden, n_noise = -1;
     float drop[DN_MAX_HIDDEN];
+    dn_noise noise[DN_MAX_HIDDEN];
     memcpy(drop, cfg->arch.dropout, sizeof drop);
     /* 0: getopt starts afresh, whatever an earlier parse left behind. */
     optind = 0;
@@ -150,6 +152,12 @@ int train_options_parse(int argc, char **argv, train_options *o)
                 n_drop = 0;
             } else if ((n_drop = parse_float_list("--dropout", optarg, 0.0, 1.0, drop,
                                                   DN_MAX_HIDDEN)) < 0) {
+                return EXIT_USAGE;
+            }
+            break;
+        case OPT_NOISE:
+            if (dn_noise_list_parse(optarg, noise, DN_MAX_HIDDEN, &n_noise, &err)) {
+                cli_error("--noise: %s", err.msg);
                 return EXIT_USAGE;
             }
             break;
@@ -257,6 +265,25 @@ int train_options_parse(int argc, char **argv, train_options *o)
     }
     if (cli_no_operands(argv[0], argc, argv))
         return EXIT_USAGE;
+    if (n_noise >= 0) {
+        /* --dropout is --noise's shorthand: both would set one thing twice. */
+        if (dropout_set) {
+            cli_error("--noise: cannot be combined with --dropout (both set what each hidden "
+                      "layer draws; write dropout:P items in --noise)");
+            return EXIT_USAGE;
+        }
+        if (n_noise != cfg->arch.n_hidden) {
+            cli_error("--noise has %d item%s but there %s %d hidden layer%s", n_noise,
+                      n_noise == 1 ? "" : "s", cfg->arch.n_hidden == 1 ? "is" : "are",
+                      cfg->arch.n_hidden, cfg->arch.n_hidden == 1 ? "" : "s");
+            return EXIT_USAGE;
+        }
+        n_drop = n_noise;
+        for (int i = 0; i < n_noise; i++) {
+            drop[i] = noise[i].p;
+            cfg->arch.noise[i] = noise[i].kind;
+        }
+    }
     if (o->given[OPT_MICRO_BLOCKS - OPT_PRESET] && !o->given[OPT_DATA_PARALLEL - OPT_PRESET]) {
         cli_error("--micro-blocks is for data-parallel training: give --data-parallel with it");
         return EXIT_USAGE;
@@ -319,12 +346,17 @@ int train_options_render(const dn_config *cfg, const char *data_dir, char *buf, 
             k += (size_t)snprintf(v + k, sizeof v - k, "%s%d", i ? "," : "", cfg->arch.hidden[i]);
         pair(&w, "--hidden", v);
         k = 0;
-        for (int i = 0; i < cfg->arch.n_hidden; i++) {
-            char f[32];
-            dn_float_text(f, sizeof f, cfg->arch.dropout[i]);
-            k += (size_t)snprintf(v + k, sizeof v - k, "%s%s", i ? "," : "", f);
+        if (dn_mlp_has_noise(&cfg->arch)) {
+            dn_mlp_noise_list(&cfg->arch, v, sizeof v);
+            pair(&w, "--noise", v);
+        } else {
+            for (int i = 0; i < cfg->arch.n_hidden; i++) {
+                char f[32];
+                dn_float_text(f, sizeof f, cfg->arch.dropout[i]);
+                k += (size_t)snprintf(v + k, sizeof v - k, "%s%s", i ? "," : "", f);
+            }
+            pair(&w, "--dropout", v);
         }
-        pair(&w, "--dropout", v);
     }
     dn_float_text(v, sizeof v, cfg->arch.input_dropout);
     pair(&w, "--input-dropout", v);

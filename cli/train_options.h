@@ -32,6 +32,7 @@ enum {
     OPT_FIGURE_SCALE,
     OPT_GEMM,
     OPT_VAL,
+    OPT_NOISE,
     OPT_DATA_PARALLEL,
     OPT_MICRO_BLOCKS,
     OPT_END

@@ -155,7 +155,8 @@ enum {
     DN_PURPOSE_INIT = 1,      /* step = 2*linear_index (+1 for the bias) */
     DN_PURPOSE_SHUFFLE = 2,   /* step = epoch */
     DN_PURPOSE_VAL_SPLIT = 3, /* step = class (dn_dataset_split) */
-    DN_PURPOSE_DROPOUT = 0x100 /* + site: the number of Linear layers before it */
+    DN_PURPOSE_DROPOUT = 0x100, /* + site: the number of Linear layers before it */
+    DN_PURPOSE_DC_SAMPLING = 0x200 /* + site: dn_evaluate_dropconnect_sampling */
 };
 
 void dn_philox(dn_stream s, uint64_t block, uint32_t out[4]);
@@ -281,6 +282,74 @@ int dn_dropout_forward(float *out, uint8_t *mask, const float *inp, size_t n, fl
 void dn_dropout_backward(float *dinp, const float *dout, const uint8_t *mask, size_t n,
                          float p);
 
+/*
+ * Noise at a hidden layer's site (where Dropout sits): the kinds --noise
+ * names. Each draws from the Philox stream of its site (dn_dropout_stream),
+ * whatever the kind, so runs with one seed stay paired, and each is off in
+ * eval mode.
+ *   DN_NOISE_DROPOUT     "dropout:P"     Dropout(P), the layer above
+ *   DN_NOISE_GAUSSIAN    "gaussian:P"    h * m, m ~ N(1, P/(1-P)), 0 <= P < 1
+ *   DN_NOISE_ADDITIVE    "additive:S"    h + N(0, S^2), S >= 0
+ *   DN_NOISE_DROPCONNECT "dropconnect:P" drops weights of the Linear layer that
+ *                                        reads the site: W * M / (1-P), one mask
+ *                                        M (keep where U > P) per batch, 0 <= P < 1
+ *   DN_NOISE_UNIFORM     "uniform:P"     h * m, m ~ U(1-a, 1+a), a = sqrt(3P/(1-P)):
+ *                                        dropout's mean and variance, bounded
+ * "none" is dropout:0. Normals come from the site's uniforms by Box-Muller:
+ * element i uses block i/4, words 2j and 2j+1 (j = (i%4)/2) as
+ * u1 = ((w >> 8) + 1) 2^-24 in (0, 1] and u2 = (w >> 8) 2^-24, and takes
+ * sqrt(-2 ln u1) times cos (i even) or sin (i odd) of 2 pi u2 (so |z| <= 5.8).
+ */
+typedef enum {
+    DN_NOISE_DROPOUT = 0,
+    DN_NOISE_GAUSSIAN,
+    DN_NOISE_ADDITIVE,
+    DN_NOISE_DROPCONNECT,
+    DN_NOISE_UNIFORM
+} dn_noise_kind;
+
+typedef struct {
+    dn_noise_kind kind;
+    float p; /* the probability P, or the standard deviation S of additive */
+} dn_noise;
+
+/* Checks a noise's parameter against its kind's range (DN_EINVAL). */
+int dn_noise_check(dn_noise noise, dn_err *err);
+/* One item: "none", "dropout:P", "gaussian:P", "additive:S", "dropconnect:P",
+ * "uniform:P". DN_EINVAL names the item and the problem. */
+int dn_noise_parse(const char *text, dn_noise *noise, dn_err *err);
+/* A comma-separated list of items, at most max: *n receives the count. */
+int dn_noise_list_parse(const char *text, dn_noise *noise, int max, int *n, dn_err *err);
+/* "gaussian:0.5" ("none" for dropout:0): what dn_noise_parse reads back. */
+void dn_noise_format(dn_noise noise, char *out, size_t size);
+/* The layer's name in model files: "Dropout(0.5)", "GaussianDropout(0.5)",
+ * "AdditiveNoise(0.1)", "DropConnect(0.5)", "UniformNoise(0.5)". */
+void dn_noise_layer_name(dn_noise noise, char *out, size_t size);
+
+/* Standard normals z[i - lo] for elements [lo, hi) of stream s, as above. */
+void dn_noise_normals(float *z, uint64_t lo, uint64_t hi, dn_stream s);
+/* Gaussian multiplicative noise: mult (n floats, kept for the backward
+ * pass) = 1 + sqrt(p/(1-p)) z, out = inp * mult. out may equal inp. */
+int dn_gaussian_forward(float *out, float *mult, const float *inp, size_t n, float p,
+                        dn_stream s, dn_err *err);
+/* dinp = dout * mult (Gaussian and uniform noise). */
+void dn_gaussian_backward(float *dinp, const float *dout, const float *mult, size_t n);
+/* Uniform multiplicative noise: mult = 1 + a (2U - 1), U = dn_uniform(s, i). */
+int dn_uniform_noise_forward(float *out, float *mult, const float *inp, size_t n, float p,
+                             dn_stream s, dn_err *err);
+void dn_uniform_noise_backward(float *dinp, const float *dout, const float *mult, size_t n);
+/* Additive noise: out = inp + sigma z. Its backward pass is the identity. */
+int dn_additive_forward(float *out, const float *inp, size_t n, float sigma, dn_stream s,
+                        dn_err *err);
+void dn_additive_backward(float *dinp, const float *dout, size_t n);
+/* DropConnect on n weights: mask[i] = U_i > p (the dropout mask of the
+ * weights' stream), wd = w * mask / (1 - p): the weights the product uses. */
+int dn_dropconnect_forward(float *wd, uint8_t *mask, const float *w, size_t n, float p,
+                           dn_stream s, dn_err *err);
+/* The gradient of the plain weights from that of the masked ones, in place:
+ * dw = dw * mask / (1 - p). */
+void dn_dropconnect_backward(float *dw, const uint8_t *mask, size_t n, float p);
+
 /* losses[b] = logsumexp(logits[b]) - logits[b][y_b] (stable for large logits). */
 void dn_softmax_xent_forward(float *losses, const float *logits, const uint8_t *labels,
                              int B, int C);
@@ -306,8 +375,9 @@ typedef enum {
 typedef struct {
     dn_layer_kind kind;
     int in, out;       /* widths of input and output */
-    float p;           /* dropout probability (DN_LAYER_DROPOUT) */
+    float p;           /* dropout probability (DN_LAYER_DROPOUT), or its noise's parameter */
     int site;          /* dropout site: Linear layers before it */
+    dn_noise_kind noise; /* what a DN_LAYER_DROPOUT layer draws (DN_NOISE_DROPOUT) */
     float *w, *b;      /* parameters (DN_LAYER_LINEAR), inside one buffer */
     float *dw, *db;    /* their gradients, inside one buffer */
 } dn_layer_info;
@@ -322,6 +392,9 @@ int dn_net_add_flatten(dn_net *net, dn_err *err);
 int dn_net_add_linear(dn_net *net, int out, dn_err *err);
 int dn_net_add_relu(dn_net *net, dn_err *err);
 int dn_net_add_dropout(dn_net *net, float p, dn_err *err);
+/* A noise site: a DN_LAYER_DROPOUT layer drawing noise (dn_net_add_dropout
+ * for DN_NOISE_DROPOUT). DropConnect needs a Linear layer next. */
+int dn_net_add_noise(dn_net *net, dn_noise noise, dn_err *err);
 int dn_net_build(dn_net *net, int max_batch, dn_err *err);
 void dn_net_free(dn_net *net);
 
@@ -333,12 +406,23 @@ typedef struct {
     int inputs, outputs;
     int n_hidden;
     int hidden[DN_MAX_HIDDEN];
-    float dropout[DN_MAX_HIDDEN];
+    float dropout[DN_MAX_HIDDEN]; /* the noise's parameter (dropout probability) */
     float input_dropout;
+    /* The noise at each hidden layer (DN_NOISE_DROPOUT, 0, unless --noise
+     * chose another); its parameter is dropout[h]. */
+    dn_noise_kind noise[DN_MAX_HIDDEN];
 } dn_mlp_spec;
 dn_net *dn_net_mlp(const dn_mlp_spec *spec, int max_batch, dn_err *err);
 /* "MLP 784-256-256-10": the widths from inputs to outputs (cut to fit size). */
 void dn_mlp_describe(const dn_mlp_spec *spec, char *out, size_t size);
+/* Whether any hidden layer draws another noise than dropout. */
+bool dn_mlp_has_noise(const dn_mlp_spec *spec);
+/* What the hidden layers draw, as a run's header and labels say it:
+ * "dropout 0.2,0.5" (or "dropout none"), or, when any layer draws another
+ * noise, "noise gaussian:0.5,dropout:0.2". */
+void dn_mlp_noise_text(const dn_mlp_spec *spec, char *out, size_t size);
+/* The --noise list of the hidden layers: "dropout:0.2,gaussian:0.5". */
+void dn_mlp_noise_list(const dn_mlp_spec *spec, char *out, size_t size);
 
 typedef enum { DN_INIT_NORMAL, DN_INIT_PYTORCH } dn_init_kind;
 typedef struct {
@@ -353,6 +437,18 @@ void dn_net_set_training(dn_net *net, bool training);
 bool dn_net_training(const dn_net *net);
 /* Which uniforms the dropout layers draw in the next forward pass. */
 void dn_net_set_rng(dn_net *net, uint64_t seed, uint32_t step);
+/* The noise of site `site` (0: on the input, k: after hidden layer k, the
+ * site numbering of dn_dropout_stream) set to noise, on a built network
+ * (e.g. one loaded from a file that does not say its noise): DN_EINVAL when
+ * the network has no Dropout layer there or the noise does not fit.
+ * Allocates what the noise needs (call it before training, not during). */
+int dn_net_set_noise(dn_net *net, int site, dn_noise noise, dn_err *err);
+/* A --noise list ("none,dropconnect:0.5"), one item per hidden layer, set
+ * at the sites after them (dn_net_set_noise); "none" may stand where a
+ * hidden layer has no Dropout layer. */
+int dn_net_set_noise_list(dn_net *net, const char *list, dn_err *err);
+/* 1 and *noise when site has a Dropout layer, else 0. */
+int dn_net_noise(const dn_net *net, int site, dn_noise *noise);
 
 int dn_net_num_layers(const dn_net *net);
 /* Layer i (0-based); DN_EINVAL for an index outside the network. */
@@ -435,6 +531,19 @@ int dn_evaluate(dn_net *net, const dn_dataset *ds, double *loss, double *acc, dn
  * true class t predicted as p, C = the network's output width. */
 int dn_evaluate_confusion(dn_net *net, const dn_dataset *ds, double *loss, double *acc,
                           size_t *confusion, dn_err *err);
+/* DropConnect's inference by moment matching (Wan et al., ICML 2013): at each
+ * Linear layer that reads a DropConnect site, each unit's pre-activation is
+ * taken as normal with the mean (W v + b) and variance (p/(1-p)) sum_i
+ * W_ji^2 v_i^2 of the masked product; K samples of it go through the
+ * layer's ReLU (or, at the output, the softmax) and are averaged; every
+ * other noise is off. Loss and accuracy of the averaged probabilities over
+ * ds. The normals of example e, unit j, sample k are elements
+ * (e W + j) K + k of the stream (seed, DN_PURPOSE_DC_SAMPLING + site, 0)
+ * (dn_noise_normals): the same seed, the same numbers, for any batch size
+ * or thread count. DN_EINVAL when the network has no DropConnect. */
+#define DN_DC_SAMPLES_MAX 10000
+int dn_evaluate_dropconnect_sampling(dn_net *net, const dn_dataset *ds, int K, uint64_t seed,
+                                     double *loss, double *acc, dn_err *err);
 /* pred[i] = the predicted class (argmax of the logits, eval mode) of example i
  * of ds, for i < n <= ds->n. */
 int dn_predict(dn_net *net, const dn_dataset *ds, size_t n, uint8_t *pred, dn_err *err);
@@ -555,7 +664,9 @@ void dn_runlog_close(dn_runlog *log);
  * [out, in] and "<layer index>.bias" [out] per Linear layer, so the d2l model
  * has 1.weight [256,784], 1.bias, 4.weight, 4.bias, 7.weight [10,256],
  * 7.bias. The metadata holds the layers ("Flatten,Linear(784,256),ReLU,
- * Dropout(0.2),..."), how inputs are scaled, the image shape and class names.
+ * Dropout(0.2),..."; a noise site is named by its noise: GaussianDropout(P),
+ * AdditiveNoise(S), DropConnect(P), UniformNoise(P), at the index Dropout has),
+ * how inputs are scaled, the image shape and class names.
  * A file without dropnet's metadata (written from PyTorch) is read too: the
  * layers are inferred from the tensor names and shapes, with dropout
  * probabilities unknown (0; they matter only for training).
@@ -566,7 +677,10 @@ typedef struct {
     float *input_std;         /* (owned: dn_model_info_free) */
     int input_rows, input_cols; /* image shape (28 x 28), 0 when inputs are not images */
     char classes[4096];       /* class names, comma-separated; "" when unnamed */
-    bool dropout_known;       /* false for a file without dropnet's metadata */
+    bool dropout_known;       /* false for a file without dropnet's metadata (then the
+                               * noise of its Dropout layers is unknown too) */
+    char noise[512];          /* the noise of the hidden layers' sites as a --noise list
+                               * ("dropout:0.2,gaussian:0.5"), "" when unknown or none */
     bool input_known;         /* false when the file does not say how its inputs are
                                * prepared (then they are taken as pixels / 255) */
 } dn_model_info;

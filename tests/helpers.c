@@ -5,6 +5,7 @@
 #endif
 
 #include <criterion/criterion.h>
+#include <math.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -110,4 +111,58 @@ int leaks_now(void)
 #else
     return 0;
 #endif
+}
+
+static double mean_loss(dn_net *net, const float *x, const uint8_t *y, int b)
+{
+    const float *z = dn_net_forward(net, x, b, NULL);
+    int C = dn_net_output_width(net);
+    float *l = malloc((size_t)b * sizeof *l);
+    dn_softmax_xent_forward(l, z, y, b, C);
+    double s = 0.0;
+    for (int r = 0; r < b; r++)
+        s += l[r];
+    free(l);
+    return s / b;
+}
+
+int check_net_gradients(dn_net *net, const float *x, const uint8_t *y, int b, float h,
+                        int *nonzero)
+{
+    const float *z = dn_net_forward(net, x, b, NULL);
+    int C = dn_net_output_width(net);
+    float *dz = malloc((size_t)b * (size_t)C * sizeof *dz);
+    dn_softmax_xent_backward(dz, z, y, b, C, 1.0f / (float)b);
+    dn_net_backward(net, dz, b);
+    free(dz);
+    size_t np;
+    float *p = dn_net_params(net, &np);
+    float *g = malloc(np * sizeof *g);
+    memcpy(g, dn_net_grads(net, NULL), np * sizeof *g);
+    int checked = 0;
+    *nonzero = 0;
+    for (int li = 0; li < dn_net_num_layers(net); li++) {
+        dn_layer_info L;
+        dn_net_layer(net, li, &L, NULL);
+        if (L.kind != DN_LAYER_LINEAR)
+            continue;
+        size_t nw = (size_t)L.in * (size_t)L.out;
+        for (size_t k = 0; k < nw + (size_t)L.out; k++) {
+            float *v = k < nw ? &L.w[k] : &L.b[k - nw];
+            float an = g[v - p];
+            float keep = *v;
+            *v = keep + h;
+            double lp = mean_loss(net, x, y, b);
+            *v = keep - h;
+            double lm = mean_loss(net, x, y, b);
+            *v = keep;
+            double num = (lp - lm) / (2.0 * h);
+            cr_assert(fabs(an - num) <= 2e-3 + 1e-2 * fmax(fabs(an), fabs(num)),
+                      "layer %d param %zu: %g vs %g", li, k, (double)an, num);
+            checked++;
+            *nonzero += an != 0.0f;
+        }
+    }
+    free(g);
+    return checked;
 }

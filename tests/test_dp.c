@@ -112,6 +112,71 @@ Test(dp, blocks_draw_the_batch_masks_and_add_up_to_its_gradient)
     dn_dataset_free(&ds);
 }
 
+/* The largest difference between the whole batch's gradient and the sum of
+ * its K blocks' gradients, relative to the gradient's largest entry. */
+static double blocks_vs_batch(dn_net *whole, dn_net *part, const float *x, const uint8_t *y,
+                              int B, int K)
+{
+    dn_err err = {0};
+    size_t n;
+    const float *gw = dn_net_grads(whole, &n);
+    double l;
+    size_t c;
+    dn_net_set_rng(whole, 7, 11);
+    dn_net_set_rng(part, 7, 11);
+    cr_assert_eq(dn_net_block_grad(whole, (float *)x, NULL, y, B, 0, 1.0f / (float)B, &l, &c,
+                                   &err),
+                 DN_OK, "%s", err.msg);
+    double *sum = calloc(n, sizeof *sum);
+    cr_assert_not_null(sum);
+    for (int b = 0; b < K; b++) {
+        int lo = b * B / K, hi = (b + 1) * B / K;
+        cr_assert_eq(dn_net_block_grad(part, (float *)x + (size_t)lo * 784, NULL, y + lo,
+                                       hi - lo, (uint64_t)lo, 1.0f / (float)B, &l, &c, &err),
+                     DN_OK, "%s", err.msg);
+        const float *g = dn_net_grads(part, NULL);
+        for (size_t k = 0; k < n; k++)
+            sum[k] += g[k];
+    }
+    double big = 0.0, worst = 0.0;
+    for (size_t k = 0; k < n; k++) {
+        big = fmax(big, fabs((double)gw[k]));
+        worst = fmax(worst, fabs(sum[k] - (double)gw[k]));
+    }
+    free(sum);
+    cr_assert(big > 1e-3, "gradient %g: nothing to compare", big);
+    return worst / big;
+}
+
+/* Every other noise draws by the row in the whole batch too (DropConnect:
+ * one mask of the weights per step, the same for every block): the blocks'
+ * gradients add up to the batch's. Drawn by the row within the block, they
+ * would be other noise, and the gradients would differ by far more. */
+Test(dp, every_noise_draws_by_the_row_in_the_whole_batch)
+{
+    const int B = 96, K = 8;
+    dn_dataset ds;
+    synthetic_dataset(&ds, (size_t)B, 8);
+    float *x = rows_of(&ds, B);
+    const dn_noise noises[] = {{DN_NOISE_GAUSSIAN, 0.4f}, {DN_NOISE_UNIFORM, 0.4f},
+                               {DN_NOISE_ADDITIVE, 0.5f}, {DN_NOISE_DROPCONNECT, 0.3f}};
+    for (size_t k = 0; k < sizeof noises / sizeof *noises; k++) {
+        dn_net *whole = make(5), *part = make(5);
+        dn_err err = {0};
+        for (int site = 0; site <= 2; site++) {
+            cr_assert_eq(dn_net_set_noise(whole, site, noises[k], &err), DN_OK, "%s", err.msg);
+            cr_assert_eq(dn_net_set_noise(part, site, noises[k], &err), DN_OK, "%s", err.msg);
+        }
+        double rel = blocks_vs_batch(whole, part, x, ds.labels, B, K);
+        cr_assert(rel <= 1e-5, "noise kind %d: the blocks' sum differs by %g of the largest entry",
+                  (int)noises[k].kind, rel);
+        dn_net_free(whole);
+        dn_net_free(part);
+    }
+    free(x);
+    dn_dataset_free(&ds);
+}
+
 /* ---- ranks as threads: exchange and bcast through shared slots ---- */
 
 typedef struct {

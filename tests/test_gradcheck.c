@@ -173,12 +173,6 @@ Test(gradcheck, softmax_cross_entropy)
 /* A whole network, 12-9-7-4 with dropout 0.3 and 0.5 in training mode: the
  * masks are fixed by (seed, step), so every forward pass below sees the same
  * ones. Every parameter's gradient is checked. */
-static double net_loss(dn_net *net, const float *x, const uint8_t *y, int b)
-{
-    const float *z = dn_net_forward(net, x, b, NULL);
-    return mean_xent(z, y, b, dn_net_output_width(net));
-}
-
 Test(gradcheck, whole_network_with_dropout)
 {
     dn_mlp_spec spec = {.inputs = 12, .outputs = 4, .n_hidden = 2, .hidden = {9, 7},
@@ -196,40 +190,8 @@ Test(gradcheck, whole_network_with_dropout)
         y[r] = (uint8_t)(r % 4);
     dn_net_set_training(net, true);
     dn_net_set_rng(net, 9, 4);
-    const float *z = dn_net_forward(net, x, NB, NULL);
-    float dz[NB * 4];
-    dn_softmax_xent_backward(dz, z, y, NB, 4, 1.0f / NB);
-    dn_net_backward(net, dz, NB);
-    size_t np;
-    float *p = dn_net_params(net, &np);
-    float *g = malloc(np * sizeof *g);
-    memcpy(g, dn_net_grads(net, NULL), np * sizeof *g);
-    const float h = 1e-3f;
-    int checked = 0, nonzero = 0;
-    for (int li = 0; li < dn_net_num_layers(net); li++) {
-        dn_layer_info L;
-        dn_net_layer(net, li, &L, NULL);
-        if (L.kind != DN_LAYER_LINEAR)
-            continue;
-        size_t nw = (size_t)L.in * (size_t)L.out;
-        for (size_t k = 0; k < nw + (size_t)L.out; k++) {
-            float *v = k < nw ? &L.w[k] : &L.b[k - nw];
-            float an = g[v - p];
-            float keep = *v;
-            *v = keep + h;
-            double lp = net_loss(net, x, y, NB);
-            *v = keep - h;
-            double lm = net_loss(net, x, y, NB);
-            *v = keep;
-            double num = (lp - lm) / (2.0 * h);
-            cr_assert(fabs(an - num) <= TOL(an, num), "layer %d param %zu: %g vs %g", li, k,
-                      (double)an, num);
-            checked++;
-            nonzero += an != 0.0f;
-        }
-    }
+    int nonzero, checked = check_net_gradients(net, x, y, NB, 1e-3f, &nonzero);
     cr_assert_eq(checked, 12 * 9 + 9 + 9 * 7 + 7 + 7 * 4 + 4);
     cr_assert_gt(nonzero, checked / 3, "most gradients are non-zero");
-    free(g);
     dn_net_free(net);
 }

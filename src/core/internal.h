@@ -99,6 +99,13 @@ static inline void dn_sgd_range(float *restrict w, const float *restrict g, size
 /* The keep threshold for p: U > p  <=>  (u32 >> 8) > threshold. */
 uint32_t dn_dropout_threshold(float p);
 
+/* A noise layer's name in model files at s ("GaussianDropout(0.5)"): 0 with
+ * the noise and the characters read, -1 when s names none or a bad value. */
+int dn_noise_layer_parse(const char *s, dn_noise *n, int *used);
+
+/* dn_noise_normals without AVX2 (the same bits; for the test of that). */
+void dn_noise_normals_scalar(float *z, uint64_t lo, uint64_t hi, dn_stream s);
+
 /* Column sums of a B x out_dim matrix in a fixed row order (bias gradients). */
 void dn_bias_grad(float *db, const float *dout, int B, int out_dim);
 
@@ -106,10 +113,17 @@ void dn_bias_grad(float *db, const float *dout, int B, int out_dim);
  * thr = dn_dropout_threshold(p)), for i in [lo, hi): the mask dn_dropout_forward
  * draws for those elements of stream s. */
 void dn_dropout_mask(uint8_t *mask, uint64_t lo, uint64_t hi, uint32_t thr, dn_stream s);
-/* dn_dropout_forward with element i drawing index first + i (a micro-block
+/* dn_dropout_forward, dn_gaussian_forward, dn_uniform_noise_forward and
+ * dn_additive_forward with element i drawing index first + i (a micro-block
  * of a batch draws what the whole batch would). */
 int dn_dropout_forward_at(float *out, uint8_t *mask, const float *inp, size_t n, float p,
                           dn_stream s, uint64_t first, dn_err *err);
+int dn_gaussian_forward_at(float *out, float *mult, const float *inp, size_t n, float p,
+                           dn_stream s, uint64_t first, dn_err *err);
+int dn_uniform_noise_forward_at(float *out, float *mult, const float *inp, size_t n, float p,
+                                dn_stream s, uint64_t first, dn_err *err);
+int dn_additive_forward_at(float *out, const float *inp, size_t n, float sigma, dn_stream s,
+                           uint64_t first, dn_err *err);
 
 /* Fused Linear -> ReLU -> Dropout passes (src/nn/fused.c); bitwise equal to
  * the unfused layer functions. Forward: z += b in place, a = relu(z), and in

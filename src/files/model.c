@@ -19,6 +19,7 @@ typedef struct {
     dn_layer_kind kind;
     int in, out;
     float p;
+    dn_noise_kind noise; /* of a Dropout layer */
 } spec_layer;
 
 int dn_net_describe(const dn_net *net, char *out, size_t outsz, dn_err *err)
@@ -27,14 +28,13 @@ int dn_net_describe(const dn_net *net, char *out, size_t outsz, dn_err *err)
     out[0] = '\0';
     for (int i = 0; i < net->n_layers; i++) {
         const dn_layer *L = &net->layers[i];
-        char item[96], p[32];
+        char item[96];
         switch (L->kind) {
         case DN_LAYER_FLATTEN: snprintf(item, sizeof item, "Flatten"); break;
         case DN_LAYER_RELU: snprintf(item, sizeof item, "ReLU"); break;
         case DN_LAYER_LINEAR: snprintf(item, sizeof item, "Linear(%d,%d)", L->in, L->out); break;
         case DN_LAYER_DROPOUT:
-            dn_float_text(p, sizeof p, L->p);
-            snprintf(item, sizeof item, "Dropout(%s)", p);
+            dn_noise_layer_name((dn_noise){L->noise, L->p}, item, sizeof item);
             break;
         }
         int w = snprintf(out + k, outsz - k, "%s%s", i ? "," : "", item);
@@ -60,6 +60,7 @@ static int parse_layers(const char *P, const char *text, spec_layer *L, int *n, 
         memset(l, 0, sizeof *l);
         int used = 0;
         double p;
+        dn_noise nz;
         if (strncmp(s, "Flatten", 7) == 0) {
             l->kind = DN_LAYER_FLATTEN;
             used = 7;
@@ -77,6 +78,13 @@ static int parse_layers(const char *P, const char *text, spec_layer *L, int *n, 
                                "outside [0, 1]", P, *n);
             l->kind = DN_LAYER_DROPOUT;
             l->p = (float)p;
+        } else if (dn_noise_layer_parse(s, &nz, &used) == 0) {
+            l->kind = DN_LAYER_DROPOUT;
+            l->p = nz.p;
+            l->noise = nz.kind;
+        } else if (strchr("GADU", *s) && strchr(s, '(')) {
+            return dn_fail(err, DN_EFORMAT, "%s: metadata \"layers\": layer %d names an unknown "
+                           "noise or a bad value at '%.24s'", P, *n, s);
         } else {
             return dn_fail(err, DN_EFORMAT, "%s: metadata \"layers\": cannot read layer %d at "
                            "'%.20s'", P, *n, s);
@@ -163,9 +171,9 @@ static int infer_layers(const dn_st_file *st, spec_layer *L, int *n, dn_err *err
                 return dn_fail(err, DN_EFORMAT, "%s: cannot tell which %d layers come before "
                                "Linear layer %d (no \"layers\" metadata)", P, gap, k);
             if (gap >= 1)
-                L[pos++] = (spec_layer){DN_LAYER_FLATTEN, 0, 0, 0.0f};
+                L[pos++] = (spec_layer){DN_LAYER_FLATTEN, 0, 0, 0.0f, DN_NOISE_DROPOUT};
             if (gap == 2)
-                L[pos++] = (spec_layer){DN_LAYER_DROPOUT, 0, 0, 0.0f};
+                L[pos++] = (spec_layer){DN_LAYER_DROPOUT, 0, 0, 0.0f, DN_NOISE_DROPOUT};
         } else {
             if (gap < 1 || gap > 2)
                 return dn_fail(err, DN_EFORMAT, "%s: cannot tell which layers lie between "
@@ -173,11 +181,12 @@ static int infer_layers(const dn_st_file *st, spec_layer *L, int *n, dn_err *err
             if ((int)w->shape[1] != width)
                 return dn_fail(err, DN_EFORMAT, "%s: tensor %s takes %llu inputs but layer %d "
                                "gives %d", P, nm, (unsigned long long)w->shape[1], prev, width);
-            L[pos++] = (spec_layer){DN_LAYER_RELU, 0, 0, 0.0f};
+            L[pos++] = (spec_layer){DN_LAYER_RELU, 0, 0, 0.0f, DN_NOISE_DROPOUT};
             if (gap == 2)
-                L[pos++] = (spec_layer){DN_LAYER_DROPOUT, 0, 0, 0.0f};
+                L[pos++] = (spec_layer){DN_LAYER_DROPOUT, 0, 0, 0.0f, DN_NOISE_DROPOUT};
         }
-        L[pos++] = (spec_layer){DN_LAYER_LINEAR, (int)w->shape[1], (int)w->shape[0], 0.0f};
+        L[pos++] = (spec_layer){DN_LAYER_LINEAR, (int)w->shape[1], (int)w->shape[0], 0.0f,
+                                DN_NOISE_DROPOUT};
         width = (int)w->shape[0];
         prev = k;
         n_lin++;
@@ -358,6 +367,23 @@ static int first_input(const spec_layer *L, int n)
     return 0;
 }
 
+/* The noise of the sites after hidden layers as a --noise list. */
+static void noise_text(const dn_net *net, char *out, size_t size)
+{
+    size_t k = 0;
+    out[0] = '\0';
+    for (int i = 0; i < net->n_layers && k < size; i++) {
+        const dn_layer *L = &net->layers[i];
+        if (L->kind != DN_LAYER_DROPOUT || L->site == 0)
+            continue;
+        char item[64];
+        dn_noise_format((dn_noise){L->noise, L->p}, item, sizeof item);
+        k += (size_t)snprintf(out + k, size - k, "%s%s", k ? "," : "", item);
+    }
+    if (k >= size)
+        out[0] = '\0';
+}
+
 /* Reads every Linear layer's tensors into the net, then the info. */
 static int read_params(dn_st_file *st, dn_net *net, dn_model_info *info, dn_err *err)
 {
@@ -379,6 +405,8 @@ static int read_params(dn_st_file *st, dn_net *net, dn_model_info *info, dn_err 
     int rc = read_info(st, net->input_width, dn_net_output_width(net), info ? info : &tmp, err);
     if (!rc && !info)
         dn_model_info_free(&tmp);
+    if (!rc && info && info->dropout_known)
+        noise_text(net, info->noise, sizeof info->noise);
     return rc;
 }
 
@@ -396,7 +424,9 @@ dn_net *dn_model_load(const char *path, int max_batch, dn_model_info *info, dn_e
         case DN_LAYER_FLATTEN: rc = dn_net_add_flatten(net, err); break;
         case DN_LAYER_RELU: rc = dn_net_add_relu(net, err); break;
         case DN_LAYER_LINEAR: rc = dn_net_add_linear(net, L[i].out, err); break;
-        case DN_LAYER_DROPOUT: rc = dn_net_add_dropout(net, L[i].p, err); break;
+        case DN_LAYER_DROPOUT:
+            rc = dn_net_add_noise(net, (dn_noise){L[i].noise, L[i].p}, err);
+            break;
         }
     }
     if (!rc)
@@ -438,13 +468,13 @@ static int check_same_layers(const char *P, const spec_layer *L, int n, int drop
         if (same && Ly->kind == DN_LAYER_LINEAR)
             same = L[i].in == Ly->in && L[i].out == Ly->out;
         if (same && Ly->kind == DN_LAYER_DROPOUT && dropout_known)
-            same = L[i].p == Ly->p;
+            same = L[i].p == Ly->p && L[i].noise == Ly->noise;
         if (!same) {
             char got[96];
             if (L[i].kind == DN_LAYER_LINEAR)
                 snprintf(got, sizeof got, "Linear(%d,%d)", L[i].in, L[i].out);
             else if (L[i].kind == DN_LAYER_DROPOUT)
-                snprintf(got, sizeof got, "Dropout(%g)", (double)L[i].p);
+                dn_noise_layer_name((dn_noise){L[i].noise, L[i].p}, got, sizeof got);
             else
                 snprintf(got, sizeof got, "%s", kind_name(L[i].kind));
             return dn_fail(err, DN_EFORMAT, "%s: layer %d is %s, but the network's layers are "

@@ -71,10 +71,8 @@ static void field_text(const dn_config *c, int f, char *out, size_t size, int in
         snprintf(out, size, "hidden %s", c->arch.n_hidden ? v : "none");
         return;
     case F_DROPOUT:
-        for (int i = 0; i < c->arch.n_hidden && k < (int)sizeof v; i++)
-            k += snprintf(v + k, sizeof v - (size_t)k, "%s%g", i ? "," : "",
-                          (double)c->arch.dropout[i]);
-        snprintf(out, size, "dropout %s", c->arch.n_hidden ? v : "none");
+        /* "dropout 0.2,0.5", or "noise gaussian:0.5,dropout:0.2" */
+        dn_mlp_noise_text(&c->arch, out, size);
         return;
     case F_INPUT_DROPOUT:
         if (in_title && c->arch.input_dropout == 0.0f)

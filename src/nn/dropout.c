@@ -60,49 +60,17 @@ int dn_dropout_forward_at(float *out, uint8_t *mask, const float *inp, size_t n,
     return DN_OK;
 }
 
-#if defined(__GNUC__) && defined(__x86_64__)
-#include <immintrin.h>
+#ifdef DN_PHILOX_AVX2
 #define DN_MASK_AVX2 1
 
-/* The low and high 32 bits of a[i] * m for 8 lanes. */
-__attribute__((target("avx2"))) static inline void mulhilo8(__m256i a, __m256i m, __m256i *lo,
-                                                           __m256i *hi)
-{
-    __m256i even = _mm256_mul_epu32(a, m);                      /* lanes 0, 2, 4, 6 */
-    __m256i odd = _mm256_mul_epu32(_mm256_srli_epi64(a, 32), m); /* lanes 1, 3, 5, 7 */
-    *lo = _mm256_blend_epi32(even, _mm256_slli_epi64(odd, 32), 0xAA);
-    *hi = _mm256_blend_epi32(_mm256_srli_epi64(even, 32), odd, 0xAA);
-}
-
-/* The mask bytes of the 32 elements of Philox blocks block .. block+7, eight
- * blocks in the lanes of AVX2 registers: Random123's philox4x32 round for
- * round (the same multipliers, key schedule and word order), so the bits are
- * those of dn_philox; test_fused checks them against it. The scalar Philox
- * is a chain of dependent multiplies; eight chains side by side draw masks
- * several times faster. The low 32 bits of block + 7 must not wrap (the
- * caller checks). */
+/* The mask bytes of the 32 elements of Philox blocks block .. block+7
+ * (dn_philox8 draws them). */
 __attribute__((target("avx2"))) static void mask32_avx2(uint8_t *out, uint64_t block,
                                                        dn_stream s, uint32_t thr)
 {
-    __m256i c0 = _mm256_add_epi32(_mm256_set1_epi32((int)(uint32_t)block),
-                                  _mm256_setr_epi32(0, 1, 2, 3, 4, 5, 6, 7));
-    __m256i c1 = _mm256_set1_epi32((int)(uint32_t)(block >> 32));
-    __m256i c2 = _mm256_set1_epi32((int)s.purpose);
-    __m256i c3 = _mm256_set1_epi32((int)s.step);
-    uint32_t k0 = (uint32_t)s.seed, k1 = (uint32_t)(s.seed >> 32);
-    const __m256i m0 = _mm256_set1_epi32((int)PHILOX_M4x32_0);
-    const __m256i m1 = _mm256_set1_epi32((int)PHILOX_M4x32_1);
-    for (int r = 0; r < 10; r++) {
-        __m256i lo0, hi0, lo1, hi1;
-        mulhilo8(c0, m0, &lo0, &hi0);
-        mulhilo8(c2, m1, &lo1, &hi1);
-        c0 = _mm256_xor_si256(_mm256_xor_si256(hi1, c1), _mm256_set1_epi32((int)k0));
-        c1 = lo1;
-        c2 = _mm256_xor_si256(_mm256_xor_si256(hi0, c3), _mm256_set1_epi32((int)k1));
-        c3 = lo0;
-        k0 += PHILOX_W32_0;
-        k1 += PHILOX_W32_1;
-    }
+    __m256i c[4];
+    dn_philox8(block, s, c);
+    __m256i c0 = c[0], c1 = c[1], c2 = c[2], c3 = c[3];
     /* keep = (word >> 8) > thr; both sides below 2^24, so a signed compare. */
     const __m256i t = _mm256_set1_epi32((int)thr);
     __m256i w0 = _mm256_cmpgt_epi32(_mm256_srli_epi32(c0, 8), t);

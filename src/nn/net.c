@@ -50,6 +50,11 @@ void dn_net_free(dn_net *net)
     dn_free(net->gbuf[0]);
     dn_free(net->gbuf[1]);
     dn_free(net->losses);
+    for (int i = 0; i < net->n_layers; i++) {
+        dn_free(net->layers[i].mult);
+        dn_free(net->layers[i].wdrop);
+        dn_free(net->layers[i].wmask);
+    }
     free(net->layers);
     free(net->outs);
     free(net);
@@ -105,6 +110,48 @@ int dn_net_add_dropout(dn_net *net, float p, dn_err *err)
     if (!(p >= 0.0f && p <= 1.0f))
         return dn_fail(err, DN_EINVAL, "dropout probability %g is outside [0, 1]", (double)p);
     return add_layer(net, DN_LAYER_DROPOUT, net->width, p, err);
+}
+
+int dn_net_add_noise(dn_net *net, dn_noise noise, dn_err *err)
+{
+    if (dn_noise_check(noise, err))
+        return DN_EINVAL;
+    int rc = add_layer(net, DN_LAYER_DROPOUT, net->width, noise.p, err);
+    if (!rc)
+        net->layers[net->n_layers - 1].noise = noise.kind;
+    return rc;
+}
+
+/* The buffers noise i needs on a built network (the fused backward pass's
+ * mask of ones, the multipliers, DropConnect's masked weights), made anew. */
+static int noise_buffers(dn_net *net, int i, dn_err *err)
+{
+    dn_layer *L = &net->layers[i];
+    dn_free(L->mult);
+    dn_free(L->wdrop);
+    dn_free(L->wmask);
+    L->mult = L->wdrop = NULL;
+    L->wmask = NULL;
+    size_t n = (size_t)net->max_batch * (size_t)L->out;
+    if (L->noise == DN_NOISE_DROPCONNECT) {
+        const dn_layer *N = i + 1 < net->n_layers ? &net->layers[i + 1] : NULL;
+        if (!N || N->kind != DN_LAYER_LINEAR)
+            return dn_fail(err, DN_EINVAL, "DropConnect at layer %d: no Linear layer reads it",
+                           i);
+        size_t nw = (size_t)N->in * (size_t)N->out;
+        L->wdrop = dn_alloc(nw, sizeof(float));
+        L->wmask = dn_alloc(nw, 1);
+        if (!L->wdrop || !L->wmask)
+            return dn_fail(err, DN_ENOMEM, "cannot allocate DropConnect's %zu weights", nw);
+    }
+    if (L->noise == DN_NOISE_GAUSSIAN || L->noise == DN_NOISE_UNIFORM) {
+        if (!(L->mult = dn_alloc(n, sizeof(float))))
+            return dn_fail(err, DN_ENOMEM, "cannot allocate %zu noise multipliers", n);
+    }
+    /* Only dropout writes the mask; the fused backward pass reads it. */
+    if (L->noise != DN_NOISE_DROPOUT)
+        memset(L->mask, 1, n);
+    return DN_OK;
 }
 
 int dn_net_build(dn_net *net, int max_batch, dn_err *err)
@@ -194,6 +241,10 @@ int dn_net_build(dn_net *net, int max_batch, dn_err *err)
                                net->layers[i + 1].kind == DN_LAYER_RELU &&
                                net->layers[i + 2].kind == DN_LAYER_DROPOUT;
     net->max_batch = max_batch;
+    for (int i = 0; i < net->n_layers; i++)
+        if (net->layers[i].kind == DN_LAYER_DROPOUT && net->layers[i].noise != DN_NOISE_DROPOUT)
+            if (noise_buffers(net, i, err))
+                return DN_EINVAL;
     net->training = true;
     net->built = true;
     return DN_OK;
@@ -216,7 +267,7 @@ dn_net *dn_net_mlp(const dn_mlp_spec *s, int max_batch, dn_err *err)
         if (!rc)
             rc = dn_net_add_relu(net, err);
         if (!rc)
-            rc = dn_net_add_dropout(net, s->dropout[h], err);
+            rc = dn_net_add_noise(net, (dn_noise){s->noise[h], s->dropout[h]}, err);
     }
     if (!rc)
         rc = dn_net_add_linear(net, s->outputs, err);
@@ -274,6 +325,44 @@ void dn_net_set_rng(dn_net *net, uint64_t seed, uint32_t step)
     net->step = step;
 }
 
+static dn_layer *site_layer(const dn_net *net, int site)
+{
+    for (int i = 0; i < net->n_layers; i++)
+        if (net->layers[i].kind == DN_LAYER_DROPOUT && net->layers[i].site == site)
+            return &net->layers[i];
+    return NULL;
+}
+
+int dn_net_set_noise(dn_net *net, int site, dn_noise noise, dn_err *err)
+{
+    dn_layer *L = site_layer(net, site);
+    if (!L)
+        return dn_fail(err, DN_EINVAL, "the network has no Dropout layer at site %d (%s)", site,
+                       site ? "after that hidden layer" : "on the input");
+    if (dn_noise_check(noise, err))
+        return DN_EINVAL;
+    dn_noise_kind was = L->noise;
+    float p = L->p;
+    L->noise = noise.kind;
+    L->p = noise.p;
+    if (net->built && noise_buffers(net, (int)(L - net->layers), err)) {
+        L->noise = was;
+        L->p = p;
+        noise_buffers(net, (int)(L - net->layers), NULL);
+        return err ? err->code : DN_EINVAL;
+    }
+    return DN_OK;
+}
+
+int dn_net_noise(const dn_net *net, int site, dn_noise *noise)
+{
+    const dn_layer *L = site_layer(net, site);
+    if (!L)
+        return 0;
+    *noise = (dn_noise){L->noise, L->p};
+    return 1;
+}
+
 int dn_net_num_layers(const dn_net *net) { return net->n_layers; }
 int dn_net_input_width(const dn_net *net) { return net->input_width; }
 int dn_net_output_width(const dn_net *net) { return net->width; }
@@ -291,6 +380,7 @@ int dn_net_layer(const dn_net *net, int i, dn_layer_info *info, dn_err *err)
     info->out = L->out;
     info->p = L->p;
     info->site = L->site;
+    info->noise = L->noise;
     if (L->kind == DN_LAYER_LINEAR && net->built) {
         info->w = net->params + L->w_off;
         info->b = net->params + L->b_off;
@@ -342,6 +432,59 @@ static int check_batch(const dn_net *net, int B, dn_err *err)
     return DN_OK;
 }
 
+/* The weights Linear layer i multiplies by: its own, or in training under
+ * DropConnect at the site it reads, a masked copy drawn for this step. */
+static const float *weights(dn_net *net, int i, bool draw)
+{
+    dn_layer *L = &net->layers[i], *P = i > 0 ? &net->layers[i - 1] : NULL;
+    const float *w = net->params + L->w_off;
+    if (!net->training || !P || P->kind != DN_LAYER_DROPOUT || P->noise != DN_NOISE_DROPCONNECT)
+        return w;
+    if (draw) /* p was checked when the noise was set: this cannot fail */
+        dn_dropconnect_forward(P->wdrop, P->wmask, w, (size_t)L->in * (size_t)L->out, P->p,
+                               dn_dropout_stream(net->seed, P->site, net->step), NULL);
+    return P->wdrop;
+}
+
+/* The mask DropConnect drew for Linear layer i's weights, or NULL. */
+static const dn_layer *dropconnect_of(const dn_net *net, int i)
+{
+    const dn_layer *P = i > 0 ? &net->layers[i - 1] : NULL;
+    return P && P->kind == DN_LAYER_DROPOUT && P->noise == DN_NOISE_DROPCONNECT ? P : NULL;
+}
+
+/* The training pass of noise layer L from in to L->act (or in itself, for
+ * DropConnect, which acts on the next layer's weights): the output. */
+static const float *noise_forward(dn_net *net, dn_layer *L, const float *in, size_t n)
+{
+    dn_stream s = dn_dropout_stream(net->seed, L->site, net->step);
+    /* drawn by the row in the whole batch (a data-parallel micro-block's
+     * rows start at row0) */
+    uint64_t at = net->row0 * (uint64_t)L->out;
+    float *o = L->act;
+    /* Each p was checked when its layer was added: none of these fails. */
+    switch (L->noise) {
+    case DN_NOISE_DROPOUT: dn_dropout_forward_at(o, L->mask, in, n, L->p, s, at, NULL); break;
+    case DN_NOISE_GAUSSIAN: dn_gaussian_forward_at(o, L->mult, in, n, L->p, s, at, NULL); break;
+    case DN_NOISE_UNIFORM: dn_uniform_noise_forward_at(o, L->mult, in, n, L->p, s, at, NULL); break;
+    case DN_NOISE_ADDITIVE: dn_additive_forward_at(o, in, n, L->p, s, at, NULL); break;
+    /* one mask of the weights per step: every block draws the same */
+    case DN_NOISE_DROPCONNECT: return in;
+    }
+    return L->act;
+}
+
+/* The gradient through noise layer L (not dropout): out may equal g. */
+static void noise_backward(const dn_layer *L, float *out, const float *g, size_t n)
+{
+    if (L->noise == DN_NOISE_GAUSSIAN)
+        dn_gaussian_backward(out, g, L->mult, n);
+    else if (L->noise == DN_NOISE_UNIFORM)
+        dn_uniform_noise_backward(out, g, L->mult, n);
+    else
+        dn_additive_backward(out, g, n); /* additive, DropConnect: the identity here */
+}
+
 static const float *forward(dn_net *net, const float *x, const dn_batch_src *src, int B,
                             dn_err *err)
 {
@@ -370,19 +513,24 @@ static const float *forward(dn_net *net, const float *x, const dn_batch_src *src
                  * tiles as soon as it is computed (dn_linear_forward's
                  * product without the bias). */
                 dn_layer *R = &net->layers[i + 1], *D = &net->layers[i + 2];
+                /* another noise than dropout: bias and ReLU here, the noise
+                 * after the product */
+                int drop = D->noise == DN_NOISE_DROPOUT;
                 dn_brd f = {L->act, R->act, D->act, D->mask, net->params + L->b_off, L->out,
                             D->p, dn_dropout_stream(net->seed, D->site, net->step),
-                            net->training, net->row0};
-                dn_gemm_ex(0, 1, B, L->out, L->in, 1.0f, cur, L->in, net->params + L->w_off,
+                            net->training && drop, net->row0};
+                dn_gemm_ex(0, 1, B, L->out, L->in, 1.0f, cur, L->in, weights(net, i, true),
                            L->in, 0.0f, L->act, L->out, src && cur == x ? src->fn : NULL,
                            src ? src->ctx : NULL, dn_brd_tile, &f);
                 net->outs[i] = L->act;
                 net->outs[i + 1] = R->act;
-                cur = net->training ? D->act : R->act;
+                cur = !net->training ? R->act
+                      : drop         ? D->act
+                                     : noise_forward(net, D, R->act, n);
                 i += 2;
                 break;
             }
-            dn_linear_forward(L->act, cur, net->params + L->w_off, net->params + L->b_off, B,
+            dn_linear_forward(L->act, cur, weights(net, i, true), net->params + L->b_off, B,
                               L->in, L->out);
             cur = L->act;
             break;
@@ -391,13 +539,8 @@ static const float *forward(dn_net *net, const float *x, const dn_batch_src *src
             cur = L->act;
             break;
         case DN_LAYER_DROPOUT:
-            if (net->training) {
-                /* p was checked when the layer was added: this cannot fail. */
-                dn_dropout_forward_at(L->act, L->mask, cur, n, L->p,
-                                      dn_dropout_stream(net->seed, L->site, net->step),
-                                      net->row0 * (uint64_t)L->out, NULL);
-                cur = L->act;
-            }
+            if (net->training)
+                cur = noise_forward(net, L, cur, n);
             break;
         }
         net->outs[i] = cur;
@@ -479,14 +622,19 @@ static void backward(dn_net *net, const float *dlogits, int B, fused_sgd *u)
         case DN_LAYER_FLATTEN:
             next = (float *)g;
             break;
-        case DN_LAYER_LINEAR:
+        case DN_LAYER_LINEAR: {
+            const dn_layer *P = dropconnect_of(net, i);
             dn_linear_backward(i == first ? NULL : next, net->grads + L->w_off,
-                               net->grads + L->b_off, g, in, net->params + L->w_off, B, L->in,
+                               net->grads + L->b_off, g, in, weights(net, i, false), B, L->in,
                                L->out);
+            if (P)
+                dn_dropconnect_backward(net->grads + L->w_off, P->wmask,
+                                        (size_t)L->in * (size_t)L->out, P->p);
             hand_over(u, net->params + L->w_off, net->grads + L->w_off,
                       (size_t)L->in * (size_t)L->out, u ? u->wd : 0.0f);
             hand_over(u, net->params + L->b_off, net->grads + L->b_off, (size_t)L->out, 0.0f);
             break;
+        }
         case DN_LAYER_RELU:
             dn_relu_backward(next, g, net->outs[i], n);
             break;
@@ -497,30 +645,50 @@ static void backward(dn_net *net, const float *dlogits, int B, fused_sgd *u)
                  * products */
                 dn_layer *R = &net->layers[i - 1], *F = &net->layers[i - 2];
                 float *db = net->grads + F->b_off;
-                dn_dropout_relu_bias_backward_sgd(next, db, g, L->mask, R->act, B, L->out, L->p,
+                float p = L->p, *dz = next;
+                if (L->noise != DN_NOISE_DROPOUT) {
+                    /* the noise's own pass first; then, with the mask of
+                     * ones and p = 0, ReLU and the bias alone */
+                    noise_backward(L, next, g, n);
+                    dz = g == net->gbuf[0] || g == net->gbuf[1] ? (float *)g
+                         : next == net->gbuf[0]                ? net->gbuf[1]
+                                                               : net->gbuf[0];
+                    g = next;
+                    p = 0.0f;
+                }
+                dn_dropout_relu_bias_backward_sgd(dz, db, g, L->mask, R->act, B, L->out, p,
                                                   u ? u->pending : NULL, u ? u->n_pending : 0,
                                                   u ? u->lr : 0.0f);
                 if (u)
                     u->n_pending = 0;
-                g = next;
+                g = dz;
                 i -= 2;
                 const float *fin = i == 0 ? net->input : net->outs[i - 1];
                 next = g == net->gbuf[0] ? net->gbuf[1] : net->gbuf[0];
-                float *w = net->params + F->w_off, *dw = net->grads + F->w_off;
-                if (i == first && u) {
+                const float *w = weights(net, i, false);
+                float *dw = net->grads + F->w_off;
+                const dn_layer *P = dropconnect_of(net, i);
+                if (i == first && u && !P) {
                     /* dn_linear_backward's weight gradient, updating as it goes */
-                    sgd_tile_ctx c = {w, dw, F->in, u->lr, u->wd};
+                    sgd_tile_ctx c = {net->params + F->w_off, dw, F->in, u->lr, u->wd};
                     dn_gemm_then(1, 0, F->out, F->in, B, 1.0f, g, F->out, fin, F->in, 0.0f, dw,
                                  F->in, sgd_tile, &c);
                 } else {
                     dn_linear_backward(i == first ? NULL : next, dw, NULL, g, fin, w, B, F->in,
                                        F->out);
-                    hand_over(u, w, dw, (size_t)F->in * (size_t)F->out, u ? u->wd : 0.0f);
+                    if (P)
+                        dn_dropconnect_backward(dw, P->wmask, (size_t)F->in * (size_t)F->out,
+                                                P->p);
+                    hand_over(u, net->params + F->w_off, dw, (size_t)F->in * (size_t)F->out,
+                              u ? u->wd : 0.0f);
                 }
                 hand_over(u, net->params + F->b_off, db, (size_t)F->out, 0.0f);
                 break;
             }
-            dn_dropout_backward(next, g, L->mask, n, L->p);
+            if (L->noise == DN_NOISE_DROPOUT)
+                dn_dropout_backward(next, g, L->mask, n, L->p);
+            else
+                noise_backward(L, next, g, n);
             break;
         }
         g = next;

@@ -11,8 +11,12 @@ typedef struct {
     int site;            /* Linear layers before this one */
     size_t w_off, b_off; /* into params / grads (Linear) */
     float *act;          /* own output buffer (not Flatten) */
-    uint8_t *mask;       /* Dropout */
+    uint8_t *mask;       /* Dropout (all ones under another noise: the fused pass's) */
     bool fused;          /* Linear followed by ReLU and Dropout: one elementwise pass */
+    dn_noise_kind noise; /* what a Dropout layer draws */
+    float *mult;         /* Gaussian and uniform noise: the multipliers drawn */
+    float *wdrop;        /* DropConnect: the masked weights of the next Linear layer */
+    uint8_t *wmask;      /*   and their mask */
 } dn_layer;
 
 struct dn_net {

@@ -131,9 +131,20 @@ char *dn_config_json(const dn_config *c, const char *data_dir, dn_err *err)
     strftime(stamp, sizeof stamp, "%Y-%m-%dT%H:%M:%SZ", &tm);
     /* The containers are filled first and added last: one that cannot be
      * added is freed at once. */
+    /* Another noise than dropout: "noise" says it, and "dropout" holds 0
+     * there (the run does not drop units; readers that know no "noise" see
+     * a valid run). */
+    cJSON *noise = dn_mlp_has_noise(&c->arch) ? cJSON_CreateArray() : NULL;
+    bad |= dn_mlp_has_noise(&c->arch) && !noise;
     for (int i = 0; i < c->arch.n_hidden; i++) {
         bad |= add(hid, NULL, cJSON_CreateNumber(c->arch.hidden[i]));
-        bad |= add(drop, NULL, num(c->arch.dropout[i]));
+        bad |= add(drop, NULL,
+                   num(c->arch.noise[i] == DN_NOISE_DROPOUT ? c->arch.dropout[i] : 0.0f));
+        if (noise) {
+            char item[64];
+            dn_noise_format((dn_noise){c->arch.noise[i], c->arch.dropout[i]}, item, sizeof item);
+            bad |= add(noise, NULL, cJSON_CreateString(item));
+        }
     }
     if (csv) {
         bad |= add(csv, "train", cJSON_CreateString(c->csv.train));
@@ -156,6 +167,8 @@ char *dn_config_json(const dn_config *c, const char *data_dir, dn_err *err)
     bad |= add(root, "outputs", cJSON_CreateNumber(c->arch.outputs));
     bad |= add(root, "hidden", hid);
     bad |= add(root, "dropout", drop);
+    if (noise)
+        bad |= add(root, "noise", noise);
     bad |= add(root, "input_dropout", num(c->arch.input_dropout));
     bad |= add(root, "init", cJSON_CreateString(init));
     bad |= add(root, "lr", num(c->fit.lr));
@@ -260,6 +273,26 @@ int dn_config_parse(const char *json, const char *what, dn_config *c, char *data
         }
         c->arch.hidden[i] = (int)h->valuedouble;
         c->arch.dropout[i] = (float)p->valuedouble;
+    }
+    const cJSON *noise = cJSON_GetObjectItemCaseSensitive(root, "noise");
+    if (noise) {
+        if (!cJSON_IsArray(noise) || cJSON_GetArraySize(noise) != c->arch.n_hidden) {
+            rc = dn_fail(err, DN_EFORMAT, "%s: \"noise\" must be an array of %d strings, one "
+                         "per hidden layer", what, c->arch.n_hidden);
+            goto out;
+        }
+        for (int i = 0; i < c->arch.n_hidden; i++) {
+            const cJSON *it = cJSON_GetArrayItem(noise, i);
+            dn_noise nz;
+            dn_err why = {0};
+            if (!cJSON_IsString(it) || dn_noise_parse(it->valuestring, &nz, &why)) {
+                rc = dn_fail(err, DN_EFORMAT, "%s: \"noise\" of hidden layer %d: %s", what,
+                             i + 1, cJSON_IsString(it) ? why.msg : "not a string");
+                goto out;
+            }
+            c->arch.noise[i] = nz.kind;
+            c->arch.dropout[i] = nz.p;
+        }
     }
     if ((rc = get_num(root, "input_dropout", what, 0, 1, &d, err)))
         goto out;
@@ -382,8 +415,10 @@ const char *dn_config_differs(const dn_config *a, const dn_config *b)
     for (int i = 0; i < a->arch.n_hidden; i++) {
         if (a->arch.hidden[i] != b->arch.hidden[i])
             return "hidden";
+        if (a->arch.noise[i] != b->arch.noise[i])
+            return "noise";
         if (a->arch.dropout[i] != b->arch.dropout[i])
-            return "dropout";
+            return a->arch.noise[i] == DN_NOISE_DROPOUT ? "dropout" : "noise";
     }
     if (a->arch.input_dropout != b->arch.input_dropout)
         return "input_dropout";
@@ -452,6 +487,45 @@ void dn_mlp_describe(const dn_mlp_spec *spec, char *out, size_t size)
         k += snprintf(out + k, size - (size_t)k, "-%d", spec->hidden[i]);
     if (k >= 0 && (size_t)k < size)
         snprintf(out + k, size - (size_t)k, "-%d", spec->outputs);
+}
+
+bool dn_mlp_has_noise(const dn_mlp_spec *spec)
+{
+    for (int i = 0; i < spec->n_hidden; i++)
+        if (spec->noise[i] != DN_NOISE_DROPOUT)
+            return true;
+    return false;
+}
+
+void dn_mlp_noise_list(const dn_mlp_spec *spec, char *out, size_t size)
+{
+    size_t k = 0;
+    out[0] = '\0';
+    for (int i = 0; i < spec->n_hidden && k < size; i++) {
+        char item[64];
+        dn_noise n = {spec->noise[i], spec->dropout[i]};
+        if (n.kind == DN_NOISE_DROPOUT && n.p == 0.0f)
+            snprintf(item, sizeof item, "none");
+        else
+            dn_noise_format(n, item, sizeof item);
+        k += (size_t)snprintf(out + k, size - k, "%s%s", i ? "," : "", item);
+    }
+}
+
+void dn_mlp_noise_text(const dn_mlp_spec *spec, char *out, size_t size)
+{
+    if (dn_mlp_has_noise(spec)) {
+        char list[512];
+        dn_mlp_noise_list(spec, list, sizeof list);
+        snprintf(out, size, "noise %s", list);
+        return;
+    }
+    size_t k = (size_t)snprintf(out, size, "dropout %s", spec->n_hidden ? "" : "none");
+    for (int i = 0; i < spec->n_hidden && k < size; i++) {
+        char v[32];
+        dn_float_text(v, sizeof v, spec->dropout[i]);
+        k += (size_t)snprintf(out + k, size - k, "%s%s", i ? "," : "", v);
+    }
 }
 
 char *dn_config_text(const char *path, dn_err *err)
