@@ -2,6 +2,8 @@
 BUILD     ?= build
 # The same suite under AddressSanitizer + UndefinedBehaviorSanitizer.
 ASAN_BUILD ?= build-asan
+# The Open MPI build (-DDN_MPI=ON), for its own tests.
+MPI_BUILD ?= build-mpi
 # libFuzzer targets (clang); seconds per target for `make fuzz`.
 FUZZ_BUILD ?= build-fuzz
 FUZZ_SECONDS ?= 60
@@ -10,7 +12,7 @@ JOBS      ?= $(shell nproc 2>/dev/null || echo 2)
 RUN_ARGS  ?=
 CMAKE_OPTS ?=
 
-.PHONY: all deps configure build run test test-asan fuzz bench bench-compare bench-scaling bench-jobs install clean
+.PHONY: all deps configure build run test test-asan test-mpi fuzz bench bench-compare bench-scaling bench-jobs install clean
 
 all: build
 
@@ -28,10 +30,21 @@ run: build
 	$(BUILD)/dropnet train $(RUN_ARGS)
 
 # Serial: the tests use every core themselves (BLIS busy-waits when oversubscribed).
-# Then the whole suite again under the sanitizers.
+# Then the whole suite again under the sanitizers, then the MPI tests in the
+# MPI build.
 test: build
 	cd $(BUILD) && ctest --output-on-failure
 	@$(MAKE) --no-print-directory test-asan
+	@$(MAKE) --no-print-directory test-mpi
+
+# The build with Open MPI, in a directory of its own, and only the tests
+# labelled mpi (mpirun -np 2 and 3 on this machine; the rest of the suite is
+# the plain build's).
+test-mpi: deps
+	@cmake -S . -B $(MPI_BUILD) -DCMAKE_BUILD_TYPE=Release -DDN_BLAS=$(BLAS) -DDN_MPI=ON \
+	  $(CMAKE_OPTS) >/dev/null
+	@cmake --build $(MPI_BUILD) -j $(JOBS)
+	cd $(MPI_BUILD) && ctest -L mpi --output-on-failure
 
 # The suite built with -fsanitize=address,undefined (leaks included), in a
 # build directory of its own; the 10-epoch end-to-end runs are left to the
@@ -75,4 +88,4 @@ install: build
 	cmake --install $(BUILD) --prefix $(PREFIX)
 
 clean:
-	rm -rf $(BUILD) $(ASAN_BUILD) $(FUZZ_BUILD)
+	rm -rf $(BUILD) $(ASAN_BUILD) $(FUZZ_BUILD) $(MPI_BUILD)

@@ -1,5 +1,6 @@
 /* dropnet train: d2l's train_ch3 as a command. */
 #include "cli.h"
+#include "cluster.h"
 #include "dp.h"
 #include "train_data.h"
 #include "train_options.h"
@@ -280,16 +281,13 @@ static int train_follow(cli_dp *dp)
     dn_model_info info = {0};
     dn_net *net = NULL;
     dn_set_threads(cli_dp_threads(dp, s.threads));
-    if (dn_gemm_use(s.gemm, &err))
-        snprintf(why, sizeof why, "rank %d: cannot use the matrix-product backend rank 0 uses "
-                 "(%s): %s", dp->rank, s.gemm, err.msg);
-    else if (strcmp(dn_gemm_isa(), s.gemm_isa) != 0)
-        snprintf(why, sizeof why, "rank %d: %s runs %s kernels here, %s kernels on rank 0: the "
-                 "ranks would compute other bits", dp->rank, s.gemm, dn_gemm_isa(), s.gemm_isa);
+    char gemm_why[600];
+    if (mpi_gemm_accept(s.gemm, s.gemm_isa, gemm_why, sizeof gemm_why))
+        snprintf(why, sizeof why, "%s: %s", mpi_who(dp->rank), gemm_why);
     else if (load_run_data(&cfg, s.data_dir, &train, &val, &test, &info, &err) ||
              !(net = dn_net_mlp(&cfg.arch, max_batch_of(&cfg), &err)) ||
              dn_net_reset(net, cfg.init, cfg.fit.seed, &err))
-        snprintf(why, sizeof why, "rank %d: %s", dp->rank, err.msg);
+        snprintf(why, sizeof why, "%s: %s", mpi_who(dp->rank), err.msg);
     int status = 0;
     if (!cli_dp_all_ok(dp, !why[0])) {
         if (why[0])
@@ -303,7 +301,7 @@ static int train_follow(cli_dp *dp)
             if (err.code == DN_ESTOPPED) {
                 status = EXIT_INTERRUPTED; /* rank 0 stopped, and says where */
             } else {
-                cli_error("rank %d: %s", dp->rank, err.msg);
+                cli_error("%s: %s", mpi_who(dp->rank), err.msg);
                 status = EXIT_RUNTIME;
             }
         }
@@ -317,7 +315,7 @@ static int train_run(int argc, char **argv, cli_dp *dp);
 int cmd_train(int argc, char **argv)
 {
     cli_dp dp;
-    int status = cli_dp_init(&dp);
+    int status = cli_dp_init(&dp, &argc, &argv);
     if (status)
         return status;
     if (dp.rank > 0) {

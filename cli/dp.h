@@ -26,7 +26,7 @@ typedef struct {
 
 /* Joins the ranks when started by mpirun (or srun); one rank otherwise.
  * Returns 0 or an exit status (started under mpirun without MPI built in). */
-int cli_dp_init(cli_dp *dp);
+int cli_dp_init(cli_dp *dp, int *argc, char ***argv);
 void cli_dp_finish(cli_dp *dp);
 /* Rank 0's settings into s on every rank (rank 0: once). */
 void cli_dp_share(cli_dp *dp, cli_dp_settings *s);

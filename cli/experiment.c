@@ -23,6 +23,7 @@
  * the progress line), whose state (the lock, the children, the stop flag)
  * would otherwise be shared between files. */
 #include "experiment.h"
+#include "cluster.h"
 #include "train_options.h"
 
 #include <dirent.h>
@@ -296,16 +297,39 @@ int experiment_scan(experiment *x)
     return 0;
 }
 
-void experiment_set_jobs(experiment *x, int jobs, int threads)
+int experiment_threads_each(int jobs, int given, int *ranks_here)
 {
     int cores = dn_set_threads(0);
-    x->jobs = jobs > 0 ? jobs : cores;
-    if (x->jobs > MAX_JOBS)
-        x->jobs = MAX_JOBS;
+    /* Under MPI the ranks on this machine share its cores, unless the
+     * launcher bound each to cores of its own (the cores it sees are then
+     * its share). */
+    int here = mpi_size() > 1 ? mpi_local_size() : 1;
+    if (here > 1 && cores < sysconf(_SC_NPROCESSORS_ONLN))
+        here = 1;
+    if (ranks_here)
+        *ranks_here = here;
     /* More threads than cores only makes the trainings wait for each
      * other (and crawl if OpenMP threads spin, OMP_WAIT_POLICY=ACTIVE). */
-    x->threads = threads > 0 ? threads : cores / x->jobs > 1 ? cores / x->jobs : 1;
-    if (x->jobs * x->threads > cores)
+    int share = cores / (jobs * here);
+    return given > 0 ? given : share > 1 ? share : 1;
+}
+
+void experiment_set_jobs(experiment *x, int jobs, int threads)
+{
+    int cores = dn_set_threads(0), ranks_here;
+    /* Under MPI each rank runs one training at a time unless told. */
+    x->ranks = mpi_size();
+    x->threads_given = threads > 0 ? threads : 0;
+    x->jobs = jobs > 0 ? jobs : mpi_size() > 1 ? 1 : cores;
+    if (x->jobs > MAX_JOBS)
+        x->jobs = MAX_JOBS;
+    x->threads = experiment_threads_each(x->jobs, threads, &ranks_here);
+    if (ranks_here > 1 && ranks_here * x->jobs * x->threads > cores)
+        cli_error("warning: %d ranks x %d job%s x %d thread%s is more than the %d core%s here: "
+                  "the trainings will wait for each other (their results are the same bits)",
+                  ranks_here, x->jobs, x->jobs == 1 ? "" : "s", x->threads,
+                  x->threads == 1 ? "" : "s", cores, cores == 1 ? "" : "s");
+    else if (ranks_here == 1 && x->jobs * x->threads > cores)
         cli_error("warning: %d job%s x %d thread%s is more than the %d core%s here: the "
                   "trainings will wait for each other (their results are the same bits)",
                   x->jobs, x->jobs == 1 ? "" : "s", x->threads, x->threads == 1 ? "" : "s", cores,
@@ -344,39 +368,33 @@ static void last_error(const char *log, char *out, size_t size)
     fclose(f);
 }
 
-static pid_t launch(const experiment *x, int i)
+int experiment_argv(const char *exe, const char *dir, int resume, char **words, int n_words,
+                    const char *threads, char **argv, int max)
 {
-    const exp_training *t = &x->t[i];
-    char dir[4400], log[4500], threads[16];
-    experiment_run_dir(x, i, dir, sizeof dir);
-    snprintf(log, sizeof log, "%s/train.log", dir);
-    snprintf(threads, sizeof threads, "%d", x->threads);
-    char buf[16384];
-    char *argv[96];
+    if (n_words + 12 > max)
+        return -1;
     int n = 0;
-    argv[n++] = (char *)x->exe;
+    argv[n++] = (char *)exe;
     argv[n++] = "train";
-    if (t->state == TRAINING_RESUME) {
+    if (resume) {
         argv[n++] = "--resume";
-        argv[n++] = dir;
+        argv[n++] = (char *)dir;
     } else {
-        /* Marked as a run's before train.log is written into it. */
-        if (claim_dir(dir, DN_DIR_RUN))
-            return -1;
-        int k = train_options_render(&t->cfg, t->data_dir, buf, sizeof buf, argv + n, 80);
-        if (k < 0) {
-            cli_error("%s: the options of training %s are too long", x->command, t->name);
-            return -1;
-        }
-        n += k;
+        for (int k = 0; k < n_words; k++)
+            argv[n++] = words[k];
         argv[n++] = "--out";
-        argv[n++] = dir;
+        argv[n++] = (char *)dir;
     }
     argv[n++] = "--threads";
-    argv[n++] = threads;
+    argv[n++] = (char *)threads;
     argv[n++] = "--quiet";
     argv[n++] = "--no-figures";
     argv[n] = NULL;
+    return n;
+}
+
+pid_t experiment_spawn(const char *command, const char *exe, char **argv, const char *log)
+{
     int fd = open(log, O_WRONLY | O_CREAT | O_APPEND | O_CLOEXEC, 0644);
     if (fd < 0) {
         cli_error("%s: cannot write: %s", log, strerror(errno));
@@ -399,31 +417,61 @@ static pid_t launch(const experiment *x, int i)
             dup2(null, STDIN_FILENO);
         dup2(fd, STDOUT_FILENO);
         dup2(fd, STDERR_FILENO);
-        execv(x->exe, argv);
-        fprintf(stderr, "dropnet: cannot start %s: %s\n", x->exe, strerror(errno));
+        execv(exe, argv);
+        fprintf(stderr, "dropnet: cannot start %s: %s\n", exe, strerror(errno));
         _exit(EXIT_RUNTIME);
     }
     close(fd);
     if (pid < 0)
-        cli_error("%s: cannot start a training: %s", x->command, strerror(errno));
+        cli_error("%s: cannot start a training: %s", command, strerror(errno));
     return pid;
 }
 
+int experiment_words(const experiment *x, int i, char *buf, size_t size, char **words, int max)
+{
+    const exp_training *t = &x->t[i];
+    int k = train_options_render(&t->cfg, t->data_dir, buf, size, words, max);
+    if (k < 0)
+        cli_error("%s: the options of training %s are too long", x->command, t->name);
+    return k;
+}
+
+static pid_t launch(const experiment *x, int i)
+{
+    const exp_training *t = &x->t[i];
+    char dir[4400], log[4500], threads[16];
+    experiment_run_dir(x, i, dir, sizeof dir);
+    snprintf(log, sizeof log, "%s/train.log", dir);
+    snprintf(threads, sizeof threads, "%d", x->threads);
+    char buf[16384];
+    char *words[80], *argv[96];
+    int n_words = 0;
+    if (t->state != TRAINING_RESUME) {
+        /* Marked as a run's before train.log is written into it. */
+        if (claim_dir(dir, DN_DIR_RUN))
+            return -1;
+        n_words = experiment_words(x, i, buf, sizeof buf, words, 80);
+        if (n_words < 0)
+            return -1;
+    }
+    experiment_argv(x->exe, dir, t->state == TRAINING_RESUME, words, n_words, threads, argv, 96);
+    return experiment_spawn(x->command, x->exe, argv, log);
+}
+
 /* ETA: the trainings not started and what the running ones still need,
- * at the mean duration of those finished so far, shared by the jobs. */
-static double eta(const experiment *x, double now, double mean, int waiting,
-                  const double *started, int running_max)
+ * at the mean duration of those finished so far, shared by the lanes. */
+static double eta(double now, double mean, int waiting, const double *started, int n_lanes)
 {
     double work = waiting * mean, longest = 0;
     int running = 0;
-    for (int k = 0; k < running_max; k++)
+    for (int k = 0; k < n_lanes; k++)
         if (started[k] > 0) {
             double rest = fmax(0.0, mean - (now - started[k]));
             work += rest;
             longest = fmax(longest, rest);
             running++;
         }
-    int lanes = waiting + running < x->jobs ? waiting + running : x->jobs;
+    int lanes = waiting + running < n_lanes ? waiting + running : n_lanes;
     return lanes > 0 ? fmax(work / lanes, longest) : 0.0;
 }
 
@@ -454,22 +502,76 @@ static void progress(const experiment *x, int done, double t0, int tty, int fina
     fflush(stderr);
 }
 
+/* The next training to end: a child of this process (*lane, *status) or,
+ * under MPI, a result from another rank (its files written into the run
+ * directory). 1 when one ended, 0 when interrupted by a signal (under MPI:
+ * until the other ranks are told to stop), -1 when nothing is left to wait
+ * for. */
+static int wait_next(experiment *x, int halted, int *lane, int *status, exp_result *res)
+{
+    res->rank = -1;
+    for (;;) {
+        int flags = x->ranks > 1 ? WNOHANG : 0;
+        pid_t pid = waitpid(-1, status, flags);
+        if (pid < 0 && errno == EINTR)
+            return 0;
+        if (pid < 0 && x->ranks == 1)
+            return -1;
+        if (pid > 0) {
+            int k = 0;
+            while (k < MAX_JOBS && children[k] != pid)
+                k++;
+            if (k == MAX_JOBS)
+                continue;
+            *lane = k;
+            return 1;
+        }
+        int got = experiment_mpi_result(x, res);
+        if (got) {
+            *lane = res->lane;
+            return 1;
+        }
+        if (stop_signal && !halted)
+            return 0;
+        if (!mpi_sending()) {
+            struct timespec ts = {0, 5000000};
+            nanosleep(&ts, NULL);
+        }
+    }
+}
+
 int experiment_run(experiment *x)
 {
+    if (x->ranks > 1) {
+        int rc = experiment_mpi_setup(x);
+        if (rc)
+            return rc;
+    }
     int *todo = malloc(((size_t)x->n + 1) * sizeof *todo), n_todo = 0;
-    if (!todo) {
+    /* Lanes: x->jobs trainings side by side on each rank; those of rank 0
+     * are child processes (children[lane]), the others run on their rank. */
+    if (x->ranks < 1)
+        x->ranks = 1;
+    int n_lanes = x->jobs * x->ranks;
+    int *lane_of = malloc((size_t)n_lanes * sizeof *lane_of);
+    double *started = calloc((size_t)n_lanes, sizeof *started); /* start times */
+    if (!todo || !lane_of || !started) {
+        free(todo);
+        free(lane_of);
+        free(started);
         cli_error("%s: out of memory", x->command);
         return EXIT_RUNTIME;
     }
     for (int i = 0; i < x->n; i++)
         if (x->t[i].state != TRAINING_DONE)
             todo[n_todo++] = i;
+    for (int l = 0; l < n_lanes; l++)
+        lane_of[l] = -1;
     int tty = isatty(STDERR_FILENO);
     x->ran = 0;
-    int done = x->done_before, next = 0, running = 0, stopping = 0, failed = 0;
-    int slot_of[MAX_JOBS];
-    double started[MAX_JOBS] = {0}, busy = 0.0; /* start times; summed durations */
-    char fail_msg[1100] = "";
+    int done = x->done_before, next = 0, running = 0, stopping = 0, failed = 0, halted = 0;
+    double busy = 0.0; /* summed durations */
+    char fail_msg[1400] = "";
     int fail_status = 0;
     double t0 = dn_now();
 
@@ -492,77 +594,100 @@ int experiment_run(experiment *x)
 
     progress(x, done, t0, tty, n_todo == 0, 0.0, -1);
     for (;;) {
-        while (!stopping && !stop_signal && running < x->jobs && next < n_todo) {
-            int k = 0;
-            while (children[k] > 0)
-                k++;
-            sigprocmask(SIG_BLOCK, &block, &prev);
-            pid_t pid = launch(x, todo[next]);
-            if (pid > 0) {
-                children[k] = pid;
-                slot_of[k] = todo[next];
-                started[k] = dn_now();
+        while (!stopping && !stop_signal && next < n_todo) {
+            int l = 0;
+            while (l < n_lanes && lane_of[l] >= 0)
+                l++;
+            if (l == n_lanes)
+                break;
+            int rc = 0;
+            if (l < x->jobs) {
+                sigprocmask(SIG_BLOCK, &block, &prev);
+                pid_t pid = launch(x, todo[next]);
+                if (pid > 0)
+                    children[l] = pid;
+                sigprocmask(SIG_SETMASK, &prev, NULL);
+                rc = pid < 0;
+            } else {
+                rc = experiment_mpi_send(x, todo[next], l / x->jobs, l);
             }
-            sigprocmask(SIG_SETMASK, &prev, NULL);
-            if (pid < 0) {
+            if (rc) {
                 stopping = failed = 1;
                 fail_status = EXIT_RUNTIME;
                 on_stop(0);
                 stop_signal = 0;
                 break;
             }
+            lane_of[l] = todo[next];
+            started[l] = dn_now();
             next++;
             running++;
         }
+        /* Trainings on other ranks checkpoint and stop too. */
+        if ((stopping || stop_signal) && !halted && x->ranks > 1) {
+            halted = 1;
+            for (int r = 1; r < x->ranks; r++)
+                experiment_mpi_halt(r);
+        }
         if (running == 0)
             break;
-        int status;
-        pid_t pid = waitpid(-1, &status, 0);
-        if (pid < 0) {
-            if (errno == EINTR) {
-                stopping |= stop_signal != 0;
-                continue;
-            }
+        int status = 0, l = -1;
+        exp_result res;
+        int got = wait_next(x, halted, &l, &status, &res);
+        if (got < 0)
             break;
-        }
-        int k = 0;
-        while (k < MAX_JOBS && children[k] != pid)
-            k++;
-        if (k == MAX_JOBS)
+        if (got == 0) {
+            stopping |= stop_signal != 0;
             continue;
-        sigprocmask(SIG_BLOCK, &block, &prev);
-        children[k] = 0;
-        sigprocmask(SIG_SETMASK, &prev, NULL);
+        }
+        if (l < x->jobs) {
+            sigprocmask(SIG_BLOCK, &block, &prev);
+            children[l] = 0;
+            sigprocmask(SIG_SETMASK, &prev, NULL);
+        }
         running--;
-        int i = slot_of[k];
-        double now = dn_now(), took = now - started[k];
-        started[k] = 0;
-        int code = WIFEXITED(status) ? WEXITSTATUS(status) : -1;
+        int i = lane_of[l];
+        lane_of[l] = -1;
+        double now = dn_now(), took = now - started[l];
+        started[l] = 0;
+        int code, sig;
+        if (res.rank >= 0) {
+            code = res.code;
+            sig = res.signal;
+        } else {
+            code = WIFEXITED(status) ? WEXITSTATUS(status) : -1;
+            sig = WIFSIGNALED(status) ? WTERMSIG(status) : 0;
+        }
         if (code == 0) {
             x->t[i].state = TRAINING_DONE;
             x->ran++;
             done++;
             busy += took;
             progress(x, done, t0, tty, done == x->n,
-                     eta(x, now, busy / x->ran, n_todo - next, started, MAX_JOBS), i);
+                     eta(now, busy / x->ran, n_todo - next, started, n_lanes), i);
             continue;
         }
-        int stopped = code == EXIT_INTERRUPTED ||
-                      (WIFSIGNALED(status) &&
-                       (WTERMSIG(status) == SIGTERM || WTERMSIG(status) == SIGINT));
+        int stopped = code == EXIT_INTERRUPTED || sig == SIGTERM || sig == SIGINT;
         if ((stopping || stop_signal) && stopped)
             continue;
         if (!failed) {
             failed = 1;
-            char dir[4400], log[4500], msg[1024];
+            char dir[4400], log[4500], msg[1024], where[200] = "";
             experiment_run_dir(x, i, dir, sizeof dir);
             snprintf(log, sizeof log, "%s/train.log", dir);
-            last_error(log, msg, sizeof msg);
-            if (WIFSIGNALED(status))
-                snprintf(fail_msg, sizeof fail_msg, "training %.500s was killed by signal %d",
-                         dir, WTERMSIG(status));
+            if (res.rank >= 0 && res.msg[0])
+                snprintf(msg, sizeof msg, "%s", res.msg);
             else
-                snprintf(fail_msg, sizeof fail_msg, "training %.500s failed: %.500s", dir, msg);
+                last_error(log, msg, sizeof msg);
+            /* Under MPI, the rank it ran on. */
+            if (x->ranks > 1)
+                snprintf(where, sizeof where, " on %s", mpi_who(res.rank >= 0 ? res.rank : 0));
+            if (sig)
+                snprintf(fail_msg, sizeof fail_msg, "training %.500s was killed by signal %d%s",
+                         dir, sig, where);
+            else
+                snprintf(fail_msg, sizeof fail_msg, "training %.500s failed%s: %.500s", dir,
+                         where, msg);
             fail_status = code == EXIT_USAGE ? EXIT_USAGE : EXIT_RUNTIME;
         }
         /* Stop the others: they checkpoint and can be resumed. */
@@ -571,6 +696,8 @@ int experiment_run(experiment *x)
     }
     x->seconds = dn_now() - t0;
     free(todo);
+    free(lane_of);
+    free(started);
     sigaction(SIGINT, &old_int, NULL);
     sigaction(SIGTERM, &old_term, NULL);
     if (tty && !x->quiet && done != x->n)

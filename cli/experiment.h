@@ -8,6 +8,8 @@
 
 #include "cli.h"
 
+#include <sys/types.h>
+
 enum { TRAINING_FRESH, TRAINING_RESUME, TRAINING_DONE };
 
 typedef struct {
@@ -22,7 +24,9 @@ typedef struct experiment {
     char dir[4096];
     exp_training *t;
     int n, cap;
-    int jobs, threads;   /* trainings side by side, threads of each */
+    int jobs, threads;   /* trainings side by side (on each rank), threads of each */
+    int threads_given;   /* --threads, else 0 (each rank then divides its cores) */
+    int ranks;           /* MPI ranks training (1: this process alone) */
     int quiet;
     int lock_fd;
     char exe[4096];
@@ -50,7 +54,9 @@ int experiment_add(experiment *x, const char *name, const dn_config *cfg,
  * to keep. A directory holding a run of another configuration is an error
  * (exit status 2). */
 int experiment_scan(experiment *x);
-/* Jobs and threads from the options (0: not given) and the cores. */
+/* Jobs and threads from the options (0: not given) and the cores. Under MPI
+ * (mpirun -np N with N > 1) the jobs are per rank, 1 unless given, and the
+ * threads divide the cores among the ranks on each machine. */
 void experiment_set_jobs(experiment *x, int jobs, int threads);
 /* Runs every training that is not done, x->jobs at a time, with a progress
  * line on stderr. 0 when all are done; EXIT_INTERRUPTED after SIGINT or
@@ -71,6 +77,53 @@ const char *experiment_differs(const dn_config *have, const dn_config *want);
  * file, as train will (the last file read is remembered). 0, or an exit
  * status after a one-line error. */
 int experiment_csv_widths(dn_config *cfg);
+
+/* ---- the parts experiment_mpi.c shares ---- */
+
+/* The arguments of `dropnet train` for a training in run directory dir:
+ * the option words (resume 0) or --resume dir, then --threads threads,
+ * --quiet and --no-figures; NULL-terminated in argv (max entries). The
+ * count, or -1 when they do not fit. */
+int experiment_argv(const char *exe, const char *dir, int resume, char **words, int n_words,
+                    const char *threads, char **argv, int max);
+/* The option words of training i (train_options_render into buf): their
+ * count, or -1 after a one-line error. */
+int experiment_words(const experiment *x, int i, char *buf, size_t size, char **words, int max);
+/* Starts exe with argv as a child process, its stdout and stderr appended
+ * to log; it gets SIGTERM when this process dies. The pid, or -1 after a
+ * one-line error. */
+pid_t experiment_spawn(const char *command, const char *exe, char **argv, const char *log);
+
+/* Threads of each training on this rank: given, else its cores divided
+ * among its jobs and the ranks on its machine (*ranks_here, may be NULL). */
+int experiment_threads_each(int jobs, int given, int *ranks_here);
+
+/* A training that ended on another rank. */
+typedef struct {
+    int rank;      /* -1: none (a child of this process) */
+    int lane;
+    int code;      /* exit status, -1 when killed */
+    int signal;    /* the signal that killed it, else 0 */
+    char msg[600]; /* what went wrong where train.log cannot say */
+} exp_result;
+
+/* Rank 0 of an MPI run (experiment_mpi.c): checks every rank's matrix
+ * backend and sets x->ranks (1 without MPI). 0, or an exit status after a
+ * one-line error naming the rank. */
+int experiment_mpi_setup(experiment *x);
+/* Sends training i (its settings, and the run directory's files when it
+ * resumes) to rank, for lane. 0, or an exit status after a one-line error. */
+int experiment_mpi_send(experiment *x, int i, int rank, int lane);
+/* A result that has arrived, its files written into the training's run
+ * directory: 1 (res filled), or 0 when none has. */
+int experiment_mpi_result(experiment *x, exp_result *res);
+/* Tells rank to stop its trainings (they checkpoint and are sent back). */
+void experiment_mpi_halt(int rank);
+/* Rank 0, at the end of the command: tells every other rank to end. */
+void experiment_mpi_release(void);
+/* Every rank but 0: trains what rank 0 sends until told to end. The exit
+ * status of the rank. */
+int experiment_worker(void);
 
 /* The options compare and sweep share. */
 typedef struct {

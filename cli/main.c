@@ -1,5 +1,7 @@
 /* dropnet: train multilayer perceptrons with dropout, reproducibly. */
 #include "cli.h"
+#include "cluster.h"
+#include "experiment.h"
 
 #include <stdio.h>
 #include <stdlib.h>
@@ -74,9 +76,23 @@ int main(int argc, char **argv)
     }
     if (strcmp(cmd, "--version") == 0 || strcmp(cmd, "version") == 0) {
         printf("dropnet %s (%s)\n", dn_version(), dn_blas_info());
+        if (mpi_library()[0])
+            printf("MPI: %s\n", mpi_library());
         return 0;
     }
     int (*run)(int, char **) = find(cmd);
+    /* Started by mpirun or srun, the experiments spread their trainings
+     * over the ranks: rank 0 runs the command, the others train what it
+     * sends them (experiment_mpi.c). */
+    if (run && mpi_launched() && (run == cmd_sweep || run == cmd_compare || run == cmd_lab)) {
+        int rc = mpi_start(&argc, &argv);
+        if (rc)
+            return rc;
+        rc = mpi_rank() == 0 ? run(argc - 1, argv + 1) : experiment_worker();
+        experiment_mpi_release();
+        mpi_finish();
+        return rc;
+    }
     if (run)
         return run(argc - 1, argv + 1);
     cli_error("unknown command '%s' (try dropnet --help)", cmd);

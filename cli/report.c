@@ -82,9 +82,12 @@ void report_runs(strbuf *md, int argc, char **argv, const char *prefix,
 {
     sb_printf(md, "- **Command**: `");
     format_command(argc - 1, argv + 1, prefix, md);
-    sb_printf(md, "`\n- **Trainings**: %d (%d done before this run, %d now, in %.0f s with %d "
-              "job%s x %d thread%s)\n\n", x->n, x->done_before, x->ran, x->seconds, x->jobs,
-              x->jobs == 1 ? "" : "s", x->threads, x->threads == 1 ? "" : "s");
+    sb_printf(md, "`\n- **Trainings**: %d (%d done before this run, %d now, in %.0f s with ", x->n,
+              x->done_before, x->ran, x->seconds);
+    if (x->ranks > 1) /* under MPI: the jobs and threads of each rank */
+        sb_printf(md, "%d MPI ranks x ", x->ranks);
+    sb_printf(md, "%d job%s x %d thread%s)\n\n", x->jobs, x->jobs == 1 ? "" : "s", x->threads,
+              x->threads == 1 ? "" : "s");
 }
 
 void report_method(strbuf *md)

@@ -25,6 +25,8 @@ PACKAGES=(
   valgrind               # tests: memcheck of a short training run
   python3                # tests: read CSV, JSON and report outputs back with real parsers
   dataset-fashion-mnist  # the official Fashion-MNIST files
+  libopenmpi-dev         # Open MPI: the -DDN_MPI=ON build (experiments over ranks), built by make test
+  openmpi-bin            # mpirun, for the MPI tests
 )
 if [ "${1:-}" = fuzz ]; then
   PACKAGES+=(
