@@ -395,11 +395,6 @@ static int train_run(int argc, char **argv, cli_dp *dp)
                   cfg.fit.batch_size);
         return EXIT_USAGE;
     }
-    if (dp->size > 1 && !cfg.micro_blocks) {
-        cli_error("train: started as one of %d ranks: give --data-parallel to share each batch "
-                  "among them (or start one process)", dp->size);
-        return EXIT_USAGE;
-    }
     if (cfg.micro_blocks && (dp->size & (dp->size - 1) || dp->size > cfg.micro_blocks)) {
         cli_error("--data-parallel: %d ranks: the ranks must be a power of two no larger than "
                   "the %d micro-blocks (--micro-blocks)", dp->size, cfg.micro_blocks);
@@ -556,9 +551,10 @@ static int train_run(int argc, char **argv, cli_dp *dp)
             char launch[64] = "";
             if (dp->size > 1)
                 snprintf(launch, sizeof launch, "mpirun -np %d ", dp->size);
+            const char *flag = cfg.micro_blocks ? " --data-parallel" : "";
             cli_error("interrupted at epoch %d, step %zu of %zu; checkpoint in "
-                      "%s/checkpoint.safetensors; continue with: %sdropnet train --resume %s",
-                      state.epoch + 1, state.step, state.steps_per_epoch, state.dir, launch,
+                      "%s/checkpoint.safetensors; continue with: %sdropnet train%s --resume %s",
+                      state.epoch + 1, state.step, state.steps_per_epoch, state.dir, launch, flag,
                       state.dir);
             status = EXIT_INTERRUPTED;
         } else {

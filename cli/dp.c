@@ -41,6 +41,14 @@ int cli_dp_init(cli_dp *dp, int *argc, char ***argv)
 {
     memset(dp, 0, sizeof *dp);
     dp->size = dp->local_size = 1;
+    /* Only a training asked to be data-parallel joins the ranks: the
+     * trainings an experiment starts inherit its rank's environment, and
+     * each of them is one process. */
+    int wanted = 0;
+    for (int i = 1; i < *argc; i++)
+        wanted |= strcmp((*argv)[i], "--data-parallel") == 0;
+    if (!wanted)
+        return 0;
 #ifdef DN_MPI
     if (mpi_launched()) {
         int rc = mpi_start(argc, argv);

@@ -24,8 +24,9 @@ typedef struct {
     int threads; /* --threads, 0: the cores shared among a machine's ranks */
 } cli_dp_settings;
 
-/* Joins the ranks when started by mpirun (or srun); one rank otherwise.
- * Returns 0 or an exit status (started under mpirun without MPI built in). */
+/* With --data-parallel among the arguments, joins the ranks when started by
+ * mpirun (or srun); one rank otherwise. Returns 0 or an exit status
+ * (started on several ranks without MPI built in). */
 int cli_dp_init(cli_dp *dp, int *argc, char ***argv);
 void cli_dp_finish(cli_dp *dp);
 /* Rank 0's settings into s on every rank (rank 0: once). */

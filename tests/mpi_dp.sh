@@ -3,8 +3,8 @@
 # --data-parallel; dropnet built with -DDN_MPI=ON): 1, 2 and 4 ranks give
 # the bits of one process; a run stopped on rank 0 resumes under mpirun with
 # the bits of one never stopped; a rank killed ends the job and leaves the run
-# resumable; rank counts the tree cannot serve, a plain train under mpirun
-# and a rank whose matrix products would differ are refused with one line.
+# resumable; rank counts the tree cannot serve and a rank whose matrix
+# products would differ are refused with one line.
 # usage: mpi_dp.sh DROPNET
 set -u
 DN=$1
@@ -60,9 +60,9 @@ rc=$(interrupt INT 0 2 "$T/int" "${ARGS[@]}")
 if [ "$rc" = 0 ]; then
   fail "SIGINT to rank 0: the job ended normally (the run may have finished before the signal)"
 else
-  grep -q "continue with: mpirun -np 2 dropnet train --resume $T/int" "$T/int.err" || fail "SIGINT: no resume hint: $(cat "$T/int.err")"
+  grep -q "continue with: mpirun -np 2 dropnet train --data-parallel --resume $T/int" "$T/int.err" || fail "SIGINT: no resume hint: $(cat "$T/int.err")"
   [ -f "$T/int/model.safetensors" ] && fail "SIGINT: a model.safetensors before the end"
-  if "${MPIRUN[@]}" -np 4 "$DN" train --resume "$T/int" --quiet > "$T/int.out2" 2>&1; then
+  if "${MPIRUN[@]}" -np 4 "$DN" train --data-parallel --resume "$T/int" --quiet > "$T/int.out2" 2>&1; then
     same_bits "$T/one" "$T/int" "stopped on rank 0 under 2 ranks, resumed under 4"
   else
     fail "resume under mpirun: $(cat "$T/int.out2")"
@@ -76,7 +76,7 @@ if [ "$rc" = 0 ]; then
   fail "SIGINT to mpirun: the job ended normally (the run may have finished before the signal)"
 else
   grep -q "interrupted at epoch" "$T/ctrlc.err" || fail "SIGINT to mpirun: rank 0 did not stop with a checkpoint: $(cat "$T/ctrlc.err")"
-  if "${MPIRUN[@]}" -np 2 "$DN" train --resume "$T/ctrlc" --quiet > "$T/ctrlc.out2" 2>&1; then
+  if "${MPIRUN[@]}" -np 2 "$DN" train --data-parallel --resume "$T/ctrlc" --quiet > "$T/ctrlc.out2" 2>&1; then
     same_bits "$T/one" "$T/ctrlc" "Ctrl-C to mpirun, resumed"
   else
     fail "resume after Ctrl-C: $(cat "$T/ctrlc.out2")"
@@ -91,7 +91,7 @@ if [ "$rc" = 0 ] || [ "$rc" = 124 ]; then
 else
   echo "ok: rank 1 killed: mpirun exited $rc: $(grep -m1 -i 'signal\|rank' "$T/kill.err")"
   no_temporaries "$T/kill"
-  if "${MPIRUN[@]}" -np 2 "$DN" train --resume "$T/kill" --quiet > "$T/kill.out2" 2>&1; then
+  if "${MPIRUN[@]}" -np 2 "$DN" train --data-parallel --resume "$T/kill" --quiet > "$T/kill.out2" 2>&1; then
     same_bits "$T/one" "$T/kill" "rank 1 killed, resumed under mpirun"
   else
     fail "resume after the kill: $(cat "$T/kill.out2")"
@@ -115,8 +115,6 @@ refused "3 ranks: the ranks must be a power of two" "3 ranks" \
   -np 3 "$DN" train "${SMALL[@]}" --data-parallel --out "$T/r3"
 refused "4 ranks: the ranks must be a power of two no larger than the 2 micro-blocks" "4 ranks, 2 blocks" \
   -np 4 "$DN" train "${SMALL[@]}" --data-parallel --micro-blocks 2 --out "$T/r4"
-refused "give --data-parallel" "plain train under mpirun" \
-  -np 2 "$DN" train "${SMALL[@]}" --out "$T/rp"
 # A rank that would multiply on other kernels (oneDNN held to SSE4.1 there).
 refused "onednn runs sse4.1 kernels there and" "another instruction set on rank 1" \
   -np 1 "$DN" train "${SMALL[@]}" --data-parallel --gemm onednn --out "$T/risa" : \
