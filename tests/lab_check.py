@@ -287,7 +287,91 @@ def check_ex1(c):
         fail("ex1: the answer does not name the best cell %s" % best[1])
 
 
-CHECKS = {1: check_ex1}
+def check_ex2(c):
+    rows = check_runs_table(c)
+    # the lowest validation loss and its epoch, per run
+    for row in rows:
+        m = metrics(os.path.join(c.ex, row["run"]))
+        losses = [r["val_loss"] for r in m]
+        b = losses.index(min(losses))
+        if int(row["lowest val loss epoch"]) != b + 1:
+            fail("%s: lowest validation loss at epoch %d, the report says %s"
+                 % (row["run"], b + 1, row["lowest val loss epoch"]))
+        close(row["lowest val loss"], losses[b], row["run"] + " lowest val loss")
+    check_pair_table(c, c.report.table("Last epoch"), "nodrop", "dropout", "last epoch")
+    runs_a, runs_b = seeds_of(c, "nodrop"), seeds_of(c, "dropout")
+    ma = [metrics(d) for d in runs_a]
+    mb = [metrics(d) for d in runs_b]
+    for index, (col, scale, clip, first) in enumerate(
+            [("test_acc", 100, (0, 100), "test accuracy A (%)"), ("gap", 100, None, "gap A (points)")]):
+        for row in c.report.table("Over time", index):
+            e = int(row["epoch"]) - 1
+            a = [scale * m[e][col] for m in ma]
+            b = [scale * m[e][col] for m in mb]
+            check_ci(row[first], a, "epoch %d %s A" % (e + 1, col), clip)
+            check_ci(row[first.replace(" A ", " B ")], b, "epoch %d %s B" % (e + 1, col), clip)
+            check_paired(row["B - A"], a, b, "epoch %d %s B - A" % (e + 1, col))
+
+    def lowest(m):
+        losses = [r["val_loss"] for r in m]
+        return losses.index(min(losses)) + 1, losses[-1] - min(losses)
+
+    rows = c.report.table("Where validation loss")
+    la, lb = [lowest(m) for m in ma], [lowest(m) for m in mb]
+    for row, k in zip(rows, (0, 1)):
+        a, b = [x[k] for x in la], [x[k] for x in lb]
+        check_ci(row["A: no dropout"], a, row["measure"] + " A")
+        check_ci(row["B: dropout"], b, row["measure"] + " B")
+        check_paired(row["B - A"], a, b, row["measure"] + " B - A")
+
+
+def check_ex5(c):
+    check_runs_table(c)
+    sel = c.report.table("Weight decay on validation")
+    best = None
+    for row in sel:
+        val = finals(c, "select_weight-decay=" + row["weight decay"], "val_acc")
+        check_ci(row["validation accuracy (%)"], val, "wd %s val" % row["weight decay"], (0, 100))
+        if best is None or sum(val) / len(val) > best[0]:
+            best = (sum(val) / len(val), row["weight decay"])
+    if [r["weight decay"] for r in sel if r["could be best"] == "highest"] != [best[1]]:
+        fail("ex5: the weight decay with the highest validation mean is %s" % best[1])
+    if not check_answer(c).startswith("With weight decay %s " % best[1]):
+        fail("ex5: the answer does not name the weight decay chosen, %s" % best[1])
+    cells = {"neither": "none", "weight decay alone": "wd", "dropout alone": "dropout",
+             "both": "both"}
+    for row in c.report.table("The four cells"):
+        for col, (name, scale, clip) in MEASURES.items():
+            check_ci(row[col], finals(c, cells[row["cell"]], name, scale), row["cell"] + " " + col,
+                     clip)
+    # the effects: contrasts of the four cells per seed; "the better one
+    # alone" is the single regulariser with the higher mean test accuracy
+    wd_better = sum(finals(c, "wd", "test_acc")) > sum(finals(c, "dropout", "test_acc"))
+    for col, name in (("test accuracy (points)", "test_acc"), ("gap (points)", "gap")):
+        n, w, d, b = (finals(c, p, name) for p in ("none", "wd", "dropout", "both"))
+        single = w if wd_better else d
+        want = {"weight decay alone (wd - neither)": [y - x for x, y in zip(n, w)],
+                "dropout alone (dropout - neither)": [y - x for x, y in zip(n, d)],
+                "both (both - neither)": [y - x for x, y in zip(n, b)],
+                "main effect of dropout":
+                    [(dd + bb - nn - ww) / 2 for nn, ww, dd, bb in zip(n, w, d, b)],
+                "main effect of weight decay":
+                    [(ww + bb - nn - dd) / 2 for nn, ww, dd, bb in zip(n, w, d, b)],
+                "interaction (both - wd - dropout + neither)":
+                    [bb - ww - dd + nn for nn, ww, dd, bb in zip(n, w, d, b)],
+                "both - %s" % ("weight decay alone" if wd_better else "dropout alone"):
+                    [y - x for x, y in zip(single, b)]}
+        rows = c.report.table("Effects")
+        if len(rows) != len(want):
+            fail("ex5: %d effects, expected %d" % (len(rows), len(want)))
+        for row in rows:
+            if row["effect"] not in want:
+                fail("ex5: unexpected effect '%s'" % row["effect"])
+                continue
+            check_ci(row[col], want[row["effect"]], "effect %s, %s" % (row["effect"], col))
+
+
+CHECKS = {1: check_ex1, 2: check_ex2, 5: check_ex5}
 
 
 class Context:
