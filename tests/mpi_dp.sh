@@ -118,7 +118,7 @@ refused "4 ranks: the ranks must be a power of two no larger than the 2 micro-bl
 # A rank that would multiply on other kernels (oneDNN held to SSE4.1 there).
 refused "onednn runs sse4.1 kernels there and" "another instruction set on rank 1" \
   -np 1 "$DN" train "${SMALL[@]}" --data-parallel --gemm onednn --out "$T/risa" : \
-  -np 1 env ONEDNN_MAX_CPU_ISA=SSE41 "$DN" train
+  -np 1 env ONEDNN_MAX_CPU_ISA=SSE41 "$DN" train --data-parallel
 [ -e "$T/r3" ] && fail "3 ranks: a run directory was made"
 
 exit $((fails > 0))
