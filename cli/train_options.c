@@ -36,6 +36,8 @@ static const struct option options[] = {
     {"gemm", required_argument, 0, OPT_GEMM},
     {"val", required_argument, 0, OPT_VAL},
     {"noise", required_argument, 0, OPT_NOISE},
+    {"data-parallel", no_argument, 0, OPT_DATA_PARALLEL},
+    {"micro-blocks", required_argument, 0, OPT_MICRO_BLOCKS},
     {"track-activations", no_argument, 0, OPT_TRACK_ACTIVATIONS},
     {"help", no_argument, 0, 'h'},
     {0, 0, 0, 0}};
@@ -244,6 +246,20 @@ int train_options_parse(int argc, char **argv, train_options *o)
                 return EXIT_USAGE;
             cfg->val = (size_t)v;
             break;
+        case OPT_DATA_PARALLEL:
+            if (!cfg->micro_blocks)
+                cfg->micro_blocks = DN_DEFAULT_MICRO_BLOCKS;
+            break;
+        case OPT_MICRO_BLOCKS:
+            if (parse_int("--micro-blocks", optarg, 1, DN_MAX_MICRO_BLOCKS, &v))
+                return EXIT_USAGE;
+            if (v & (v - 1)) {
+                cli_error("--micro-blocks: %ld is not a power of two (1, 2, 4, ..., %d)", v,
+                          DN_MAX_MICRO_BLOCKS);
+                return EXIT_USAGE;
+            }
+            cfg->micro_blocks = (int)v;
+            break;
         case OPT_TRACK_ACTIVATIONS: cfg->track_activations = true; break;
         case 'h': o->help = 1; return 0;
         default: return cli_bad_option(argv[0], c, argv);
@@ -270,6 +286,10 @@ int train_options_parse(int argc, char **argv, train_options *o)
             cfg->arch.noise[i] = noise[i].kind;
         }
     }
+    if (o->given[OPT_MICRO_BLOCKS - OPT_PRESET] && !o->given[OPT_DATA_PARALLEL - OPT_PRESET]) {
+        cli_error("--micro-blocks is for data-parallel training: give --data-parallel with it");
+        return EXIT_USAGE;
+    }
     if (n_drop != cfg->arch.n_hidden) {
         cli_error("--dropout has %d value%s but there %s %d hidden layer%s%s", n_drop,
                   n_drop == 1 ? "" : "s", cfg->arch.n_hidden == 1 ? "is" : "are",
@@ -279,6 +299,11 @@ int train_options_parse(int argc, char **argv, train_options *o)
         return EXIT_USAGE;
     }
     memcpy(cfg->arch.dropout, drop, sizeof drop);
+    if (cfg->track_activations && cfg->micro_blocks > 0) {
+        cli_error("--track-activations: not with data-parallel training (--data-parallel, "
+                  "--micro-blocks): a step's activations are spread over its micro-blocks");
+        return EXIT_USAGE;
+    }
     if (cfg->track_activations && cfg->arch.n_hidden == 0) {
         cli_error("--track-activations: the network has no hidden layer (--hidden none); its "
                   "activations are the inputs");
