@@ -14,7 +14,7 @@
 #include <unistd.h>
 
 const lab_exercise *const lab_exercises[LAB_EXERCISES] = {&lab_ex1, &lab_ex2, NULL,    NULL,
-                                                          &lab_ex5, NULL,     NULL};
+                                                          &lab_ex5, &lab_ex6, &lab_ex7};
 
 /* What each exercise asks, in a few words, built or not. */
 static const char *const short_title[LAB_EXERCISES] = {
@@ -46,6 +46,11 @@ static void usage(FILE *f)
             "  5  weight decay chosen among 1e-4, 3e-4, 1e-3, 3e-3 on a validation split,\n"
             "     then dropout x weight decay, 2 x 2 on the paired seeds: main effects, the\n"
             "     interaction with its interval, and whether they add up\n"
+            "  6  dropout (0.2, 0.5) against DropConnect at the same rates on the paired\n"
+            "     seeds: accuracy, gap and seconds per epoch\n"
+            "  7  dropout (0.2, 0.5) against Gaussian and uniform noise of the same variance\n"
+            "     and additive noise (sigma among 0.05, 0.1, 0.2 on a validation split), each\n"
+            "     paired with dropout; intervals also at the Bonferroni level\n"
             "\n"
             "  --out DIR            lab directory (default lab/<date-time>)\n"
             "  --epochs E           epochs of exercises 1 and 3-7 (default 10)\n"

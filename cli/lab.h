@@ -69,7 +69,7 @@ typedef struct {
 
 /* One per lab_exN.c; lab_exercises[N - 1] is exercise N, NULL while it is
  * not built yet. */
-extern const lab_exercise lab_ex1, lab_ex2, lab_ex5;
+extern const lab_exercise lab_ex1, lab_ex2, lab_ex5, lab_ex6, lab_ex7;
 extern const lab_exercise *const lab_exercises[LAB_EXERCISES];
 
 /* ---- sizes ---- */
@@ -106,6 +106,18 @@ void lab_common(const dn_config *a, const dn_config *b, char *common, size_t siz
  * lab's epochs, grid seeds, data, a validation split of LAB_VAL and, with
  * --quick, the narrow net. 0, or an exit status. */
 int lab_sweep(const lab *l, const char *const *words, int n, sweep_opts *o);
+/* The cost of training every cell of the selection grid o (one axis) on
+ * the grid seeds, in d2l-sized epochs; 0 when its cells cannot be made.
+ * Frees o's axes. */
+double lab_select_cost(const lab *l, sweep_opts *o);
+/* The selection grid o as the first trainings of x: its cells added
+ * (PREFIX "select", lab_add_cells), trained (phase names them), read back
+ * and ranked on validation; *best the chosen cell. 0, or an exit status. */
+int lab_select(lab *l, experiment *x, const sweep_opts *o, cell *cells, int *index, int n_cells,
+               const char *phase, int *has_val, int *best);
+/* "highest", "yes", "no" or "no verdict": whether cell k of a ranked grid
+ * could be the best. */
+const char *lab_could_be_best(const cell *cells, int k, int best);
 /* Adds the cells of the grid o, each as PREFIX_<cell name>-seedS on the
  * grid seeds: cells[c] gets its value indices (n_axes of index per cell),
  * label and configuration. */

@@ -173,8 +173,7 @@ static int run(lab *l, char *answer, size_t size)
         lab_ci(g, sizeof g, cells[k].ci[M_GAP].mean, cells[k].ci[M_GAP].lo,
                cells[k].ci[M_GAP].hi, 2, 0);
         sb_printf(&md, "| %s | %s | %s | %s | %s |\n", cells[k].label, v, t, g,
-                  k == best ? "highest" : cells[k].could_be_best == 1 ? "yes"
-                                         : cells[k].could_be_best == 0 ? "no" : "no verdict");
+                  lab_could_be_best(cells, k, best));
     }
     sb_printf(&md, "\n");
     if (figs)

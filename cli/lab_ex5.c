@@ -50,12 +50,7 @@ static double cost(const lab *l)
     sweep_opts o;
     if (select_opts(l, &o))
         return 0;
-    cell ce;
-    memset(&ce, 0, sizeof ce);
-    double c = 0;
-    if (sweep_cell_config(&o, 0, &ce) == 0)
-        c = o.axes[0].n * lab_grid_seeds(l) * lab_cost(&ce.cfg);
-    sweep_free_axes(&o);
+    double c = lab_select_cost(l, &o);
     dn_config f[N_CELLS];
     if (factorial_configs(l, "0.001", f) == 0)
         for (int k = 0; k < N_CELLS; k++)
@@ -181,15 +176,10 @@ static int run(lab *l, char *answer, size_t size)
         rc = EXIT_RUNTIME;
         goto out;
     }
-    if ((rc = lab_open(l, 5, &x)))
-        goto out;
-    if ((rc = lab_add_cells(l, &x, &o, "select", cells, index, n_sel)) ||
-        (rc = lab_train(l, &x, "weight decay on validation")))
-        goto out;
-    experiment sx = lab_view(&x, 0, n_sel * gseeds);
     int has_val, best;
-    if ((rc = sweep_load(&sx, cells, n_sel, gseeds, &has_val)) ||
-        (rc = sweep_rank(cells, n_sel, gseeds, has_val, &best)))
+    if ((rc = lab_open(l, 5, &x)) ||
+        (rc = lab_select(l, &x, &o, cells, index, n_sel, "weight decay on validation", &has_val,
+                         &best)))
         goto out;
     const char *wd = o.axes[0].values[best];
     dn_config cfg[N_CELLS];
@@ -298,8 +288,7 @@ static int run(lab *l, char *answer, size_t size)
         char vc[120];
         lab_acc_ci(vc, sizeof vc, &cells[c].val_ci);
         sb_printf(&md, "| %s | %s | %s |\n", o.axes[0].values[c], vc,
-                  c == best ? "highest" : cells[c].could_be_best == 1 ? "yes"
-                                        : cells[c].could_be_best == 0 ? "no" : "no verdict");
+                  lab_could_be_best(cells, c, best));
     }
     sb_printf(&md, "\n## The four cells, over %d paired seeds\n\n| cell | test accuracy (%%) | "
               "test loss (nats) | train accuracy (%%) | gap (points) |\n|---|---|---|---|---|\n",

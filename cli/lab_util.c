@@ -129,6 +129,38 @@ int lab_add(lab *l, experiment *x, const char *prefix, const dn_config *cfg, int
     return 0;
 }
 
+double lab_select_cost(const lab *l, sweep_opts *o)
+{
+    cell ce;
+    memset(&ce, 0, sizeof ce);
+    double c = 0;
+    if (sweep_cell_config(o, 0, &ce) == 0)
+        c = o->axes[0].n * lab_grid_seeds(l) * lab_cost(&ce.cfg);
+    sweep_free_axes(o);
+    return c;
+}
+
+int lab_select(lab *l, experiment *x, const sweep_opts *o, cell *cells, int *index, int n_cells,
+               const char *phase, int *has_val, int *best)
+{
+    int gseeds = lab_grid_seeds(l);
+    int rc = lab_add_cells(l, x, o, "select", cells, index, n_cells);
+    if (rc || (rc = lab_train(l, x, phase)))
+        return rc;
+    experiment sx = lab_view(x, 0, n_cells * gseeds);
+    if ((rc = sweep_load(&sx, cells, n_cells, gseeds, has_val)))
+        return rc;
+    return sweep_rank(cells, n_cells, gseeds, *has_val, best);
+}
+
+const char *lab_could_be_best(const cell *cells, int k, int best)
+{
+    return k == best                       ? "highest"
+           : cells[k].could_be_best == 1   ? "yes"
+           : cells[k].could_be_best == 0   ? "no"
+                                           : "no verdict";
+}
+
 int lab_add_cells(lab *l, experiment *x, const sweep_opts *o, const char *prefix, cell *cells,
                   int *index, int n_cells)
 {

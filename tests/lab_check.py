@@ -371,7 +371,105 @@ def check_ex5(c):
             check_ci(row[col], want[row["effect"]], "effect %s, %s" % (row["effect"], col))
 
 
-CHECKS = {1: check_ex1, 2: check_ex2, 5: check_ex5}
+def mean_seconds(run_dir):
+    rows = metrics(run_dir)
+    return sum(r["seconds"] for r in rows) / len(rows)
+
+
+def check_ex6(c):
+    rows = check_runs_table(c)
+    for row in rows:
+        close(row["s/epoch"], mean_seconds(os.path.join(c.ex, row["run"])),
+              "%s s/epoch" % row["run"])
+    table = c.report.table("Final epoch")
+    check_pair_table(c, table, "dropout", "dropconnect", "ex6")
+    sa = [mean_seconds(d) for d in seeds_of(c, "dropout")]
+    sb = [mean_seconds(d) for d in seeds_of(c, "dropconnect")]
+    sec = c.report.table("Seconds per epoch")
+    if len(sec) != 1:
+        fail("ex6: the seconds table has %d rows" % len(sec))
+    else:
+        check_ci(sec[0]["A: dropout"], sa, "ex6 seconds A")
+        check_ci(sec[0]["B: DropConnect"], sb, "ex6 seconds B")
+        check_paired(sec[0]["B - A (paired)"], sa, sb, "ex6 seconds B - A")
+    text = "\n".join(c.report.section("Seconds per epoch"))
+    m = re.search(r"divided by A's: (%s \[%s, %s\])" % (NUM, NUM, NUM), text)
+    if not m:
+        fail("ex6: no ratio of seconds")
+    else:
+        check_ci(m.group(1), [b / a for a, b in zip(sa, sb)], "ex6 seconds B / A")
+    answer = check_answer(c)
+    acc = [r for r in table if r["measure"] == "test accuracy (%)"]
+    if acc and acc[0]["B - A (paired)"] not in answer:
+        fail("ex6: the answer does not quote the paired difference of test accuracy")
+    if m and m.group(1) not in answer:
+        fail("ex6: the answer does not quote the ratio of seconds")
+
+
+EX7_PREFIX = {"Gaussian": "gaussian", "uniform": "uniform", "additive": "additive"}
+
+
+def check_ex7(c):
+    check_runs_table(c)
+    base_acc = finals(c, "dropout", "test_acc")
+    base_gap = finals(c, "dropout", "gap")
+    rows = c.report.table("Each noise")
+    if len(rows) != 4:
+        fail("ex7: %d rows in the table of noises" % len(rows))
+    answer = check_answer(c)
+    beats = []
+    for row in rows:
+        name = row["noise"]
+        if name.startswith("dropout"):
+            check_ci(row["test accuracy (%)"], base_acc, "ex7 dropout test acc", (0, 100))
+            check_ci(row["gap (points)"], base_gap, "ex7 dropout gap")
+            continue
+        prefix = EX7_PREFIX[name.split(" ")[0]]
+        acc, gap = finals(c, prefix, "test_acc"), finals(c, prefix, "gap")
+        check_ci(row["test accuracy (%)"], acc, "ex7 %s test acc" % prefix, (0, 100))
+        check_paired(row["B - A (paired)"], base_acc, acc, "ex7 %s B - A" % prefix)
+        check_ci(row["gap (points)"], gap, "ex7 %s gap" % prefix)
+        check_paired(row["gap B - A (paired)"], base_gap, gap, "ex7 %s gap B - A" % prefix)
+        d = [b - a for a, b in zip(base_acc, acc)]
+        m, lo, hi = mean_ci(d)
+        n = len(d)
+        sd = math.sqrt(sum((v - m) ** 2 for v in d) / (n - 1))
+        h = t_quantile(1 - 0.05 / 6, n - 1) * sd / math.sqrt(n)
+        bonf = "yes" if (m - h > 0 or m + h < 0) else "no"
+        if sd > 0 and row["excludes 0 at 1 - 0.05/3"] != bonf:
+            fail("ex7 %s: Bonferroni column says %s, the files give %s"
+                 % (prefix, row["excludes 0 at 1 - 0.05/3"], bonf))
+        if lo > 0:
+            beats.append(name)
+        if row["B - A (paired)"] not in answer:
+            fail("ex7: the answer does not quote %s's difference" % prefix)
+    for name in beats:
+        if name not in answer.split("excludes 0:")[-1]:
+            fail("ex7: %s beats dropout but the answer does not say so" % name)
+    if not beats and "none beats dropout" not in answer:
+        fail("ex7: nothing beats dropout but the answer does not say so")
+    # the sigma chosen on validation is the one the additive runs trained with
+    best = None
+    for row in c.report.table("Additive noise"):
+        # "noise additive:0.1,additive:0.1" -> runs select_noise=additive:0.1,additive:0.1-seedS
+        value = row["cell"].split(" ", 1)[1]
+        name = "select_noise=" + value
+        val = finals(c, name, "val_acc")
+        check_ci(row["validation accuracy (%)"], val, name + " val", (0, 100))
+        check_ci(row["test accuracy (%)"], finals(c, name, "test_acc"), name + " test", (0, 100))
+        if best is None or sum(val) / len(val) > best[0]:
+            best = (sum(val) / len(val), value, row["could be best"])
+    if best is None or best[2] != "highest":
+        fail("ex7: the highest validation mean is not marked highest")
+    else:
+        import json
+        with open(os.path.join(seeds_of(c, "additive")[0], "config.json")) as f:
+            noise = ",".join(json.load(f)["noise"])
+        if noise != best[1]:
+            fail("ex7: additive runs trained with %s, validation chose %s" % (noise, best[1]))
+
+
+CHECKS = {1: check_ex1, 2: check_ex2, 5: check_ex5, 6: check_ex6, 7: check_ex7}
 
 
 class Context:
