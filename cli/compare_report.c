@@ -169,7 +169,19 @@ static int write_report(const compare_report *c)
     if (text[0])
         sb_printf(&md, "The interval of B - A also excludes 0 in: %s (each measure tested on "
                   "its own, without correction for multiple comparisons).\n\n", text);
-    if (r->asked_paired)
+    /* another noise than dropout on either side: the same uniforms, but not
+     * nested masks */
+    int noise = A->n > 0 && c->Bp && c->Bp->n > 0 &&
+                (dn_mlp_has_noise(&A->runs[0].cfg.arch) ||
+                 dn_mlp_has_noise(&c->Bp->runs[0].cfg.arch));
+    if (r->asked_paired && noise)
+        sb_printf(&md, "With one seed, A and B start from the same weights (where shapes match), "
+                  "see the training data in the same order and draw their noise from the same "
+                  "uniforms at each site (a dropout mask, Gaussian or uniform multipliers, "
+                  "DropConnect's weight mask: each kind from the site's stream). The difference "
+                  "of a pair therefore measures the configuration, not the luck of the seed "
+                  "(initial weights, data order and noise).\n\n");
+    else if (r->asked_paired)
         sb_printf(&md, "With one seed, A and B start from the same weights (where shapes match), "
                   "see the training data in the same order and draw their dropout masks from the "
                   "same uniforms (what A drops at a lower rate, B drops too at a higher one). "

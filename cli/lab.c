@@ -13,8 +13,8 @@
 #include <sys/stat.h>
 #include <unistd.h>
 
-const lab_exercise *const lab_exercises[LAB_EXERCISES] = {&lab_ex1, NULL, NULL, NULL,
-                                                          NULL,     NULL, NULL};
+const lab_exercise *const lab_exercises[LAB_EXERCISES] = {&lab_ex1, &lab_ex2, NULL,    NULL,
+                                                          &lab_ex5, &lab_ex6, &lab_ex7};
 
 /* What each exercise asks, in a few words, built or not. */
 static const char *const short_title[LAB_EXERCISES] = {
@@ -40,6 +40,17 @@ static void usage(FILE *f)
             "\n"
             "  1  (0.2, 0.5) against (0.5, 0.2) on the paired seeds, and a 3 x 3 grid of\n"
             "     (p1, p2) in {0, 0.3, 0.6} ranked on a validation split (3 seeds of 10)\n"
+            "  2  no dropout against (0.2, 0.5) for the long epochs on half the seeds, with a\n"
+            "     validation split: curves with seed bands, the gap over time, the epoch at\n"
+            "     which validation loss bottoms out\n"
+            "  5  weight decay chosen among 1e-4, 3e-4, 1e-3, 3e-3 on a validation split,\n"
+            "     then dropout x weight decay, 2 x 2 on the paired seeds: main effects, the\n"
+            "     interaction with its interval, and whether they add up\n"
+            "  6  dropout (0.2, 0.5) against DropConnect at the same rates on the paired\n"
+            "     seeds: accuracy, gap and seconds per epoch\n"
+            "  7  dropout (0.2, 0.5) against Gaussian and uniform noise of the same variance\n"
+            "     and additive noise (sigma among 0.05, 0.1, 0.2 on a validation split), each\n"
+            "     paired with dropout; intervals also at the Bonferroni level\n"
             "\n"
             "  --out DIR            lab directory (default lab/<date-time>)\n"
             "  --epochs E           epochs of exercises 1 and 3-7 (default 10)\n"

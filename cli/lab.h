@@ -26,6 +26,7 @@
 #include "compare.h"
 #include "experiment.h"
 #include "report.h"
+#include "sweep.h"
 
 #define LAB_EXERCISES 7
 #define LAB_ANSWER_MAX 600
@@ -68,7 +69,7 @@ typedef struct {
 
 /* One per lab_exN.c; lab_exercises[N - 1] is exercise N, NULL while it is
  * not built yet. */
-extern const lab_exercise lab_ex1, lab_ex2, lab_ex5;
+extern const lab_exercise lab_ex1, lab_ex2, lab_ex5, lab_ex6, lab_ex7;
 extern const lab_exercise *const lab_exercises[LAB_EXERCISES];
 
 /* ---- sizes ---- */
@@ -97,6 +98,36 @@ int lab_add(lab *l, experiment *x, const char *prefix, const dn_config *cfg, int
 int lab_train(lab *l, experiment *x, const char *phase);
 /* The trainings PREFIX-seed1.. of x as a side (compare's), cfg theirs. */
 int lab_side(const experiment *x, const char *prefix, const dn_config *cfg, int seeds, side *s);
+/* What two configurations share, for titles ("MLP 784-256-256-10 | lr
+ * 0.5 | ...", the seed left out). */
+void lab_common(const dn_config *a, const dn_config *b, char *common, size_t size);
+/* A selection grid as `dropnet sweep` parses it: the axis options in words
+ * (e.g. "--weight-decay", "0.0001,0.001", "--dropout", "0,0"), on the
+ * lab's epochs, grid seeds, data, a validation split of LAB_VAL and, with
+ * --quick, the narrow net. 0, or an exit status. */
+int lab_sweep(const lab *l, const char *const *words, int n, sweep_opts *o);
+/* The cost of training every cell of the selection grid o (one axis) on
+ * the grid seeds, in d2l-sized epochs; 0 when its cells cannot be made.
+ * Frees o's axes. */
+double lab_select_cost(const lab *l, sweep_opts *o);
+/* The selection grid o as the first trainings of x: its cells added
+ * (PREFIX "select", lab_add_cells), trained (phase names them), read back
+ * and ranked on validation; *best the chosen cell. 0, or an exit status. */
+int lab_select(lab *l, experiment *x, const sweep_opts *o, cell *cells, int *index, int n_cells,
+               const char *phase, int *has_val, int *best);
+/* "highest", "yes", "no" or "no verdict": whether cell k of a ranked grid
+ * could be the best. */
+const char *lab_could_be_best(const cell *cells, int k, int best);
+/* Adds the cells of the grid o, each as PREFIX_<cell name>-seedS on the
+ * grid seeds: cells[c] gets its value indices (n_axes of index per cell),
+ * label and configuration. */
+int lab_add_cells(lab *l, experiment *x, const sweep_opts *o, const char *prefix, cell *cells,
+                  int *index, int n_cells);
+/* The trainings PREFIX_A-seed* and PREFIX_B-seed* as compare's sides A and
+ * B, and compare's paired analysis of B against A into r. */
+int lab_pair(const experiment *x, const char *prefix_a, const dn_config *a,
+             const char *prefix_b, const dn_config *b, int seeds, side *A, side *B,
+             results *r);
 /* A view of trainings [first, first + n) of x, for readers that index the
  * trainings of an experiment from 0 (sweep_load). */
 experiment lab_view(const experiment *x, int first, int n);
@@ -111,6 +142,15 @@ void lab_report_pair_table(strbuf *md, const char *name_a, const char *name_b, c
 void lab_ci(char *out, size_t size, double mean, double lo, double hi, int decimals, int sign);
 /* A mean accuracy (percent) with its 95 % interval cut to 0-100. */
 void lab_acc_ci(char *out, size_t size, const dn_interval *ci);
+/* A row of a "## Trainings" table without its end: "| group | seed |
+ * runs/PREFIX-seedS | test acc | test loss | train acc | gap |" (the columns
+ * lab_check.py reads), of the run's last epoch. */
+void lab_run_cells(strbuf *md, const char *group, const char *prefix, unsigned long long seed,
+                   const dn_metrics *m);
+#define LAB_RUNS_HEAD "| group | seed | run | test acc (%) | test loss | train acc (%) | gap |"
+/* "the interval excludes 0" / "... includes 0; about N paired seeds would
+ * detect a difference this size" / "too few seeds for a verdict". */
+void lab_short_verdict(const dn_comparison *c, char *out, size_t size);
 /* The verdict and, when the data do not settle it, the seeds that would. */
 void lab_report_verdict(strbuf *md, const dn_comparison *c, const char *name_a,
                         const char *name_b, const char *what);
@@ -119,5 +159,8 @@ void lab_report_verdict(strbuf *md, const dn_comparison *c, const char *name_a,
 void lab_report_method(const lab *l, strbuf *md, const experiment *x);
 /* Writes DIR/exN/report.md (md freed) and DIR/exN/answer.txt. */
 int lab_finish(const lab *l, int n, strbuf *md, const char *answer);
+/* The end of every report: the Trainings table ends, "How this was run",
+ * then lab_finish. */
+int lab_report_end(const lab *l, int n, strbuf *md, const experiment *x, const char *answer);
 
 #endif

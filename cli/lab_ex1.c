@@ -6,7 +6,6 @@
  * (p1, p2) on fewer seeds, ranked on a validation split so that the test
  * set does not choose (sweep's cells, ranking and heatmaps). */
 #include "lab.h"
-#include "sweep.h"
 
 #include <math.h>
 #include <stdio.h>
@@ -22,31 +21,8 @@ static const char *grid_values(const lab *l)
 /* The grid as a sweep would parse it: its cells, names and configs. */
 static int grid_opts(const lab *l, sweep_opts *o)
 {
-    char ep[32], seeds[32], val[32];
-    snprintf(ep, sizeof ep, "%d", l->d.epochs);
-    snprintf(seeds, sizeof seeds, "%d", lab_grid_seeds(l));
-    snprintf(val, sizeof val, "%d", LAB_VAL);
-    char *argv[20];
-    int argc = 0;
-    argv[argc++] = "sweep";
-    argv[argc++] = "--dropout1";
-    argv[argc++] = (char *)grid_values(l);
-    argv[argc++] = "--dropout2";
-    argv[argc++] = (char *)grid_values(l);
-    argv[argc++] = "--epochs";
-    argv[argc++] = ep;
-    argv[argc++] = "--val";
-    argv[argc++] = val;
-    argv[argc++] = "--seeds";
-    argv[argc++] = seeds;
-    argv[argc++] = "--data";
-    argv[argc++] = (char *)l->data_dir;
-    if (l->d.quick) {
-        argv[argc++] = "--hidden";
-        argv[argc++] = "32,32";
-    }
-    argv[argc] = NULL;
-    return sweep_parse(argc, argv, o);
+    const char *words[] = {"--dropout1", grid_values(l), "--dropout2", grid_values(l)};
+    return lab_sweep(l, words, 4, o);
 }
 
 static int swap_configs(const lab *l, dn_config *a, dn_config *b)
@@ -75,12 +51,8 @@ static double cost(const lab *l)
 static void runs_table(strbuf *md, const char *group, const char *prefix, const side *s)
 {
     for (int i = 0; i < s->n; i++) {
-        const dn_metrics *m = &s->runs[i].metrics;
-        size_t last = m->n - 1;
-        sb_printf(md, "| %s | %llu | runs/%s-seed%llu | %.2f | %.4f | %.2f | %.2f |\n", group,
-                  s->seed[i], prefix, s->seed[i], 100 * m->col[DN_METRIC_TEST_ACC][last],
-                  m->col[DN_METRIC_TEST_LOSS][last], 100 * m->col[DN_METRIC_TRAIN_ACC][last],
-                  100 * m->col[DN_METRIC_GAP][last]);
+        lab_run_cells(md, group, prefix, s->seed[i], &s->runs[i].metrics);
+        sb_printf(md, "\n");
     }
 }
 
@@ -96,12 +68,8 @@ static int run(lab *l, char *answer, size_t size)
     int n_cells = o.axes[0].n * o.axes[1].n;
     cell *cells = calloc((size_t)n_cells, sizeof *cells);
     int *index = calloc((size_t)n_cells * 2, sizeof *index);
-    experiment x;
-    memset(&x, 0, sizeof x);
-    x.lock_fd = -1;
-    side A, B;
-    memset(&A, 0, sizeof A);
-    memset(&B, 0, sizeof B);
+    experiment x = {.lock_fd = -1};
+    side A = {0}, B = {0};
     strbuf md = {0};
     if (!cells || !index) {
         cli_error("lab: out of memory");
@@ -112,29 +80,13 @@ static int run(lab *l, char *answer, size_t size)
         (rc = lab_add(l, &x, "b", &cb, seeds)))
         goto out;
     int grid_first = x.n;
-    for (int c = 0; c < n_cells; c++) {
-        cells[c].index = index + 2 * c;
-        for (int a = 0; a < 2; a++)
-            cells[c].index[a] = sweep_value_of(&o, c, a);
-        if ((rc = sweep_cell_config(&o, c, &cells[c])))
-            goto out;
-        char prefix[256];
-        snprintf(prefix, sizeof prefix, "grid_%s", cells[c].name);
-        if ((rc = lab_add(l, &x, prefix, &cells[c].cfg, gseeds)))
-            goto out;
-    }
-    if ((rc = lab_train(l, &x, "swap + grid")))
+    if ((rc = lab_add_cells(l, &x, &o, "grid", cells, index, n_cells)) ||
+        (rc = lab_train(l, &x, "swap + grid")))
         goto out;
 
     /* the swap: compare's analysis */
-    if ((rc = lab_side(&x, "a", &ca, seeds, &A)) || (rc = lab_side(&x, "b", &cb, seeds, &B)))
-        goto out;
-    compare_opts co;
-    memset(&co, 0, sizeof co);
-    co.x.seeds = seeds;
-    co.x.seed = 1;
     results r;
-    if ((rc = compare_analyse(&co, &A, &B, NULL, &r)))
+    if ((rc = lab_pair(&x, "a", &ca, "b", &cb, seeds, &A, &B, &r)))
         goto out;
     const dn_comparison *c = &r.paired[M_TEST_ACC];
 
@@ -144,15 +96,8 @@ static int run(lab *l, char *answer, size_t size)
     if ((rc = sweep_load(&gx, cells, n_cells, gseeds, &has_val)) ||
         (rc = sweep_rank(cells, n_cells, gseeds, has_val, &best)))
         goto out;
-    char note[600] = "", common[400] = "MLP, d2l-2020 otherwise";
-    {
-        dn_run runs[2];
-        memset(runs, 0, sizeof runs);
-        runs[0].cfg = ca;
-        runs[1].cfg = cb;
-        char labels[2][DN_LABEL_MAX];
-        experiment_labels(runs, labels, common, sizeof common);
-    }
+    char note[600] = "", common[400];
+    lab_common(&ca, &cb, common, sizeof common);
     int clipped = 0, figs = compare_draw(x.dir, &A, &B, &B, "dropout 0.2,0.5", "dropout 0.5,0.2",
                                          common, &r, 1.0, &clipped, note, sizeof note) == 0;
     if (!figs)
@@ -165,15 +110,7 @@ static int run(lab *l, char *answer, size_t size)
     /* the answer, from the numbers */
     char ci[160], verdict[200];
     lab_ci(ci, sizeof ci, c->diff, c->ci_low, c->ci_high, 2, 1);
-    if (c->verdict == DN_VERDICT_DIFFERENT)
-        snprintf(verdict, sizeof verdict, "distinguishable from zero");
-    else if (c->verdict == DN_VERDICT_TOO_FEW)
-        snprintf(verdict, sizeof verdict, "too few seeds for a verdict");
-    else if (c->seeds_needed > 0)
-        snprintf(verdict, sizeof verdict, "not distinguishable from zero; about %ld paired seeds "
-                 "would detect a difference this size", c->seeds_needed);
-    else
-        snprintf(verdict, sizeof verdict, "not distinguishable from zero");
+    lab_short_verdict(c, verdict, sizeof verdict);
     int n_could = 0;
     for (int k = 0; k < n_cells; k++)
         n_could += cells[k].could_be_best == 1;
@@ -236,8 +173,7 @@ static int run(lab *l, char *answer, size_t size)
         lab_ci(g, sizeof g, cells[k].ci[M_GAP].mean, cells[k].ci[M_GAP].lo,
                cells[k].ci[M_GAP].hi, 2, 0);
         sb_printf(&md, "| %s | %s | %s | %s | %s |\n", cells[k].label, v, t, g,
-                  k == best ? "highest" : cells[k].could_be_best == 1 ? "yes"
-                                         : cells[k].could_be_best == 0 ? "no" : "no verdict");
+                  lab_could_be_best(cells, k, best));
     }
     sb_printf(&md, "\n");
     if (figs)
@@ -249,13 +185,10 @@ static int run(lab *l, char *answer, size_t size)
     if (heat == 0)
         sb_printf(&md, "![Grid: mean validation accuracy](heatmap_val_acc.png)\n\n"
                   "![Grid: mean gap](heatmap_gap.png)\n\n");
-    sb_printf(&md, "## Trainings\n\n| group | seed | run | test acc (%%) | test loss | "
-              "train acc (%%) | gap |\n|---|---|---|---|---|---|---|\n");
+    sb_printf(&md, "## Trainings\n\n%s\n|---|---|---|---|---|---|---|\n", LAB_RUNS_HEAD);
     runs_table(&md, "A", "a", &A);
     runs_table(&md, "B", "b", &B);
-    sb_printf(&md, "\n");
-    lab_report_method(l, &md, &x);
-    rc = lab_finish(l, 1, &md, answer);
+    rc = lab_report_end(l, 1, &md, &x, answer);
 out:
     sb_free(&md);
     side_free(&A);

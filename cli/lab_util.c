@@ -121,9 +121,59 @@ int lab_add(lab *l, experiment *x, const char *prefix, const dn_config *cfg, int
         char name[256];
         dn_config c = *cfg;
         c.fit.seed = (unsigned long long)s;
-        snprintf(name, sizeof name, "%s-seed%d", prefix, s);
+        snprintf(name, sizeof name, "%.230s-seed%d", prefix, s);
         int rc = experiment_add(x, name, &c, c.csv.train[0] ? "" : l->data_dir);
         if (rc)
+            return rc;
+    }
+    return 0;
+}
+
+double lab_select_cost(const lab *l, sweep_opts *o)
+{
+    cell ce;
+    memset(&ce, 0, sizeof ce);
+    double c = 0;
+    if (sweep_cell_config(o, 0, &ce) == 0)
+        c = o->axes[0].n * lab_grid_seeds(l) * lab_cost(&ce.cfg);
+    sweep_free_axes(o);
+    return c;
+}
+
+int lab_select(lab *l, experiment *x, const sweep_opts *o, cell *cells, int *index, int n_cells,
+               const char *phase, int *has_val, int *best)
+{
+    int gseeds = lab_grid_seeds(l);
+    int rc = lab_add_cells(l, x, o, "select", cells, index, n_cells);
+    if (rc || (rc = lab_train(l, x, phase)))
+        return rc;
+    experiment sx = lab_view(x, 0, n_cells * gseeds);
+    if ((rc = sweep_load(&sx, cells, n_cells, gseeds, has_val)))
+        return rc;
+    return sweep_rank(cells, n_cells, gseeds, *has_val, best);
+}
+
+const char *lab_could_be_best(const cell *cells, int k, int best)
+{
+    return k == best                       ? "highest"
+           : cells[k].could_be_best == 1   ? "yes"
+           : cells[k].could_be_best == 0   ? "no"
+                                           : "no verdict";
+}
+
+int lab_add_cells(lab *l, experiment *x, const sweep_opts *o, const char *prefix, cell *cells,
+                  int *index, int n_cells)
+{
+    for (int c = 0; c < n_cells; c++) {
+        cells[c].index = index + (size_t)c * (size_t)o->n_axes;
+        for (int a = 0; a < o->n_axes; a++)
+            cells[c].index[a] = sweep_value_of(o, c, a);
+        int rc = sweep_cell_config(o, c, &cells[c]);
+        if (rc)
+            return rc;
+        char name[240];
+        snprintf(name, sizeof name, "%.30s_%.200s", prefix, cells[c].name);
+        if ((rc = lab_add(l, x, name, &cells[c].cfg, lab_grid_seeds(l))))
             return rc;
     }
     return 0;
@@ -156,12 +206,82 @@ int lab_side(const experiment *x, const char *prefix, const dn_config *cfg, int 
     return 0;
 }
 
+int lab_pair(const experiment *x, const char *prefix_a, const dn_config *a,
+             const char *prefix_b, const dn_config *b, int seeds, side *A, side *B, results *r)
+{
+    int rc = lab_side(x, prefix_a, a, seeds, A);
+    if (rc || (rc = lab_side(x, prefix_b, b, seeds, B)))
+        return rc;
+    compare_opts co;
+    memset(&co, 0, sizeof co);
+    co.x.seeds = seeds;
+    co.x.seed = 1;
+    return compare_analyse(&co, A, B, NULL, r);
+}
+
 experiment lab_view(const experiment *x, int first, int n)
 {
     experiment v = *x;
     v.t = x->t + first;
     v.n = n;
     return v;
+}
+
+void lab_common(const dn_config *a, const dn_config *b, char *common, size_t size)
+{
+    dn_run runs[2];
+    memset(runs, 0, sizeof runs);
+    runs[0].cfg = *a;
+    runs[1].cfg = *b;
+    char labels[2][DN_LABEL_MAX];
+    experiment_labels(runs, labels, common, size);
+}
+
+int lab_sweep(const lab *l, const char *const *words, int n, sweep_opts *o)
+{
+    char ep[32], seeds[32], val[32];
+    snprintf(ep, sizeof ep, "%d", l->d.epochs);
+    snprintf(seeds, sizeof seeds, "%d", lab_grid_seeds(l));
+    snprintf(val, sizeof val, "%d", LAB_VAL);
+    char *argv[40];
+    int argc = 0;
+    argv[argc++] = "sweep";
+    for (int i = 0; i < n && i < 24; i++)
+        argv[argc++] = (char *)words[i];
+    char *fixed[] = {"--epochs", ep, "--val", val, "--seeds", seeds, "--data",
+                     (char *)l->data_dir};
+    for (size_t i = 0; i < sizeof fixed / sizeof *fixed; i++)
+        argv[argc++] = fixed[i];
+    if (l->d.quick) {
+        argv[argc++] = "--hidden";
+        argv[argc++] = "32,32";
+    }
+    argv[argc] = NULL;
+    memset(o, 0, sizeof *o);
+    return sweep_parse(argc, argv, o);
+}
+
+void lab_run_cells(strbuf *md, const char *group, const char *prefix, unsigned long long seed,
+                   const dn_metrics *m)
+{
+    size_t last = m->n - 1;
+    sb_printf(md, "| %s | %llu | runs/%s-seed%llu | %.2f | %.4f | %.2f | %.2f |", group, seed,
+              prefix, seed, 100 * m->col[DN_METRIC_TEST_ACC][last],
+              m->col[DN_METRIC_TEST_LOSS][last], 100 * m->col[DN_METRIC_TRAIN_ACC][last],
+              100 * m->col[DN_METRIC_GAP][last]);
+}
+
+void lab_short_verdict(const dn_comparison *c, char *out, size_t size)
+{
+    if (c->verdict == DN_VERDICT_TOO_FEW)
+        snprintf(out, size, "too few seeds for a verdict");
+    else if (c->verdict == DN_VERDICT_DIFFERENT)
+        snprintf(out, size, "the interval excludes 0");
+    else if (c->seeds_needed > 0)
+        snprintf(out, size, "the interval includes 0; about %ld paired seeds would detect a "
+                 "difference this size", c->seeds_needed);
+    else
+        snprintf(out, size, "the interval includes 0");
 }
 
 void lab_ci(char *out, size_t size, double mean, double lo, double hi, int decimals, int sign)
@@ -217,6 +337,13 @@ void lab_report_method(const lab *l, strbuf *md, const experiment *x)
               "computed from those files alone.\n");
     report_method(md);
     sb_printf(md, "\n");
+}
+
+int lab_report_end(const lab *l, int n, strbuf *md, const experiment *x, const char *answer)
+{
+    sb_printf(md, "\n");
+    lab_report_method(l, md, x);
+    return lab_finish(l, n, md, answer);
 }
 
 int lab_finish(const lab *l, int n, strbuf *md, const char *answer)

@@ -287,7 +287,189 @@ def check_ex1(c):
         fail("ex1: the answer does not name the best cell %s" % best[1])
 
 
-CHECKS = {1: check_ex1}
+def check_ex2(c):
+    rows = check_runs_table(c)
+    # the lowest validation loss and its epoch, per run
+    for row in rows:
+        m = metrics(os.path.join(c.ex, row["run"]))
+        losses = [r["val_loss"] for r in m]
+        b = losses.index(min(losses))
+        if int(row["lowest val loss epoch"]) != b + 1:
+            fail("%s: lowest validation loss at epoch %d, the report says %s"
+                 % (row["run"], b + 1, row["lowest val loss epoch"]))
+        close(row["lowest val loss"], losses[b], row["run"] + " lowest val loss")
+    check_pair_table(c, c.report.table("Last epoch"), "nodrop", "dropout", "last epoch")
+    runs_a, runs_b = seeds_of(c, "nodrop"), seeds_of(c, "dropout")
+    ma = [metrics(d) for d in runs_a]
+    mb = [metrics(d) for d in runs_b]
+    for index, (col, scale, clip, first) in enumerate(
+            [("test_acc", 100, (0, 100), "test accuracy A (%)"), ("gap", 100, None, "gap A (points)")]):
+        for row in c.report.table("Over time", index):
+            e = int(row["epoch"]) - 1
+            a = [scale * m[e][col] for m in ma]
+            b = [scale * m[e][col] for m in mb]
+            check_ci(row[first], a, "epoch %d %s A" % (e + 1, col), clip)
+            check_ci(row[first.replace(" A ", " B ")], b, "epoch %d %s B" % (e + 1, col), clip)
+            check_paired(row["B - A"], a, b, "epoch %d %s B - A" % (e + 1, col))
+
+    def lowest(m):
+        losses = [r["val_loss"] for r in m]
+        return losses.index(min(losses)) + 1, losses[-1] - min(losses)
+
+    rows = c.report.table("Where validation loss")
+    la, lb = [lowest(m) for m in ma], [lowest(m) for m in mb]
+    for row, k in zip(rows, (0, 1)):
+        a, b = [x[k] for x in la], [x[k] for x in lb]
+        check_ci(row["A: no dropout"], a, row["measure"] + " A")
+        check_ci(row["B: dropout"], b, row["measure"] + " B")
+        check_paired(row["B - A"], a, b, row["measure"] + " B - A")
+
+
+def check_ex5(c):
+    check_runs_table(c)
+    sel = c.report.table("Weight decay on validation")
+    best = None
+    for row in sel:
+        val = finals(c, "select_weight-decay=" + row["weight decay"], "val_acc")
+        check_ci(row["validation accuracy (%)"], val, "wd %s val" % row["weight decay"], (0, 100))
+        if best is None or sum(val) / len(val) > best[0]:
+            best = (sum(val) / len(val), row["weight decay"])
+    if [r["weight decay"] for r in sel if r["could be best"] == "highest"] != [best[1]]:
+        fail("ex5: the weight decay with the highest validation mean is %s" % best[1])
+    if not check_answer(c).startswith("With weight decay %s " % best[1]):
+        fail("ex5: the answer does not name the weight decay chosen, %s" % best[1])
+    cells = {"neither": "none", "weight decay alone": "wd", "dropout alone": "dropout",
+             "both": "both"}
+    for row in c.report.table("The four cells"):
+        for col, (name, scale, clip) in MEASURES.items():
+            check_ci(row[col], finals(c, cells[row["cell"]], name, scale), row["cell"] + " " + col,
+                     clip)
+    # the effects: contrasts of the four cells per seed; "the better one
+    # alone" is the single regulariser with the higher mean test accuracy
+    wd_better = sum(finals(c, "wd", "test_acc")) > sum(finals(c, "dropout", "test_acc"))
+    for col, name in (("test accuracy (points)", "test_acc"), ("gap (points)", "gap")):
+        n, w, d, b = (finals(c, p, name) for p in ("none", "wd", "dropout", "both"))
+        single = w if wd_better else d
+        want = {"weight decay alone (wd - neither)": [y - x for x, y in zip(n, w)],
+                "dropout alone (dropout - neither)": [y - x for x, y in zip(n, d)],
+                "both (both - neither)": [y - x for x, y in zip(n, b)],
+                "main effect of dropout":
+                    [(dd + bb - nn - ww) / 2 for nn, ww, dd, bb in zip(n, w, d, b)],
+                "main effect of weight decay":
+                    [(ww + bb - nn - dd) / 2 for nn, ww, dd, bb in zip(n, w, d, b)],
+                "interaction (both - wd - dropout + neither)":
+                    [bb - ww - dd + nn for nn, ww, dd, bb in zip(n, w, d, b)],
+                "both - %s" % ("weight decay alone" if wd_better else "dropout alone"):
+                    [y - x for x, y in zip(single, b)]}
+        rows = c.report.table("Effects")
+        if len(rows) != len(want):
+            fail("ex5: %d effects, expected %d" % (len(rows), len(want)))
+        for row in rows:
+            if row["effect"] not in want:
+                fail("ex5: unexpected effect '%s'" % row["effect"])
+                continue
+            check_ci(row[col], want[row["effect"]], "effect %s, %s" % (row["effect"], col))
+
+
+def mean_seconds(run_dir):
+    rows = metrics(run_dir)
+    return sum(r["seconds"] for r in rows) / len(rows)
+
+
+def check_ex6(c):
+    rows = check_runs_table(c)
+    for row in rows:
+        close(row["s/epoch"], mean_seconds(os.path.join(c.ex, row["run"])),
+              "%s s/epoch" % row["run"])
+    table = c.report.table("Final epoch")
+    check_pair_table(c, table, "dropout", "dropconnect", "ex6")
+    sa = [mean_seconds(d) for d in seeds_of(c, "dropout")]
+    sb = [mean_seconds(d) for d in seeds_of(c, "dropconnect")]
+    sec = c.report.table("Seconds per epoch")
+    if len(sec) != 1:
+        fail("ex6: the seconds table has %d rows" % len(sec))
+    else:
+        check_ci(sec[0]["A: dropout"], sa, "ex6 seconds A")
+        check_ci(sec[0]["B: DropConnect"], sb, "ex6 seconds B")
+        check_paired(sec[0]["B - A (paired)"], sa, sb, "ex6 seconds B - A")
+    text = "\n".join(c.report.section("Seconds per epoch"))
+    m = re.search(r"divided by A's: (%s \[%s, %s\])" % (NUM, NUM, NUM), text)
+    if not m:
+        fail("ex6: no ratio of seconds")
+    else:
+        check_ci(m.group(1), [b / a for a, b in zip(sa, sb)], "ex6 seconds B / A")
+    answer = check_answer(c)
+    acc = [r for r in table if r["measure"] == "test accuracy (%)"]
+    if acc and acc[0]["B - A (paired)"] not in answer:
+        fail("ex6: the answer does not quote the paired difference of test accuracy")
+    if m and m.group(1) not in answer:
+        fail("ex6: the answer does not quote the ratio of seconds")
+
+
+EX7_PREFIX = {"Gaussian": "gaussian", "uniform": "uniform", "additive": "additive"}
+
+
+def check_ex7(c):
+    check_runs_table(c)
+    base_acc = finals(c, "dropout", "test_acc")
+    base_gap = finals(c, "dropout", "gap")
+    rows = c.report.table("Each noise")
+    if len(rows) != 4:
+        fail("ex7: %d rows in the table of noises" % len(rows))
+    answer = check_answer(c)
+    beats = []
+    for row in rows:
+        name = row["noise"]
+        if name.startswith("dropout"):
+            check_ci(row["test accuracy (%)"], base_acc, "ex7 dropout test acc", (0, 100))
+            check_ci(row["gap (points)"], base_gap, "ex7 dropout gap")
+            continue
+        prefix = EX7_PREFIX[name.split(" ")[0]]
+        acc, gap = finals(c, prefix, "test_acc"), finals(c, prefix, "gap")
+        check_ci(row["test accuracy (%)"], acc, "ex7 %s test acc" % prefix, (0, 100))
+        check_paired(row["B - A (paired)"], base_acc, acc, "ex7 %s B - A" % prefix)
+        check_ci(row["gap (points)"], gap, "ex7 %s gap" % prefix)
+        check_paired(row["gap B - A (paired)"], base_gap, gap, "ex7 %s gap B - A" % prefix)
+        d = [b - a for a, b in zip(base_acc, acc)]
+        m, lo, hi = mean_ci(d)
+        n = len(d)
+        sd = math.sqrt(sum((v - m) ** 2 for v in d) / (n - 1))
+        h = t_quantile(1 - 0.05 / 6, n - 1) * sd / math.sqrt(n)
+        bonf = "yes" if (m - h > 0 or m + h < 0) else "no"
+        if sd > 0 and row["excludes 0 at 1 - 0.05/3"] != bonf:
+            fail("ex7 %s: Bonferroni column says %s, the files give %s"
+                 % (prefix, row["excludes 0 at 1 - 0.05/3"], bonf))
+        if lo > 0:
+            beats.append(name)
+        if row["B - A (paired)"] not in answer:
+            fail("ex7: the answer does not quote %s's difference" % prefix)
+    for name in beats:
+        if name not in answer.split("excludes 0:")[-1]:
+            fail("ex7: %s beats dropout but the answer does not say so" % name)
+    if not beats and "none beats dropout" not in answer:
+        fail("ex7: nothing beats dropout but the answer does not say so")
+    # the sigma chosen on validation is the one the additive runs trained with
+    best = None
+    for row in c.report.table("Additive noise"):
+        # "noise additive:0.1,additive:0.1" -> runs select_noise=additive:0.1,additive:0.1-seedS
+        value = row["cell"].split(" ", 1)[1]
+        name = "select_noise=" + value
+        val = finals(c, name, "val_acc")
+        check_ci(row["validation accuracy (%)"], val, name + " val", (0, 100))
+        check_ci(row["test accuracy (%)"], finals(c, name, "test_acc"), name + " test", (0, 100))
+        if best is None or sum(val) / len(val) > best[0]:
+            best = (sum(val) / len(val), value, row["could be best"])
+    if best is None or best[2] != "highest":
+        fail("ex7: the highest validation mean is not marked highest")
+    else:
+        import json
+        with open(os.path.join(seeds_of(c, "additive")[0], "config.json")) as f:
+            noise = ",".join(json.load(f)["noise"])
+        if noise != best[1]:
+            fail("ex7: additive runs trained with %s, validation chose %s" % (noise, best[1]))
+
+
+CHECKS = {1: check_ex1, 2: check_ex2, 5: check_ex5, 6: check_ex6, 7: check_ex7}
 
 
 class Context:
