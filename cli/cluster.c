@@ -236,6 +236,43 @@ int mpi_poll(void **data, size_t *n, int *from, int *tag)
 
 int mpi_sending(void) { return progress_sends() > 0; }
 
+/* MPI counts are ints: larger messages go in pieces. */
+enum { PIECE = 1 << 30 };
+
+void mpi_exchange(int peer, const void *send, size_t send_n, void *recv, size_t recv_n)
+{
+    const char *s = send;
+    char *r = recv;
+    while (send_n || recv_n) {
+        int ns = send_n > PIECE ? PIECE : (int)send_n, nr = recv_n > PIECE ? PIECE : (int)recv_n;
+        MPI_Sendrecv(s, ns, MPI_BYTE, peer, 0, r, nr, MPI_BYTE, peer, 0, MPI_COMM_WORLD,
+                     MPI_STATUS_IGNORE);
+        s += ns;
+        r += nr;
+        send_n -= (size_t)ns;
+        recv_n -= (size_t)nr;
+    }
+}
+
+void mpi_bcast(void *buf, size_t n)
+{
+    char *b = buf;
+    do {
+        int k = n > PIECE ? PIECE : (int)n;
+        MPI_Bcast(b, k, MPI_BYTE, 0, MPI_COMM_WORLD);
+        b += k;
+        n -= (size_t)k;
+    } while (n);
+}
+
+int mpi_all(int ok)
+{
+    int all = 0;
+    ok = ok != 0;
+    MPI_Allreduce(&ok, &all, 1, MPI_INT, MPI_MIN, MPI_COMM_WORLD);
+    return all;
+}
+
 void mpi_flush(void)
 {
     while (progress_sends() > 0) {
@@ -292,5 +329,21 @@ int mpi_poll(void **data, size_t *n, int *from, int *tag)
 }
 int mpi_sending(void) { return 0; }
 void mpi_flush(void) {}
+/* One process: nothing to exchange with (data-parallel training calls these
+ * only with several ranks). */
+void mpi_exchange(int peer, const void *send, size_t send_n, void *recv, size_t recv_n)
+{
+    (void)peer;
+    (void)send;
+    (void)send_n;
+    (void)recv;
+    (void)recv_n;
+}
+void mpi_bcast(void *buf, size_t n)
+{
+    (void)buf;
+    (void)n;
+}
+int mpi_all(int ok) { return ok != 0; }
 
 #endif

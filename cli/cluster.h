@@ -48,6 +48,16 @@ int mpi_gemm_agree(void);
  * kernels with isa. 0, or nonzero with the reason in why. */
 int mpi_gemm_accept(const char *name, const char *isa, char *why, size_t size);
 
+/* ---- collectives for data-parallel training (blocking: every rank calls
+ * them at the same point; any size, in pieces of 1 GiB) ---- */
+
+/* Sends send_n bytes to rank peer and receives recv_n bytes from it. */
+void mpi_exchange(int peer, const void *send, size_t send_n, void *recv, size_t recv_n);
+/* Rank 0's n bytes at buf into buf on every rank. */
+void mpi_bcast(void *buf, size_t n);
+/* 1 when ok is nonzero on every rank. */
+int mpi_all(int ok);
+
 /* ---- point-to-point messages (MPI_BYTE), for the experiments ---- */
 
 /* Sends size bytes at data to rank with tag, without waiting: data is

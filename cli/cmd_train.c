@@ -1,5 +1,7 @@
 /* dropnet train: d2l's train_ch3 as a command. */
 #include "cli.h"
+#include "cluster.h"
+#include "dp.h"
 #include "train_data.h"
 #include "train_options.h"
 
@@ -65,6 +67,14 @@ static void usage(FILE *f)
             "                       extend the run in DIR (finished or not) to N epochs,\n"
             "                       with the bits of a run started with N epochs\n"
             "\n"
+            "data-parallel training (see the README, \"Clusters: Open MPI\"):\n"
+            "  --data-parallel      cut every batch into micro-blocks whose gradients add in\n"
+            "                       one fixed order: the same bits on 1, 2, 4, ... ranks\n"
+            "                       (mpirun -np N dropnet train --data-parallel ...), bits\n"
+            "                       of their own (plain training adds over the whole batch)\n"
+            "  --micro-blocks K     micro-blocks per batch, a power of two, at most the\n"
+            "                       batch size (default %d; the ranks: a power of two up to K)\n"
+            "\n"
             "running:\n"
             "  --threads N          threads (default: all cores)\n"
             "  --gemm NAME          matrix-product backend: %s (default: $DN_GEMM,\n"
@@ -81,7 +91,7 @@ static void usage(FILE *f)
             "                       2 for high-density screens)\n"
             "  --quiet              no header and no progress bar, only the table\n"
             "  -h, --help           this help\n",
-            DN_MAX_HIDDEN, dn_gemm_names(), dn_gemm_default());
+            DN_MAX_HIDDEN, DN_DEFAULT_MICRO_BLOCKS, dn_gemm_names(), dn_gemm_default());
 }
 
 typedef struct {
@@ -96,7 +106,8 @@ typedef struct {
 } train_ctx;
 
 /* SIGINT and SIGTERM set the flag the library reads after every step:
- * training stops after the current step with a checkpoint. */
+ * training stops after the current step with a checkpoint. (The other ranks
+ * of a data-parallel run catch them too, and stop when rank 0 does.) */
 static volatile sig_atomic_t stop_requested;
 
 static void on_signal(int sig)
@@ -235,7 +246,97 @@ static void draw_predictions(train_ctx *c, dn_net *net, const dn_dataset *test,
         figures_off(c, &e);
 }
 
+/* Largest batch the network is built for: the training batch, and blocks
+ * of 1024 for evaluation. */
+static int max_batch_of(const dn_config *cfg)
+{
+    return cfg->fit.batch_size > 1024 ? cfg->fit.batch_size : 1024;
+}
+
+/* What a training loaded and built. */
+static void free_run(dn_model_info *info, dn_dataset *train, dn_dataset *val, dn_dataset *test,
+                     dn_net *net)
+{
+    dn_model_info_free(info);
+    dn_dataset_free(train);
+    dn_dataset_free(val);
+    dn_dataset_free(test);
+    dn_net_free(net);
+}
+
+/* A rank other than 0 of a data-parallel run: rank 0's settings, the same
+ * backend, data and network, then its share of every step. Prints only its
+ * own failures (rank 0 reports the run). */
+static int train_follow(cli_dp *dp)
+{
+    cli_dp_settings s;
+    memset(&s, 0, sizeof s);
+    cli_dp_share(dp, &s);
+    if (s.status)
+        return 0; /* rank 0 did not start a run, and said why */
+    dn_config cfg = s.cfg;
+    dn_err err = {0};
+    char why[1200] = "";
+    dn_dataset train = {0}, val = {0}, test = {0};
+    dn_model_info info = {0};
+    dn_net *net = NULL;
+    dn_set_threads(cli_dp_threads(dp, s.threads));
+    char gemm_why[600];
+    if (mpi_gemm_accept(s.gemm, s.gemm_isa, gemm_why, sizeof gemm_why))
+        snprintf(why, sizeof why, "%s: %s", mpi_who(dp->rank), gemm_why);
+    else if (load_run_data(&cfg, s.data_dir, &train, &val, &test, &info, &err) ||
+             !(net = dn_net_mlp(&cfg.arch, max_batch_of(&cfg), &err)) ||
+             dn_net_reset(net, cfg.init, cfg.fit.seed, &err))
+        snprintf(why, sizeof why, "%s: %s", mpi_who(dp->rank), err.msg);
+    int status = 0;
+    if (!cli_dp_all_ok(dp, !why[0])) {
+        if (why[0])
+            cli_error("%s", why);
+        status = EXIT_USAGE;
+    } else {
+        /* Ctrl-C or mpirun's SIGTERM: rank 0 stops after the step, and
+         * this rank with it. */
+        catch_signals();
+        if (dn_fit_follow(net, &train, &cfg, &dp->comm, &err)) {
+            if (err.code == DN_ESTOPPED) {
+                status = EXIT_INTERRUPTED; /* rank 0 stopped, and says where */
+            } else {
+                cli_error("%s: %s", mpi_who(dp->rank), err.msg);
+                status = EXIT_RUNTIME;
+            }
+        }
+    }
+    free_run(&info, &train, &val, &test, net);
+    return status;
+}
+
+static int train_run(int argc, char **argv, cli_dp *dp);
+
 int cmd_train(int argc, char **argv)
+{
+    cli_dp dp;
+    int status = cli_dp_init(&dp, &argc, &argv);
+    if (status)
+        return status;
+    if (dp.rank > 0) {
+        status = train_follow(&dp);
+    } else {
+        status = train_run(argc, argv, &dp);
+        /* The other ranks wait for word of the run whatever happened: that
+         * there is none (then they return at once), or that training will
+         * not start after all. */
+        if (!dp.shared) {
+            cli_dp_settings s = {.status = status ? status : -1};
+            cli_dp_share(&dp, &s);
+            dp.comm.started = true;
+        }
+        dn_dp_release(&dp.comm, &(dn_err){0});
+    }
+    cli_dp_finish(&dp);
+    return status;
+}
+
+static int train_run(int argc, char **argv, cli_dp *dp)
 {
     train_options opt;
     int rc = train_options_parse(argc, argv, &opt);
@@ -258,7 +359,7 @@ int cmd_train(int argc, char **argv)
         if (opt.given[c - OPT_PRESET] &&
             ((c <= OPT_DATA && c != OPT_THREADS && c != OPT_EPOCHS) ||
              (c >= OPT_TRAIN_CSV && c <= OPT_STANDARDIZE) || c == OPT_OUT || c == OPT_VAL ||
-             c == OPT_NOISE))
+             c == OPT_NOISE || c == OPT_MICRO_BLOCKS))
             defining = train_option_name(c);
 
     char data_dir[4096] = "";
@@ -280,6 +381,24 @@ int cmd_train(int argc, char **argv)
         if (!opt.given[OPT_FIGURE_SCALE - OPT_PRESET])
             figure_scale = cfg.figure_scale;
         out_dir = resume_dir;
+        /* A run trains as it started: data-parallel or not. */
+        if (opt.given[OPT_DATA_PARALLEL - OPT_PRESET] && !cfg.micro_blocks) {
+            cli_error("--data-parallel: %s is a plain training run; it resumes as one (without "
+                      "--data-parallel, in one process)", resume_dir);
+            return EXIT_USAGE;
+        }
+    }
+    if (cfg.micro_blocks > cfg.fit.batch_size) {
+        cli_error("--micro-blocks: %d blocks%s for batches of %d rows (at most one block per row)",
+                  cfg.micro_blocks,
+                  opt.given[OPT_MICRO_BLOCKS - OPT_PRESET] ? "" : " (--data-parallel's default)",
+                  cfg.fit.batch_size);
+        return EXIT_USAGE;
+    }
+    if (cfg.micro_blocks && (dp->size & (dp->size - 1) || dp->size > cfg.micro_blocks)) {
+        cli_error("--data-parallel: %d ranks: the ranks must be a power of two no larger than "
+                  "the %d micro-blocks (--micro-blocks)", dp->size, cfg.micro_blocks);
+        return EXIT_USAGE;
     }
     const char *csv = cfg.csv.train[0] ? cfg.csv.train : NULL;
     char data_from[4096];
@@ -287,7 +406,8 @@ int cmd_train(int argc, char **argv)
              resume_dir ? data_dir : opt.data_opt ? opt.data_opt : "");
     if (!csv && dn_fmnist_find(data_from, data_dir, sizeof data_dir, &err))
         return cli_fail(&err);
-    int threads = cli_set_threads(cfg.threads);
+    int threads_opt = cfg.threads;
+    int threads = cli_set_threads(cli_dp_threads(dp, cfg.threads));
     cfg.threads = threads;
     int gemm_status = cli_gemm(opt.gemm_opt);
     if (gemm_status)
@@ -316,11 +436,24 @@ int cmd_train(int argc, char **argv)
         status = EXIT_USAGE;
         goto out;
     }
-    int max_batch = cfg.fit.batch_size > 1024 ? cfg.fit.batch_size : 1024;
-    if (!(net = dn_net_mlp(&cfg.arch, max_batch, &err)) ||
+    if (!(net = dn_net_mlp(&cfg.arch, max_batch_of(&cfg), &err)) ||
         dn_net_reset(net, cfg.init, cfg.fit.seed, &err)) {
         status = cli_fail(&err);
         goto out;
+    }
+    if (dp->size > 1) {
+        /* The other ranks: this run, on this backend, or a line each on
+         * why they cannot. */
+        cli_dp_settings s = {.cfg = cfg, .threads = threads_opt};
+        snprintf(s.data_dir, sizeof s.data_dir, "%s", data_dir);
+        snprintf(s.gemm, sizeof s.gemm, "%s", dn_gemm_name());
+        snprintf(s.gemm_isa, sizeof s.gemm_isa, "%s", dn_gemm_isa());
+        cli_dp_share(dp, &s);
+        if (!cli_dp_all_ok(dp, 1)) {
+            dp->comm.started = true; /* they have returned: nothing to release */
+            status = EXIT_USAGE;
+            goto out;
+        }
     }
     dn_training_opts topt = {.dir = resume_dir ? resume_dir : out_dir,
                              .resume = resume_dir != NULL,
@@ -333,7 +466,8 @@ int cmd_train(int argc, char **argv)
                              .on_epoch = on_epoch,
                              .on_saved = on_saved,
                              .user = &ctx,
-                             .val = cfg.val ? &val : NULL};
+                             .val = cfg.val ? &val : NULL,
+                             .dp = cfg.micro_blocks ? &dp->comm : NULL};
     if (!(run = dn_training_open(&topt, &cfg, net, &info, train.n, &err))) {
         status = cli_fail(&err);
         goto out;
@@ -351,7 +485,11 @@ int cmd_train(int argc, char **argv)
                cfg.fit.batch_size, cfg.fit.epochs, cfg.fit.epochs == 1 ? "" : "s", init);
         if (cfg.fit.weight_decay > 0.0f)
             printf(" | weight decay %g", (double)cfg.fit.weight_decay);
-        printf(" | seed %llu\n", (unsigned long long)cfg.fit.seed);
+        printf(" | seed %llu", (unsigned long long)cfg.fit.seed);
+        if (cfg.micro_blocks)
+            printf(" | data-parallel: %d micro-blocks, %d rank%s", cfg.micro_blocks, dp->size,
+                   dp->size == 1 ? "" : "s");
+        printf("\n");
         if (csv) {
             char held[48] = "";
             if (val.n)
@@ -410,9 +548,14 @@ int cmd_train(int argc, char **argv)
             fprintf(stderr, "\n");
         dn_training_get(run, &state);
         if (state.stopped && err.code == DN_ESTOPPED) {
+            char launch[64] = "";
+            if (dp->size > 1)
+                snprintf(launch, sizeof launch, "mpirun -np %d ", dp->size);
+            const char *flag = cfg.micro_blocks ? " --data-parallel" : "";
             cli_error("interrupted at epoch %d, step %zu of %zu; checkpoint in "
-                      "%s/checkpoint.safetensors; continue with: dropnet train --resume %s",
-                      state.epoch + 1, state.step, state.steps_per_epoch, state.dir, state.dir);
+                      "%s/checkpoint.safetensors; continue with: %sdropnet train%s --resume %s",
+                      state.epoch + 1, state.step, state.steps_per_epoch, state.dir, launch, flag,
+                      state.dir);
             status = EXIT_INTERRUPTED;
         } else {
             status = cli_fail(&err);
@@ -422,6 +565,13 @@ int cmd_train(int argc, char **argv)
     double seconds = dn_now() - t0;
     if (ctx.figures && test.images) /* CSV data has no images to show */
         draw_predictions(&ctx, net, &test, &cfg, ctx.test_acc);
+    if (!quiet && cfg.micro_blocks && dp->comm.steps)
+        printf("# data-parallel: %d rank%s, %d micro-blocks: %.2f ms per step, %.1f%% of it "
+               "in communication\n", dp->size, dp->size == 1 ? "" : "s", cfg.micro_blocks,
+               1e3 * dp->comm.step_seconds / (double)dp->comm.steps,
+               dp->comm.step_seconds > 0.0
+                   ? 100.0 * dp->comm.comm_seconds / dp->comm.step_seconds
+                   : 0.0);
     if (!quiet)
         printf("# done in %.1f s; metrics in %s/metrics.csv, model in %s/model.safetensors%s\n",
                seconds, state.dir, state.dir,
@@ -430,10 +580,6 @@ int cmd_train(int argc, char **argv)
                              : ", figures curves.png, curves.svg");
 out:
     dn_training_close(run);
-    dn_model_info_free(&info);
-    dn_dataset_free(&train);
-    dn_dataset_free(&val);
-    dn_dataset_free(&test);
-    dn_net_free(net);
+    free_run(&info, &train, &val, &test, net);
     return status;
 }

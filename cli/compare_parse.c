@@ -141,6 +141,7 @@ int compare_parse(int argc, char **argv, compare_opts *o)
 
 /* Options compare sets itself or that do not define a training. */
 static const char *const not_allowed[] = {"seed", "threads", "out", "resume", "quiet",
+                                          "data-parallel", "micro-blocks",
                                           "no-figures", "figure-scale", "checkpoint-every",
                                           "log-every", "gemm"};
 

@@ -173,7 +173,8 @@ static int parse_axis(axis *ax, const char *text, int list_option)
     return rc;
 }
 
-static const char *const not_allowed[] = {"resume", "checkpoint-every", "log-every", "gemm"};
+static const char *const not_allowed[] = {"resume",        "checkpoint-every", "log-every",
+                                          "gemm",          "data-parallel",    "micro-blocks"};
 static const char *const single_only[] = {"preset", "data", "train", "test", "scale"};
 
 int sweep_parse(int argc, char **argv, sweep_opts *o)
@@ -227,6 +228,13 @@ int sweep_parse(int argc, char **argv, sweep_opts *o)
             cli_error("sweep: unknown option '%s' (try dropnet sweep --help)", arg);
             return EXIT_USAGE;
         }
+        for (size_t j = 0; j < sizeof not_allowed / sizeof *not_allowed; j++)
+            if (strcmp(name, not_allowed[j]) == 0) {
+                cli_error("sweep: --%s is not a training setting a sweep can vary%s", name,
+                          strcmp(name, "gemm") == 0 ? " (DN_GEMM=NAME chooses the backend of "
+                                                      "every training)" : "");
+                return EXIT_USAGE;
+            }
         if (arity == 0) { /* --standardize: the same for every cell */
             if (eq) {
                 cli_error("sweep: --%s is not a training setting a sweep can vary", name);
@@ -247,13 +255,6 @@ int sweep_parse(int argc, char **argv, sweep_opts *o)
                 return EXIT_USAGE;
             continue;
         }
-        for (size_t j = 0; j < sizeof not_allowed / sizeof *not_allowed; j++)
-            if (strcmp(name, not_allowed[j]) == 0) {
-                cli_error("sweep: --%s is not a training setting a sweep can vary%s", name,
-                          strcmp(name, "gemm") == 0 ? " (DN_GEMM=NAME chooses the backend of "
-                                                      "every training)" : "");
-                return EXIT_USAGE;
-            }
         int single = 0;
         for (size_t j = 0; j < sizeof single_only / sizeof *single_only; j++)
             single |= strcmp(name, single_only[j]) == 0;

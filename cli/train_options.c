@@ -36,6 +36,8 @@ static const struct option options[] = {
     {"gemm", required_argument, 0, OPT_GEMM},
     {"val", required_argument, 0, OPT_VAL},
     {"noise", required_argument, 0, OPT_NOISE},
+    {"data-parallel", no_argument, 0, OPT_DATA_PARALLEL},
+    {"micro-blocks", required_argument, 0, OPT_MICRO_BLOCKS},
     {"help", no_argument, 0, 'h'},
     {0, 0, 0, 0}};
 
@@ -243,6 +245,20 @@ int train_options_parse(int argc, char **argv, train_options *o)
                 return EXIT_USAGE;
             cfg->val = (size_t)v;
             break;
+        case OPT_DATA_PARALLEL:
+            if (!cfg->micro_blocks)
+                cfg->micro_blocks = DN_DEFAULT_MICRO_BLOCKS;
+            break;
+        case OPT_MICRO_BLOCKS:
+            if (parse_int("--micro-blocks", optarg, 1, DN_MAX_MICRO_BLOCKS, &v))
+                return EXIT_USAGE;
+            if (v & (v - 1)) {
+                cli_error("--micro-blocks: %ld is not a power of two (1, 2, 4, ..., %d)", v,
+                          DN_MAX_MICRO_BLOCKS);
+                return EXIT_USAGE;
+            }
+            cfg->micro_blocks = (int)v;
+            break;
         case 'h': o->help = 1; return 0;
         default: return cli_bad_option(argv[0], c, argv);
         }
@@ -267,6 +283,10 @@ int train_options_parse(int argc, char **argv, train_options *o)
             drop[i] = noise[i].p;
             cfg->arch.noise[i] = noise[i].kind;
         }
+    }
+    if (o->given[OPT_MICRO_BLOCKS - OPT_PRESET] && !o->given[OPT_DATA_PARALLEL - OPT_PRESET]) {
+        cli_error("--micro-blocks is for data-parallel training: give --data-parallel with it");
+        return EXIT_USAGE;
     }
     if (n_drop != cfg->arch.n_hidden) {
         cli_error("--dropout has %d value%s but there %s %d hidden layer%s%s", n_drop,

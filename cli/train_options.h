@@ -33,8 +33,14 @@ enum {
     OPT_GEMM,
     OPT_VAL,
     OPT_NOISE,
+    OPT_DATA_PARALLEL,
+    OPT_MICRO_BLOCKS,
     OPT_END
 };
+
+/* --data-parallel without --micro-blocks: enough for 8 ranks, at a cost on
+ * one process the README states. */
+#define DN_DEFAULT_MICRO_BLOCKS 8
 
 typedef struct {
     dn_config cfg;

@@ -574,6 +574,10 @@ typedef struct {
      * where it does not say (runs made before it did). dn_config_json
      * writes the backend in use instead. */
     char gemm[16], gemm_isa[16];
+    /* Data-parallel training (dn_dp_comm): every batch cut into this many
+     * micro-blocks, their gradients summed in one fixed order; 0: plain
+     * training (one product over the whole batch). Bits of their own. */
+    int micro_blocks;
 } dn_config;
 
 /* "d2l-2020": 784-256-256-10, dropout 0.2/0.5, lr 0.5, batch 256, 10 epochs,
@@ -724,6 +728,48 @@ int dn_checkpoint_load(const char *path, dn_net *net, dn_model_info *info, dn_ch
                        dn_err *err);
 void dn_checkpoint_free(dn_checkpoint *ck);
 
+/* ------------------------------------------------- data-parallel training */
+typedef struct dn_dp_comm dn_dp_comm;
+/*
+ * Every batch of B rows is cut into K micro-blocks (K a power of two; block
+ * b holds rows [b B / K, (b + 1) B / K)). Each block's gradient is computed
+ * on its own, with every random draw indexed by the row in the whole batch,
+ * and the block gradients (and loss sums) are added in one fixed order: a
+ * pairwise tree over the blocks. With `size` ranks (a power of two no larger
+ * than K), rank r computes blocks [r K / size, (r + 1) K / size), its
+ * subtree, and the ranks combine their subtrees along the same tree
+ * (recursive halving, then recursive doubling to share the sum): the result
+ * is the same bits for every rank count, one process included. They differ
+ * from plain training's, whose products add over the whole batch at once.
+ *
+ * The library never talks to other processes itself: the program supplies
+ * the two ways to (over MPI, say), so the library needs no MPI. Both are
+ * called by every rank at the same point, and return a dn_status.
+ */
+#define DN_MAX_MICRO_BLOCKS 1024
+struct dn_dp_comm {
+    int rank, size;
+    /* Sends send_n bytes to rank peer and receives recv_n bytes from it
+     * (peer calls it with the sizes swapped). */
+    int (*exchange)(void *ctx, int peer, const void *send, size_t send_n, void *recv,
+                    size_t recv_n, dn_err *err);
+    /* Rank 0's n bytes at buf into buf on every rank. */
+    int (*bcast)(void *ctx, void *buf, size_t n, dn_err *err);
+    void *ctx;
+    /* Written by the library: seconds in the training steps (computing and
+     * adding the gradients, the update) and, of them, in exchange (waiting
+     * for the other ranks included), over `steps` steps. */
+    double step_seconds, comm_seconds;
+    size_t steps;
+    /* Set once rank 0 has told the other ranks where training starts (or
+     * that it does not). */
+    bool started;
+};
+/* Rank 0 that will not train (an error, a finished run): tells the other
+ * ranks, waiting in dn_fit_follow, to return. Does nothing once
+ * comm->started. */
+int dn_dp_release(dn_dp_comm *comm, dn_err *err);
+
 /* ------------------------------------------------------- crash-safe runs */
 /*
  * A training run in a run directory that survives being killed at any
@@ -766,6 +812,9 @@ typedef struct {
      * the training set, e.g. by dn_dataset_split): evaluated after every
      * epoch. Kept by pointer. */
     const dn_dataset *val;
+    /* With cfg->micro_blocks > 0: the ranks of a data-parallel run, this one
+     * rank 0 (NULL: one process). The other ranks run dn_fit_follow. */
+    dn_dp_comm *dp;
 } dn_training_opts;
 
 typedef struct dn_training dn_training;
@@ -809,6 +858,14 @@ void dn_training_get(const dn_training *t, dn_training_state *state);
 int dn_training_run(dn_training *t, const dn_dataset *train, const dn_dataset *test,
                     dn_err *err);
 void dn_training_close(dn_training *t);
+/* A rank other than 0 of a data-parallel run of cfg (cfg->micro_blocks >
+ * 0): net built by dn_net_mlp(&cfg->arch, ...), train the same training set
+ * as rank 0's. Takes rank 0's parameters and starting point, computes its
+ * micro-blocks of every step, and writes nothing; returns when rank 0's
+ * training ends (DN_ESTOPPED when rank 0 stopped it early), or at once with
+ * DN_OK when rank 0 released it (dn_dp_release). */
+int dn_fit_follow(dn_net *net, const dn_dataset *train, const dn_config *cfg,
+                  dn_dp_comm *comm, dn_err *err);
 
 #ifdef __cplusplus
 }

@@ -41,3 +41,14 @@ finish() {
   echo "$fails failure(s)"
   [ "$fails" -eq 0 ]
 }
+
+# same_bits DIR_A DIR_B WHAT: two run directories hold the same
+# model.safetensors and the same metrics.csv (seconds aside).
+same_bits() { # DIR_A DIR_B WHAT
+  if cmp -s "$1/model.safetensors" "$2/model.safetensors" &&
+     cmp -s <(cut -d, -f1-6 "$1/metrics.csv") <(cut -d, -f1-6 "$2/metrics.csv"); then
+    ok "$3: the same model and metrics, bit for bit"
+  else
+    fail "$3: model or metrics differ"; paste -d'|' "$1/metrics.csv" "$2/metrics.csv"
+  fi
+}

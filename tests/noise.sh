@@ -11,14 +11,6 @@ DN=$1
 source "$(dirname "$0")/lib.sh"
 
 ARGS=(--hidden 64,64 --batch-size 64 --epochs 2 --lr 0.1 --quiet --no-figures)
-same_bits() { # DIR_A DIR_B WHAT
-  if cmp -s "$1/model.safetensors" "$2/model.safetensors" &&
-     cmp -s <(cut -d, -f1-6 "$1/metrics.csv") <(cut -d, -f1-6 "$2/metrics.csv"); then
-    ok "$3: the same model and metrics, bit for bit"
-  else
-    fail "$3: they differ"; paste -d' ' "$1/metrics.csv" "$2/metrics.csv"
-  fi
-}
 
 "$DN" train "${ARGS[@]}" --dropout 0.2,0.5 --out "$T/drop" > /dev/null || fail "--dropout run"
 "$DN" train "${ARGS[@]}" --noise dropout:0.2,dropout:0.5 --out "$T/nd" > /dev/null || fail "--noise dropout run"

@@ -348,7 +348,7 @@ Test(train, validation_set_evaluated_each_epoch)
     o.batch_size = 32;
     record r = {0};
     dn_fit_hooks h = {NULL, rec, &r};
-    cr_assert_eq(dn_fit_from(net, &train, &val, &test, &o, NULL, &h, &err), DN_OK, "%s",
+    cr_assert_eq(dn_fit_from(net, &train, &val, &test, &o, NULL, &h, NULL, &err), DN_OK, "%s",
                  err.msg);
     cr_assert_eq(r.n, 3);
     for (int e = 0; e < 3; e++) {
@@ -517,7 +517,7 @@ Test(train, resume_gives_the_bits_of_an_uninterrupted_run)
         dn_fit_start from = {st.last.epoch - 1, st.last.step, st.last.epoch_loss_sum,
                              st.last.epoch_correct};
         dn_fit_hooks hr = {NULL, rec, &r};
-        cr_assert_eq(dn_fit_from(b, &train, NULL, &test, &o, &from, &hr, &err), DN_OK, "%s", err.msg);
+        cr_assert_eq(dn_fit_from(b, &train, NULL, &test, &o, &from, &hr, NULL, &err), DN_OK, "%s", err.msg);
         cr_assert_eq(memcmp(dn_net_params(b, NULL), want, n * sizeof(float)), 0,
                      "parameters after stopping at step %zu", stops[k]);
         cr_assert_eq(r.n, 3, "stop at %zu: %d epochs recorded", stops[k], r.n);
@@ -532,7 +532,7 @@ Test(train, resume_gives_the_bits_of_an_uninterrupted_run)
     }
     /* A start step past the epoch is refused. */
     dn_fit_start bad = {0, 20, 0.0, 0};
-    cr_assert_eq(dn_fit_from(ref, &train, NULL, &test, &o, &bad, NULL, &err), DN_EINVAL);
+    cr_assert_eq(dn_fit_from(ref, &train, NULL, &test, &o, &bad, NULL, NULL, &err), DN_EINVAL);
     cr_assert(strstr(err.msg, "start step 20"), "%s", err.msg);
     dn_net_free(ref);
     dn_dataset_free(&train);

@@ -113,6 +113,17 @@ void dn_bias_grad(float *db, const float *dout, int B, int out_dim);
  * thr = dn_dropout_threshold(p)), for i in [lo, hi): the mask dn_dropout_forward
  * draws for those elements of stream s. */
 void dn_dropout_mask(uint8_t *mask, uint64_t lo, uint64_t hi, uint32_t thr, dn_stream s);
+/* dn_dropout_forward, dn_gaussian_forward, dn_uniform_noise_forward and
+ * dn_additive_forward with element i drawing index first + i (a micro-block
+ * of a batch draws what the whole batch would). */
+int dn_dropout_forward_at(float *out, uint8_t *mask, const float *inp, size_t n, float p,
+                          dn_stream s, uint64_t first, dn_err *err);
+int dn_gaussian_forward_at(float *out, float *mult, const float *inp, size_t n, float p,
+                           dn_stream s, uint64_t first, dn_err *err);
+int dn_uniform_noise_forward_at(float *out, float *mult, const float *inp, size_t n, float p,
+                                dn_stream s, uint64_t first, dn_err *err);
+int dn_additive_forward_at(float *out, const float *inp, size_t n, float sigma, dn_stream s,
+                           uint64_t first, dn_err *err);
 
 /* Fused Linear -> ReLU -> Dropout passes (src/nn/fused.c); bitwise equal to
  * the unfused layer functions. Forward: z += b in place, a = relu(z), and in
@@ -129,6 +140,10 @@ typedef struct {
     float p;
     dn_stream s;
     int training;
+    /* The batch's row 0 is row `row0` of the whole batch (data-parallel
+     * micro-blocks): element (r, j) draws index (row0 + r) W + j, so a
+     * block draws the masks the whole batch would. */
+    uint64_t row0;
 } dn_brd;
 void dn_brd_rect(const dn_brd *f, int r0, int r1, int c0, int c1);
 void dn_brd_tile(void *ctx, int m0, int m1, int n0, int n1);

@@ -14,6 +14,12 @@ uint32_t dn_dropout_threshold(float p)
 int dn_dropout_forward(float *out, uint8_t *mask, const float *inp, size_t n, float p,
                        dn_stream s, dn_err *err)
 {
+    return dn_dropout_forward_at(out, mask, inp, n, p, s, 0, err);
+}
+
+int dn_dropout_forward_at(float *out, uint8_t *mask, const float *inp, size_t n, float p,
+                          dn_stream s, uint64_t first, dn_err *err)
+{
     if (!(p >= 0.0f && p <= 1.0f))
         return dn_fail(err, DN_EINVAL, "dropout probability %g is outside [0, 1]", (double)p);
     if (p == 1.0f) {
@@ -47,7 +53,7 @@ int dn_dropout_forward(float *out, uint8_t *mask, const float *inp, size_t n, fl
         size_t lo = c * CHUNK, hi = n - lo > CHUNK ? lo + CHUNK : n;
         uint8_t local[CHUNK];
         uint8_t *m = mask ? mask + lo : local;
-        dn_dropout_mask(m, lo, hi, thr, s);
+        dn_dropout_mask(m, first + lo, first + hi, thr, s);
         for (size_t i = lo; i < hi; i++)
             out[i] = dn_keep_or_zero(inp[i] * scale, m[i - lo]);
     }

@@ -22,6 +22,7 @@ void dn_brd_rect(const dn_brd *f, int r0, int r1, int c0, int c1)
         dn_par_mark(DN_PAR_FUSED_FORWARD);
     for (int r = r0; r < r1; r++) {
         size_t base = (size_t)r * (size_t)W;
+        uint64_t at = ((uint64_t)r + f->row0) * (uint64_t)W; /* the draws' index */
         float *zr = f->z + base, *ar = f->a + base;
         for (int j = c0; j < c1; j++) {
             float v = zr[j] + b[j];
@@ -33,7 +34,7 @@ void dn_brd_rect(const dn_brd *f, int r0, int r1, int c0, int c1)
         float *restrict dr = f->d + base;
         uint8_t *restrict mr = f->mask + base;
         if (drop) {
-            dn_dropout_mask(mr + c0, base + (size_t)c0, base + (size_t)c1, thr, f->s);
+            dn_dropout_mask(mr + c0, at + (uint64_t)c0, at + (uint64_t)c1, thr, f->s);
             for (int j = c0; j < c1; j++)
                 dr[j] = dn_keep_or_zero(ar[j] * scale, mr[j]);
         } else {
@@ -54,7 +55,7 @@ void dn_brd_tile(void *ctx, int m0, int m1, int n0, int n1)
 void dn_bias_relu_dropout_forward(float *z, float *a, float *d, uint8_t *mask, const float *b,
                                   int B, int W, float p, dn_stream s, int training)
 {
-    dn_brd f = {z, a, d, mask, b, W, p, s, training};
+    dn_brd f = {z, a, d, mask, b, W, p, s, training, 0};
     #pragma omp parallel for schedule(static) if ((size_t)B * (size_t)W >= DN_PAR_MIN / 4)
     for (int r = 0; r < B; r++)
         dn_brd_rect(&f, r, r + 1, 0, W);

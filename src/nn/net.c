@@ -458,12 +458,17 @@ static const dn_layer *dropconnect_of(const dn_net *net, int i)
 static const float *noise_forward(dn_net *net, dn_layer *L, const float *in, size_t n)
 {
     dn_stream s = dn_dropout_stream(net->seed, L->site, net->step);
+    /* drawn by the row in the whole batch (a data-parallel micro-block's
+     * rows start at row0) */
+    uint64_t at = net->row0 * (uint64_t)L->out;
+    float *o = L->act;
     /* Each p was checked when its layer was added: none of these fails. */
     switch (L->noise) {
-    case DN_NOISE_DROPOUT: dn_dropout_forward(L->act, L->mask, in, n, L->p, s, NULL); break;
-    case DN_NOISE_GAUSSIAN: dn_gaussian_forward(L->act, L->mult, in, n, L->p, s, NULL); break;
-    case DN_NOISE_UNIFORM: dn_uniform_noise_forward(L->act, L->mult, in, n, L->p, s, NULL); break;
-    case DN_NOISE_ADDITIVE: dn_additive_forward(L->act, in, n, L->p, s, NULL); break;
+    case DN_NOISE_DROPOUT: dn_dropout_forward_at(o, L->mask, in, n, L->p, s, at, NULL); break;
+    case DN_NOISE_GAUSSIAN: dn_gaussian_forward_at(o, L->mult, in, n, L->p, s, at, NULL); break;
+    case DN_NOISE_UNIFORM: dn_uniform_noise_forward_at(o, L->mult, in, n, L->p, s, at, NULL); break;
+    case DN_NOISE_ADDITIVE: dn_additive_forward_at(o, in, n, L->p, s, at, NULL); break;
+    /* one mask of the weights per step: every block draws the same */
     case DN_NOISE_DROPCONNECT: return in;
     }
     return L->act;
@@ -513,7 +518,7 @@ static const float *forward(dn_net *net, const float *x, const dn_batch_src *src
                 int drop = D->noise == DN_NOISE_DROPOUT;
                 dn_brd f = {L->act, R->act, D->act, D->mask, net->params + L->b_off, L->out,
                             D->p, dn_dropout_stream(net->seed, D->site, net->step),
-                            net->training && drop};
+                            net->training && drop, net->row0};
                 dn_gemm_ex(0, 1, B, L->out, L->in, 1.0f, cur, L->in, weights(net, i, true),
                            L->in, 0.0f, L->act, L->out, src && cur == x ? src->fn : NULL,
                            src ? src->ctx : NULL, dn_brd_tile, &f);
@@ -708,9 +713,11 @@ void dn_net_sgd(dn_net *net, float lr, float weight_decay)
     run_pending(&u);
 }
 
-static int train_step(dn_net *net, const float *x, const dn_batch_src *src, const uint8_t *y,
-                      int B, float lr, float weight_decay, double *loss_sum, size_t *correct,
-                      dn_err *err)
+/* Forward in training mode, the batch's summed loss and correct count, and
+ * the gradient of the loss (times scale) at the logits in gbuf[0]. */
+static int loss_and_dlogits(dn_net *net, const float *x, const dn_batch_src *src,
+                            const uint8_t *y, int B, float scale, bool check, double *loss_sum,
+                            size_t *correct, dn_err *err)
 {
     int rc = check_batch(net, B, err);
     if (rc)
@@ -725,13 +732,39 @@ static int train_step(dn_net *net, const float *x, const dn_batch_src *src, cons
         sum += net->losses[r];
         ok += dn_argmax(logits + (size_t)r * C, C) == y[r];
     }
-    if (!isfinite(sum))
+    if (check && !isfinite(sum))
         return dn_fail(err, DN_ENUMERIC, "the loss is %s", isnan(sum) ? "NaN" : "infinite");
     *loss_sum += sum;
     *correct += ok;
-    dn_softmax_xent_backward(net->gbuf[0], logits, y, B, C, 1.0f / (float)B);
+    dn_softmax_xent_backward(net->gbuf[0], logits, y, B, C, scale);
+    return DN_OK;
+}
+
+static int train_step(dn_net *net, const float *x, const dn_batch_src *src, const uint8_t *y,
+                      int B, float lr, float weight_decay, double *loss_sum, size_t *correct,
+                      dn_err *err)
+{
+    int rc = loss_and_dlogits(net, x, src, y, B, 1.0f / (float)B, true, loss_sum, correct,
+                              err);
+    if (rc)
+        return rc;
     fused_sgd u = {lr, weight_decay, {{0}}, 0};
     backward(net, net->gbuf[0], B, &u);
+    return DN_OK;
+}
+
+int dn_net_block_grad(dn_net *net, float *x, const dn_batch_src *src, const uint8_t *y, int B,
+                      uint64_t row0, float scale, double *loss_sum, size_t *correct,
+                      dn_err *err)
+{
+    *loss_sum = 0.0;
+    *correct = 0;
+    net->row0 = row0;
+    int rc = loss_and_dlogits(net, x, src, y, B, scale, false, loss_sum, correct, err);
+    net->row0 = 0;
+    if (rc)
+        return rc;
+    backward(net, net->gbuf[0], B, NULL);
     return DN_OK;
 }
 

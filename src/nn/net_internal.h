@@ -37,6 +37,11 @@ struct dn_net {
     const float *input;
     uint64_t seed;
     uint32_t step;
+    /* The batch's row 0 is this row of the whole batch: a data-parallel
+     * micro-block (0 otherwise). Every random draw of a layer (dropout's
+     * masks, any other noise) is indexed by the row in the whole batch, so
+     * a block draws what the whole batch would. */
+    uint64_t row0;
 };
 
 /* A batch made while the forward pass reads it: fn(ctx, r0, r1) writes rows
@@ -53,5 +58,17 @@ const float *dn_net_forward_from(dn_net *net, float *x, const dn_batch_src *src,
 int dn_net_train_step_from(dn_net *net, float *x, const dn_batch_src *src, const uint8_t *y,
                            int B, float lr, float weight_decay, double *loss_sum, size_t *correct,
                            dn_err *err);
+
+/* The gradient of one micro-block of a batch (data-parallel training,
+ * src/train/dp.c): forward in training mode on its B rows, which are rows
+ * row0 .. row0 + B - 1 of the whole batch (random draws indexed so), the
+ * softmax cross-entropy scaled by `scale` (1 / the whole batch's rows),
+ * backward into the network's gradients (no update). Sets *loss_sum to the
+ * block's summed loss (row order) and *correct to its correct count. A
+ * loss that is not finite is not an error here: the sum over every rank's
+ * blocks decides, the same on every rank. */
+int dn_net_block_grad(dn_net *net, float *x, const dn_batch_src *src, const uint8_t *y, int B,
+                      uint64_t row0, float scale, double *loss_sum, size_t *correct,
+                      dn_err *err);
 
 #endif

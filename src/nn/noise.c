@@ -393,7 +393,7 @@ static void uniforms(float *u, uint64_t lo, uint64_t hi, dn_stream s)
 typedef enum { MULT_GAUSSIAN, MULT_UNIFORM } mult_kind;
 
 static int mult_forward(float *out, float *mult, const float *inp, size_t n, float p,
-                        dn_stream s, mult_kind kind, dn_err *err)
+                        dn_stream s, uint64_t first, mult_kind kind, dn_err *err)
 {
     dn_noise chk = {kind == MULT_GAUSSIAN ? DN_NOISE_GAUSSIAN : DN_NOISE_UNIFORM, p};
     if (dn_noise_check(chk, err))
@@ -408,11 +408,11 @@ static int mult_forward(float *out, float *mult, const float *inp, size_t n, flo
         size_t lo = c * CHUNK, hi = n - lo > CHUNK ? lo + CHUNK : n;
         float *m = mult + lo;
         if (kind == MULT_GAUSSIAN) {
-            dn_noise_normals(m, lo, hi, s);
+            dn_noise_normals(m, first + lo, first + hi, s);
             for (size_t i = 0; i < hi - lo; i++)
                 m[i] = 1.0f + scale * m[i];
         } else {
-            uniforms(m, lo, hi, s);
+            uniforms(m, first + lo, first + hi, s);
             for (size_t i = 0; i < hi - lo; i++)
                 m[i] = 1.0f + scale * (2.0f * m[i] - 1.0f);
         }
@@ -425,13 +425,25 @@ static int mult_forward(float *out, float *mult, const float *inp, size_t n, flo
 int dn_gaussian_forward(float *out, float *mult, const float *inp, size_t n, float p,
                         dn_stream s, dn_err *err)
 {
-    return mult_forward(out, mult, inp, n, p, s, MULT_GAUSSIAN, err);
+    return mult_forward(out, mult, inp, n, p, s, 0, MULT_GAUSSIAN, err);
+}
+
+int dn_gaussian_forward_at(float *out, float *mult, const float *inp, size_t n, float p,
+                           dn_stream s, uint64_t first, dn_err *err)
+{
+    return mult_forward(out, mult, inp, n, p, s, first, MULT_GAUSSIAN, err);
 }
 
 int dn_uniform_noise_forward(float *out, float *mult, const float *inp, size_t n, float p,
                              dn_stream s, dn_err *err)
 {
-    return mult_forward(out, mult, inp, n, p, s, MULT_UNIFORM, err);
+    return mult_forward(out, mult, inp, n, p, s, 0, MULT_UNIFORM, err);
+}
+
+int dn_uniform_noise_forward_at(float *out, float *mult, const float *inp, size_t n, float p,
+                                dn_stream s, uint64_t first, dn_err *err)
+{
+    return mult_forward(out, mult, inp, n, p, s, first, MULT_UNIFORM, err);
 }
 
 void dn_gaussian_backward(float *dinp, const float *dout, const float *mult, size_t n)
@@ -451,6 +463,12 @@ void dn_uniform_noise_backward(float *dinp, const float *dout, const float *mult
 int dn_additive_forward(float *out, const float *inp, size_t n, float sigma, dn_stream s,
                         dn_err *err)
 {
+    return dn_additive_forward_at(out, inp, n, sigma, s, 0, err);
+}
+
+int dn_additive_forward_at(float *out, const float *inp, size_t n, float sigma, dn_stream s,
+                           uint64_t first, dn_err *err)
+{
     if (dn_noise_check((dn_noise){DN_NOISE_ADDITIVE, sigma}, err))
         return DN_EINVAL;
     const size_t nchunk = (n + CHUNK - 1) / CHUNK;
@@ -458,7 +476,7 @@ int dn_additive_forward(float *out, const float *inp, size_t n, float sigma, dn_
     for (size_t c = 0; c < nchunk; c++) {
         size_t lo = c * CHUNK, hi = n - lo > CHUNK ? lo + CHUNK : n;
         float z[CHUNK];
-        dn_noise_normals(z, lo, hi, s);
+        dn_noise_normals(z, first + lo, first + hi, s);
         for (size_t i = lo; i < hi; i++)
             out[i] = inp[i] + sigma * z[i - lo];
     }

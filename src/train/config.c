@@ -182,6 +182,8 @@ char *dn_config_json(const dn_config *c, const char *data_dir, dn_err *err)
      * run without them stays as it was. */
     if (c->val > 0)
         bad |= add(root, "val", cJSON_CreateNumber((double)c->val));
+    if (c->micro_blocks > 0)
+        bad |= add(root, "micro_blocks", cJSON_CreateNumber(c->micro_blocks));
     if (c->no_figures)
         bad |= add(root, "figures", cJSON_CreateBool(false));
     if (c->figure_scale > 0.0f && c->figure_scale != 1.0f)
@@ -338,6 +340,17 @@ int dn_config_parse(const char *json, const char *what, dn_config *c, char *data
         }
         c->val = (size_t)d;
     }
+    if (cJSON_GetObjectItemCaseSensitive(root, "micro_blocks")) {
+        if ((rc = get_num(root, "micro_blocks", what, 1, DN_MAX_MICRO_BLOCKS, &d, err)))
+            goto out;
+        int k = (int)d;
+        if (d != floor(d) || (k & (k - 1))) {
+            rc = dn_fail(err, DN_EFORMAT, "%s: field \"micro_blocks\" must be a power of two",
+                         what);
+            goto out;
+        }
+        c->micro_blocks = k;
+    }
     const cJSON *fig = cJSON_GetObjectItemCaseSensitive(root, "figures");
     if (fig && !cJSON_IsBool(fig)) {
         rc = dn_fail(err, DN_EFORMAT, "%s: field \"figures\" must be true or false", what);
@@ -429,6 +442,8 @@ const char *dn_config_differs(const dn_config *a, const dn_config *b)
         return "csv";
     if (a->val != b->val)
         return "val";
+    if (a->micro_blocks != b->micro_blocks)
+        return "micro_blocks";
     return NULL;
 }
 

@@ -46,16 +46,9 @@ static int block_buffers(const dn_net *net, float **x, uint32_t **idx, const cha
     return dn_fail(err, DN_ENOMEM, "cannot allocate %s batch", what);
 }
 
-/* Rows of a batch of images, made where the first product reads them. */
-typedef struct {
-    float *x;
-    const dn_dataset *ds;
-    const uint32_t *idx;
-} batch_ctx;
-
-static void batch_fill(void *ctx, int r0, int r1)
+void dn_fit_batch_fill(void *ctx, int r0, int r1)
 {
-    const batch_ctx *c = ctx;
+    const dn_fit_batch *c = ctx;
     dn_batch_rows(c->x, c->ds, c->idx, (size_t)r0, (size_t)r1);
 }
 
@@ -66,8 +59,8 @@ static const float *forward_block(dn_net *net, const dn_dataset *ds, float *x, u
 {
     for (int i = 0; i < b; i++)
         idx[i] = (uint32_t)(start + (size_t)i);
-    batch_ctx c = {x, ds, idx};
-    dn_batch_src src = {batch_fill, &c};
+    dn_fit_batch c = {x, ds, idx};
+    dn_batch_src src = {dn_fit_batch_fill, &c};
     return dn_net_forward_from(net, x, &src, b, NULL);
 }
 
@@ -190,21 +183,63 @@ static double init_scale_ratio(const dn_net *net, double *rms_out, int *fan_in_o
     return worst;
 }
 
+static int fit_checked(dn_net *net, const dn_dataset *train, const dn_dataset *val,
+                       const dn_dataset *test, const dn_fit_opts *o, const dn_fit_start *start,
+                       const dn_fit_hooks *hooks, dn_dp *dp, dn_err *err);
+
 int dn_fit(dn_net *net, const dn_dataset *train, const dn_dataset *test, const dn_fit_opts *o,
            const dn_fit_hooks *hooks, dn_err *err)
 {
-    return dn_fit_from(net, train, NULL, test, o, NULL, hooks, err);
+    return dn_fit_from(net, train, NULL, test, o, NULL, hooks, NULL, err);
 }
 
 int dn_fit_from(dn_net *net, const dn_dataset *train, const dn_dataset *val,
-                const dn_dataset *test, const dn_fit_opts *o, const dn_fit_start *start,
-                const dn_fit_hooks *hooks, dn_err *err)
+                const dn_dataset *test, const dn_fit_opts *o, const dn_fit_start *start_in,
+                const dn_fit_hooks *hooks, const dn_fit_par *par, dn_err *err)
 {
-    static const dn_fit_start fresh = {0};
-    if (!start)
-        start = &fresh;
+    dn_fit_start from = {0};
+    if (start_in)
+        from = *start_in;
+    const dn_fit_start *start = &from;
     if (!net->built)
         return dn_fail(err, DN_EINVAL, "network not built");
+    dn_dp *dp = NULL;
+    if (par && par->blocks > 0) {
+        if (!(dp = dn_dp_new(net, par, err)))
+            return err->code;
+        /* Every rank starts where rank 0 does, from its parameters. */
+        int go, rc = dn_dp_start(dp, &from, &go, err);
+        if (rc || !go) {
+            dn_dp_free(dp);
+            return rc;
+        }
+    }
+    int rc = fit_checked(net, train, val, test, o, start, hooks, dp, err);
+    dn_dp_free(dp);
+    return rc;
+}
+
+/* Rank 0's word, under data-parallel training with several ranks: whether
+ * training stops here (its hooks, or a failure of its own: rc); the other
+ * ranks stop with it. Returns this rank's status. */
+static int agree(dn_dp *dp, int rc, dn_err *err)
+{
+    int8_t flag = (int8_t)(rc != 0);
+    dn_err mine = *err;
+    int brc = dn_dp_bcast(dp, &flag, 1, err);
+    if (rc) {
+        *err = mine; /* its own reason first */
+        return rc;
+    }
+    if (brc)
+        return brc;
+    return flag ? dn_fail(err, DN_ESTOPPED, "training stopped by rank 0") : DN_OK;
+}
+
+static int fit_checked(dn_net *net, const dn_dataset *train, const dn_dataset *val,
+                       const dn_dataset *test, const dn_fit_opts *o, const dn_fit_start *start,
+                       const dn_fit_hooks *hooks, dn_dp *dp, dn_err *err)
+{
     if (o->epochs < 1)
         return dn_fail(err, DN_EINVAL, "epochs must be at least 1, not %d", o->epochs);
     if (start->epoch < 0 || start->epoch > o->epochs)
@@ -266,15 +301,20 @@ int dn_fit_from(dn_net *net, const dn_dataset *train, const dn_dataset *val,
             size_t lo = s * (size_t)o->batch_size;
             int b = (int)(train->n - lo < (size_t)o->batch_size ? train->n - lo
                                                                 : (size_t)o->batch_size);
-            for (int r = 0; r < b; r++)
-                y[r] = train->labels[perm[lo + (size_t)r]];
             dn_net_set_rng(net, o->seed, (uint32_t)((size_t)e * steps + s));
             double step_loss = 0.0;
             size_t step_correct = 0;
-            batch_ctx bc = {x, train, perm + lo};
-            dn_batch_src src = {batch_fill, &bc};
-            rc = dn_net_train_step_from(net, x, &src, y, b, o->lr, o->weight_decay, &step_loss,
-                                        &step_correct, err);
+            if (dp) {
+                rc = dn_dp_step(dp, train, perm + lo, b, x, y, o->lr, o->weight_decay,
+                                &step_loss, &step_correct, err);
+            } else {
+                for (int r = 0; r < b; r++)
+                    y[r] = train->labels[perm[lo + (size_t)r]];
+                dn_fit_batch bc = {x, train, perm + lo};
+                dn_batch_src src = {dn_fit_batch_fill, &bc};
+                rc = dn_net_train_step_from(net, x, &src, y, b, o->lr, o->weight_decay,
+                                            &step_loss, &step_correct, err);
+            }
             if (rc == DN_ENUMERIC && init_ratio > 4.0)
                 rc = dn_fail(err, DN_ENUMERIC,
                              "training diverged: the loss became not finite at epoch %d, step "
@@ -295,30 +335,32 @@ int dn_fit_from(dn_net *net, const dn_dataset *train, const dn_dataset *val,
             correct += step_correct;
             dn_step_stats ss = {e + 1,     s + 1,        steps,   b,
                                 step_loss, step_correct, loss_sum, correct};
-            if (hooks && hooks->on_step && hooks->on_step(hooks->user, &ss)) {
+            if (hooks && hooks->on_step && hooks->on_step(hooks->user, &ss))
                 rc = dn_fail(err, DN_ESTOPPED, "training stopped at epoch %d, step %zu", e + 1,
                              s + 1);
+            if (dp)
+                rc = agree(dp, rc, err);
+            if (rc)
                 goto out;
-            }
         }
         dn_epoch_stats st = {.epoch = e + 1,
                              .train_loss = loss_sum / (double)train->n,
                              .train_acc = (double)correct / (double)train->n,
                              .test_loss = NAN,
                              .test_acc = NAN};
-        if (test &&
-            (rc = evaluate_ws(net, test, x, idx, &st.test_loss, &st.test_acc, NULL, err)))
-            goto out;
-        if (val) {
+        if (test)
+            rc = evaluate_ws(net, test, x, idx, &st.test_loss, &st.test_acc, NULL, err);
+        if (!rc && val) {
             st.has_val = true;
-            if ((rc = evaluate_ws(net, val, x, idx, &st.val_loss, &st.val_acc, NULL, err)))
-                goto out;
+            rc = evaluate_ws(net, val, x, idx, &st.val_loss, &st.val_acc, NULL, err);
         }
         st.seconds = dn_now() - t0;
-        if (hooks && hooks->on_epoch && hooks->on_epoch(hooks->user, &st)) {
+        if (!rc && hooks && hooks->on_epoch && hooks->on_epoch(hooks->user, &st))
             rc = dn_fail(err, DN_ESTOPPED, "training stopped after epoch %d", e + 1);
+        if (dp)
+            rc = agree(dp, rc, err);
+        if (rc)
             goto out;
-        }
     }
     rc = DN_OK;
 out:

@@ -352,9 +352,11 @@ void dn_training_get(const dn_training *t, dn_training_state *s)
 int dn_training_run(dn_training *t, const dn_dataset *train, const dn_dataset *test, dn_err *err)
 {
     if (t->finished)
-        return DN_OK;
+        return dn_dp_release(t->o.dp, err);
     dn_fit_hooks hooks = {on_step, on_epoch, t};
-    int rc = dn_fit_from(t->net, train, t->o.val, test, &t->cfg.fit, &t->start, &hooks, err);
+    dn_fit_par par = {t->cfg.micro_blocks, t->o.dp};
+    int rc = dn_fit_from(t->net, train, t->o.val, test, &t->cfg.fit, &t->start, &hooks,
+                         t->cfg.micro_blocks > 0 ? &par : NULL, err);
     if (rc) {
         /* The file that could not be written says more than "stopped". */
         if (t->failed)
@@ -369,10 +371,21 @@ int dn_training_run(dn_training *t, const dn_dataset *train, const dn_dataset *t
     return dn_model_save(path, t->net, t->info, err);
 }
 
+int dn_fit_follow(dn_net *net, const dn_dataset *train, const dn_config *cfg,
+                  dn_dp_comm *comm, dn_err *err)
+{
+    if (cfg->micro_blocks < 1)
+        return dn_fail(err, DN_EINVAL, "a run without micro-blocks is not data-parallel");
+    dn_fit_par par = {cfg->micro_blocks, comm};
+    return dn_fit_from(net, train, NULL, NULL, &cfg->fit, NULL, NULL, &par, err);
+}
+
 void dn_training_close(dn_training *t)
 {
     if (!t)
         return;
+    /* A run that never trained leaves no rank waiting for it. */
+    dn_dp_release(t->o.dp, &(dn_err){0});
     dn_runlog_close(t->log);
     free(t->metrics);
     free(t->config);

@@ -26,6 +26,10 @@ done
 head -c 300 "$T/resume-ok/checkpoint.safetensors" > "$T/truncated/checkpoint.safetensors"
 cp "$T/resume-ok/checkpoint.safetensors" "$T/resume-ok/steps.csv" "$T/otherseed/"
 sed -i 's/"seed":[[:space:]]*1,/"seed": 2,/' "$T/otherseed/config.json"
+# a config.json whose micro-blocks are not a power of two
+mkdir "$T/badblocks"
+cp "$T/resume-ok/config.json" "$T/resume-ok/checkpoint.safetensors" "$T/badblocks/"
+sed -i 's/"seed":[[:space:]]*1,/"seed": 1, "micro_blocks": 3,/' "$T/badblocks/config.json"
 cp "$F/ok-model.safetensors" "$T/notck/checkpoint.safetensors"
 rm "$T/config-dir/config.json"
 mkdir "$T/config-dir/config.json" "$T/dir"
