@@ -248,14 +248,15 @@ static int run(lab *l, char *answer, size_t size)
             for (int i = 0; i < seeds; i++)
                 last += bottom(&sides[k]->runs[i]) == E;
             if (last == seeds)
-                snprintf(where[k], sizeof where[k], "had not bottomed out by epoch %d", E);
+                snprintf(where[k], sizeof where[k], "not within %d epochs", E);
             else
-                snprintf(where[k], sizeof where[k], "bottoms out at epoch %.1f (mean)", mean[k]);
+                snprintf(where[k], sizeof where[k], "at epoch %.1f", mean[k]);
         }
     }
     snprintf(answer, size, "After %d epochs dropout (0.2, 0.5) changes test accuracy by %s points "
              "against none over %d paired seeds (%s); the train-test gap ends at %s points "
-             "without dropout and %s with it; validation loss %s without dropout and %s with it.",
+             "without dropout and %s with it; validation loss bottoms out %s without dropout and "
+             "%s with it (mean over the seeds).",
              E, ci, seeds, verdict, gci_a, gci_b, where[0], where[1]);
 
     lab_report_head(l, &md, 2);
