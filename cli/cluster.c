@@ -8,15 +8,22 @@
 #include <stdlib.h>
 #include <string.h>
 
+/* mpirun (Open MPI), then PMIx and PMI-2 as srun and other launchers set
+ * them. */
+static const char *const launcher_vars[] = {"OMPI_COMM_WORLD_SIZE", "PMIX_RANK", "PMI_RANK"};
+
 int mpi_launched(void)
 {
-    /* mpirun (Open MPI), then PMIx and PMI-2 as srun and other launchers
-     * set them. */
-    static const char *const vars[] = {"OMPI_COMM_WORLD_SIZE", "PMIX_RANK", "PMI_RANK"};
-    for (size_t i = 0; i < sizeof vars / sizeof *vars; i++)
-        if (getenv(vars[i]) && *getenv(vars[i]))
+    for (size_t i = 0; i < sizeof launcher_vars / sizeof *launcher_vars; i++)
+        if (getenv(launcher_vars[i]) && *getenv(launcher_vars[i]))
             return 1;
     return 0;
+}
+
+void mpi_unlaunch(void)
+{
+    for (size_t i = 0; i < sizeof launcher_vars / sizeof *launcher_vars; i++)
+        unsetenv(launcher_vars[i]);
 }
 
 int mpi_gemm_accept(const char *name, const char *isa, char *why, size_t size)
@@ -279,6 +286,16 @@ int mpi_start(int *argc, char ***argv)
 {
     (void)argc;
     (void)argv;
+    /* Launched as several ranks, each would run the whole command. */
+    static const char *const sizes[] = {"OMPI_COMM_WORLD_SIZE", "PMI_SIZE", "SLURM_STEP_NUM_TASKS"};
+    for (size_t i = 0; i < sizeof sizes / sizeof *sizes; i++) {
+        const char *v = getenv(sizes[i]);
+        if (v && atoi(v) > 1) {
+            cli_error("this dropnet was built without MPI, and %s ranks would each run the whole "
+                      "command: build it with cmake -DDN_MPI=ON, or run it without mpirun", v);
+            return EXIT_USAGE;
+        }
+    }
     return 0;
 }
 void mpi_finish(void) {}

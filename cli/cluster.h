@@ -17,6 +17,10 @@
 const char *mpi_library(void);
 /* Whether a launcher started this process (its environment says so). */
 int mpi_launched(void);
+/* Forgets the launcher in this process's environment, so that mpi_launched
+ * says 0: for a child about to exec a command that must not start MPI (the
+ * trainings of an experiment inherit the rank's environment). */
+void mpi_unlaunch(void);
 /* MPI_Init_thread (funneled) when launched, else nothing. 0, or an exit
  * status after a one-line error. */
 int mpi_start(int *argc, char ***argv);

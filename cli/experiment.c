@@ -409,6 +409,8 @@ pid_t experiment_spawn(const char *command, const char *exe, char **argv, const 
             _exit(EXIT_INTERRUPTED);
         signal(SIGINT, SIG_DFL);
         signal(SIGTERM, SIG_DFL);
+        /* A training is one process, not a rank of this job. */
+        mpi_unlaunch();
         sigset_t none;
         sigemptyset(&none);
         sigprocmask(SIG_SETMASK, &none, NULL);
