@@ -480,12 +480,14 @@ static double eta(double now, double mean, int waiting, const double *started, i
 static void progress(const experiment *x, int done, double t0, int tty, int final,
                      double eta_s, int last)
 {
-    if (x->quiet)
-        return;
+    /* The hook also counts what finished, so it hears of every training,
+     * quiet or not; it prints only when not quiet. */
     if (x->on_progress) {
         x->on_progress(x->progress_ctx, x, done, last, final);
         return;
     }
+    if (x->quiet)
+        return;
     double elapsed = dn_now() - t0;
     char el[32], eta[48];
     format_duration(elapsed, el, sizeof el);

@@ -78,6 +78,8 @@ static void on_progress(void *ctx, const experiment *x, int done, int last, int 
         l->ran += c;
         l->n_done++;
     }
+    if (x->quiet)
+        return;
     double elapsed = dn_now() - l->t0;
     char el[32], eta[64] = "ETA after the first training";
     format_duration(elapsed, el, sizeof el);

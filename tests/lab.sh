@@ -25,6 +25,11 @@ else
   built=1
   missing=
 fi
+# --quiet keeps the count of what was trained (it once said 0.00)
+if [ "$MODE" = all ]; then
+  grep -Eq '^# index .* ([1-9][0-9]*|0\.0*[1-9][0-9]*)(\.[0-9]+)? d2l-sized epochs trained' "$T/all.out" \
+    && ok "the closing line counts the epochs trained" || fail "closing line: $(grep '^# index' "$T/all.out")"
+fi
 [ -n "$built" ] && ok "exercises built: $built" || fail "lab all ran no exercise: $(cat "$T/all.out")"
 for n in $built; do
   DROPNET="$DN" python3 "$HERE/lab_check.py" "$L" "$n" && ok "ex$n: report matches its runs" || fail "ex$n: report"
