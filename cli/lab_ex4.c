@@ -229,8 +229,8 @@ static int run(lab *l, char *answer, size_t size)
                   "dropout off up to k = %d.\n\n", K);
     sb_printf(&md, "Calibration (ECE, in points): ");
     lab_report_verdict(&md, &c_ece, "dropout off", "the average", "the calibration error");
-    sb_printf(&md, "Loss: the average's is %s %s than dropout off's (%s), over %d seeds.\n\n",
-              cin, c_nll.diff < 0 ? "lower" : "higher", said(&c_nll), S);
+    sb_printf(&md, "Loss: the average's minus dropout off's is %s nats (%s), over %d paired "
+              "seeds.\n\n", cin, said(&c_nll), S);
     sb_printf(&md, "Uncertainty: the mean predictive entropy of the average is %.3f nats (ln 10 "
               "= 2.303 is a uniform guess), and its AUROC for telling wrong predictions from "
               "right ones is %.3f (0.5: no better than chance), both means over the seeds.\n\n",
