@@ -194,6 +194,58 @@ static void gemm_with(int b, int trans_a, int trans_b, int M, int N, int K, floa
     }
 }
 
+int dn_gemm_teamable(void) { return !untiled(backend()); }
+
+int dn_gemm_row_tiles(int trans_a, int M, int N, int K)
+{
+    int t = tiles_of(backend(), M, N, K);
+    return t == 1 ? 1 : M >= N && !trans_a ? t : 0;
+}
+
+/* gemm_with's tiles, shared by the threads of a team instead of a region
+ * of their own: the same rectangles, the same calls, the same work before
+ * and after each (so the same bits), without a fork and join. */
+void dn_gemm_team(const dn_team *tm, int trans_a, int trans_b, int M, int N, int K, float alpha,
+                  const float *A, int lda, const float *B, int ldb, float beta, float *C,
+                  int ldc, dn_rows_fn before, void *before_ctx, dn_tile_fn after,
+                  void *after_ctx)
+{
+    int b = backend();
+    int t = tiles_of(b, M, N, K);
+    int split_m = M >= N;
+    int lo, hi;
+    if (before && (t == 1 || !split_m || trans_a)) {
+        dn_team_range(tm, (M + TILE_ALIGN - 1) / TILE_ALIGN, &lo, &hi);
+        for (int r = lo * TILE_ALIGN; r < hi * TILE_ALIGN && r < M; r += TILE_ALIGN)
+            before(before_ctx, r, r + TILE_ALIGN < M ? r + TILE_ALIGN : M);
+        dn_team_barrier(tm);
+        before = NULL;
+    }
+    dn_team_range(tm, t, &lo, &hi);
+    for (int i = lo; i < hi; i++) {
+        int m0 = 0, m1 = M, n0 = 0, n1 = N;
+        if (t > 1) {
+            dn_par_mark(DN_PAR_GEMM);
+            if (split_m)
+                m0 = cut(M, t, i), m1 = cut(M, t, i + 1);
+            else
+                n0 = cut(N, t, i), n1 = cut(N, t, i + 1);
+        }
+        if (before)
+            before(before_ctx, m0, m1);
+        gemm_block(b, trans_a, trans_b, K, alpha, A, lda, B, ldb, beta, C, ldc, m0, m1, n0, n1);
+        if (after && (split_m || t == 1))
+            after(after_ctx, m0, m1, n0, n1);
+    }
+    if (after && !split_m && t > 1) {
+        /* column tiles: the work after them by whole rows, as gemm_with */
+        dn_team_barrier(tm);
+        dn_team_range(tm, (M + TILE_ALIGN - 1) / TILE_ALIGN, &lo, &hi);
+        for (int r = lo * TILE_ALIGN; r < hi * TILE_ALIGN && r < M; r += TILE_ALIGN)
+            after(after_ctx, r, r + TILE_ALIGN < M ? r + TILE_ALIGN : M, 0, N);
+    }
+}
+
 void dn_gemm(int trans_a, int trans_b, int M, int N, int K, float alpha, const float *A,
              int lda, const float *B, int ldb, float beta, float *C, int ldc)
 {

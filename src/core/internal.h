@@ -50,6 +50,39 @@ void dn_gemm_ex(int trans_a, int trans_b, int M, int N, int K, float alpha, cons
                 int lda, const float *B, int ldb, float beta, float *C, int ldc,
                 dn_rows_fn before, void *before_ctx, dn_tile_fn after, void *after_ctx);
 
+/* The threads of one parallel region working through a pass together
+ * (src/core/team.c): thread t of nt, and the barrier they share, which
+ * waits by yielding the core before it sleeps (cheaper than a fork and
+ * join of the region per operation, or libgomp's passive barrier). */
+typedef struct {
+    _Atomic unsigned count, gen;
+    _Atomic int sleepers;
+} dn_bar;
+typedef struct {
+    int t, nt;
+    dn_bar *bar;
+} dn_team;
+void dn_team_barrier(const dn_team *tm);
+/* Thread tm->t's share [lo, hi) of n units (contiguous, as a static
+ * schedule cuts them). */
+void dn_team_range(const dn_team *tm, int n, int *lo, int *hi);
+/* Whether dn_gemm_team can run: the backend takes fixed tiles (BLIS threads
+ * its own calls and does not). */
+int dn_gemm_teamable(void);
+/* dn_gemm_ex called by every thread of a team: the same tiles, shared out by
+ * dn_team_range; rows first (before) and column tiles' after-work behind a
+ * team barrier. Returns with this thread's tiles done (no barrier at the
+ * end: the caller puts one where the next pass needs the whole of C). */
+void dn_gemm_team(const dn_team *tm, int trans_a, int trans_b, int M, int N, int K, float alpha,
+                  const float *A, int lda, const float *B, int ldb, float beta, float *C,
+                  int ldc, dn_rows_fn before, void *before_ctx, dn_tile_fn after,
+                  void *after_ctx);
+/* The tiles of dn_gemm_team when each covers whole rows of C and the thread
+ * of tile i is the thread of row block i (so that a product that reads only
+ * rows another wrote, with the same layout, needs no barrier): their count;
+ * 0 when they split the columns or A is transposed. */
+int dn_gemm_row_tiles(int trans_a, int M, int N, int K);
+
 /* x where keep is 1, +0.0f where it is 0: the same bits as keep ? x : 0.0f,
  * written with integer masks so that loops using it vectorise. */
 static inline float dn_keep_or_zero(float x, uint32_t keep)
@@ -167,6 +200,12 @@ void dn_sgd_jobs(const dn_sgd_job *jobs, int n, float lr, int t, int nt);
 void dn_dropout_relu_bias_backward_sgd(float *dz, float *db, const float *dd,
                                        const uint8_t *mask, const float *a, int B, int W, float p,
                                        const dn_sgd_job *jobs, int n_jobs, float lr);
+
+/* The same, by every thread of a team (its share; no barrier at the end). */
+void dn_dropout_relu_bias_backward_team(const dn_team *tm, float *dz, float *db,
+                                        const float *dd, const uint8_t *mask, const float *a,
+                                        int B, int W, float p, const dn_sgd_job *jobs,
+                                        int n_jobs, float lr);
 
 /* A value with a flag, for ranking (rank-sum and signed-rank tests). */
 typedef struct {

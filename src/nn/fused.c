@@ -76,38 +76,52 @@ void dn_sgd_jobs(const dn_sgd_job *jobs, int n, float lr, int t, int nt)
     }
 }
 
+/* Thread t of nt's share of dn_dropout_relu_bias_backward_sgd. Threads take
+ * column ranges and walk all rows in order, so each bias gradient is summed
+ * in row order 0..B-1 whatever the thread count. */
+static void drb_part(int t, int nt, float *dz, float *db, const float *dd, const uint8_t *mask,
+                     const float *a, int B, int W, float p, const dn_sgd_job *jobs, int n_jobs,
+                     float lr)
+{
+    const float scale = p >= 1.0f ? 0.0f : (float)(1.0 / (1.0 - (double)p));
+    dn_par_mark(DN_PAR_FUSED_BACKWARD);
+    /* the updates handed over, first: their gradients are final and their
+     * weights no longer read (no wake-up of their own) */
+    dn_sgd_jobs(jobs, n_jobs, lr, t, nt);
+    int blocks = (W + 15) / 16;
+    int lo = (int)((long long)blocks * t / nt) * 16;
+    int hi = (int)((long long)blocks * (t + 1) / nt) * 16;
+    if (hi > W)
+        hi = W;
+    for (int j = lo; j < hi; j++)
+        db[j] = 0.0f;
+    for (int r = 0; r < B; r++) {
+        size_t base = (size_t)r * (size_t)W;
+        const float *restrict gr = dd + base, *restrict ar = a + base;
+        const uint8_t *restrict mr = mask + base;
+        float *restrict zr = dz + base;
+        float *restrict dbr = db;
+        for (int j = lo; j < hi; j++) {
+            float v = dn_keep_or_zero(gr[j] * scale, (uint32_t)mr[j] & (uint32_t)(ar[j] > 0.0f));
+            zr[j] = v;
+            dbr[j] += v;
+        }
+    }
+}
+
 void dn_dropout_relu_bias_backward_sgd(float *dz, float *db, const float *dd,
                                        const uint8_t *mask, const float *a, int B, int W, float p,
                                        const dn_sgd_job *jobs, int n_jobs, float lr)
 {
-    const float scale = p >= 1.0f ? 0.0f : (float)(1.0 / (1.0 - (double)p));
-    /* Threads take column ranges and walk all rows in order, so each bias
-     * gradient is summed in row order 0..B-1 whatever the thread count. */
     #pragma omp parallel if ((size_t)B * (size_t)W >= DN_PAR_MIN)
-    {
-        dn_par_mark(DN_PAR_FUSED_BACKWARD);
-        int nt = omp_get_num_threads(), t = omp_get_thread_num();
-        /* the updates handed over, first: their gradients are final and
-         * their weights no longer read (no wake-up of their own) */
-        dn_sgd_jobs(jobs, n_jobs, lr, t, nt);
-        int blocks = (W + 15) / 16;
-        int lo = (int)((long long)blocks * t / nt) * 16;
-        int hi = (int)((long long)blocks * (t + 1) / nt) * 16;
-        if (hi > W)
-            hi = W;
-        for (int j = lo; j < hi; j++)
-            db[j] = 0.0f;
-        for (int r = 0; r < B; r++) {
-            size_t base = (size_t)r * (size_t)W;
-            const float *restrict gr = dd + base, *restrict ar = a + base;
-            const uint8_t *restrict mr = mask + base;
-            float *restrict zr = dz + base;
-            float *restrict dbr = db;
-            for (int j = lo; j < hi; j++) {
-                float v = dn_keep_or_zero(gr[j] * scale, (uint32_t)mr[j] & (uint32_t)(ar[j] > 0.0f));
-                zr[j] = v;
-                dbr[j] += v;
-            }
-        }
-    }
+    drb_part(omp_get_thread_num(), omp_get_num_threads(), dz, db, dd, mask, a, B, W, p, jobs,
+             n_jobs, lr);
+}
+
+void dn_dropout_relu_bias_backward_team(const dn_team *tm, float *dz, float *db,
+                                        const float *dd, const uint8_t *mask, const float *a,
+                                        int B, int W, float p, const dn_sgd_job *jobs,
+                                        int n_jobs, float lr)
+{
+    drb_part(tm->t, tm->nt, dz, db, dd, mask, a, B, W, p, jobs, n_jobs, lr);
 }

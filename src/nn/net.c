@@ -485,6 +485,68 @@ static void noise_backward(const dn_layer *L, float *out, const float *g, size_t
         dn_additive_backward(out, g, n); /* additive, DropConnect: the identity here */
 }
 
+/* Whether a pass can run as one team (one parallel region, barriers of
+ * dn_team_barrier between its products) instead of a region per operation:
+ * Flatten layers, then blocks of fused Linear -> ReLU -> Dropout drawing
+ * dropout, then the output Linear (the d2l models and every --hidden MLP
+ * with dropout). Other noises and layouts take the pass operation by
+ * operation. Both compute the same tiles and elementwise work (the same
+ * bits); only which thread runs which part, and how they wait, differ. */
+static bool team_shape(const dn_net *net)
+{
+    if (omp_in_parallel() || omp_get_max_threads() < 2 || !dn_gemm_teamable())
+        return false;
+    int i = 0;
+    while (i < net->n_layers && net->layers[i].kind == DN_LAYER_FLATTEN)
+        i++;
+    if (i != net->first_linear)
+        return false;
+    int blocks = 0;
+    for (; i + 2 < net->n_layers && net->layers[i].kind == DN_LAYER_LINEAR && net->layers[i].fused;
+         i += 3, blocks++)
+        if (net->layers[i + 2].noise != DN_NOISE_DROPOUT)
+            return false;
+    return blocks > 0 && i == net->n_layers - 1 && net->layers[i].kind == DN_LAYER_LINEAR;
+}
+
+/* The fused blocks of a team_shape network, forward, from x to the input
+ * of the output layer (returned), in one region. A block whose product has
+ * the previous one's row layout reads only rows this thread wrote: no
+ * barrier between them (the d2l model's two hidden blocks). */
+static const float *forward_team(dn_net *net, const float *x, const dn_batch_src *src, int B)
+{
+    const int first = net->first_linear, last = net->n_layers - 1;
+    dn_bar bar = {0};
+    #pragma omp parallel
+    {
+        dn_team tm = {omp_get_thread_num(), omp_get_num_threads(), &bar};
+        const float *cur = x;
+        int layout = -1;
+        for (int i = first; i < last; i += 3) {
+            dn_layer *L = &net->layers[i], *R = &net->layers[i + 1], *D = &net->layers[i + 2];
+            int rows = dn_gemm_row_tiles(0, B, L->out, L->in);
+            if (i != first && !(rows > 0 && rows == layout))
+                dn_team_barrier(&tm);
+            layout = rows;
+            dn_brd f = {L->act, R->act, D->act, D->mask, net->params + L->b_off, L->out,
+                        D->p, dn_dropout_stream(net->seed, D->site, net->step),
+                        net->training, net->row0};
+            dn_gemm_team(&tm, 0, 1, B, L->out, L->in, 1.0f, cur, L->in, net->params + L->w_off,
+                         L->in, 0.0f, L->act, L->out, src && i == first ? src->fn : NULL,
+                         src ? src->ctx : NULL, dn_brd_tile, &f);
+            cur = net->training ? D->act : R->act;
+        }
+    }
+    const float *cur = x;
+    for (int i = 0; i < last; i++) {
+        dn_layer *L = &net->layers[i];
+        if (L->kind != DN_LAYER_FLATTEN)
+            cur = L->kind == DN_LAYER_DROPOUT && !net->training ? cur : L->act;
+        net->outs[i] = cur;
+    }
+    return cur;
+}
+
 static const float *forward(dn_net *net, const float *x, const dn_batch_src *src, int B,
                             dn_err *err)
 {
@@ -501,7 +563,12 @@ static const float *forward(dn_net *net, const float *x, const dn_batch_src *src
     }
     net->input = x;
     const float *cur = x;
-    for (int i = 0; i < net->n_layers; i++) {
+    int from = 0;
+    if (team_shape(net)) {
+        cur = forward_team(net, x, src, B);
+        from = net->n_layers - 1;
+    }
+    for (int i = from; i < net->n_layers; i++) {
         dn_layer *L = &net->layers[i];
         size_t n = (size_t)B * (size_t)L->out;
         switch (L->kind) {
@@ -606,10 +673,79 @@ static void sgd_tile(void *ctx, int m0, int m1, int n0, int n1)
     }
 }
 
+/* backward for a team_shape network with its SGD step, in one region: the
+ * same products (each product's tiles, or a product whole on one thread
+ * where the pass ran two side by side), the same elementwise passes and
+ * updates, in the same order per element, with four team barriers where a
+ * pass needs what every thread wrote. */
+static void backward_team(dn_net *net, const float *dlogits, int B, const fused_sgd *u0)
+{
+    const int first = net->first_linear, last = net->n_layers - 1;
+    dn_bar bar = {0};
+    #pragma omp parallel
+    {
+        dn_team tm = {omp_get_thread_num(), omp_get_num_threads(), &bar};
+        /* every thread hands over the same updates to its own list */
+        fused_sgd u = *u0;
+        const int side = tm.nt > 1 ? 1 : 0; /* the thread of the second product */
+        dn_layer *O = &net->layers[last];
+        const float *g = dlogits;
+        float *next = g == net->gbuf[0] ? net->gbuf[1] : net->gbuf[0];
+        /* output layer: bias and weight gradients here, its input's there */
+        if (tm.t == 0) {
+            dn_bias_grad(net->grads + O->b_off, g, B, O->out);
+            dn_gemm(1, 0, O->out, O->in, B, 1.0f, g, O->out, net->outs[last - 1], O->in, 0.0f,
+                    net->grads + O->w_off, O->in);
+        }
+        if (tm.t == side)
+            dn_gemm(0, 0, B, O->in, O->out, 1.0f, g, O->out, net->params + O->w_off, O->in, 0.0f,
+                    next, O->in);
+        hand_over(&u, net->params + O->w_off, net->grads + O->w_off,
+                  (size_t)O->in * (size_t)O->out, u.wd);
+        hand_over(&u, net->params + O->b_off, net->grads + O->b_off, (size_t)O->out, 0.0f);
+        g = next;
+        for (int i = last - 3; i >= first; i -= 3) {
+            dn_layer *F = &net->layers[i], *R = &net->layers[i + 1], *D = &net->layers[i + 2];
+            dn_team_barrier(&tm); /* g whole */
+            float *dz = g == net->gbuf[0] ? net->gbuf[1] : net->gbuf[0];
+            dn_dropout_relu_bias_backward_team(&tm, dz, net->grads + F->b_off, g, D->mask,
+                                               R->act, B, F->out, D->p, u.pending, u.n_pending,
+                                               u.lr);
+            u.n_pending = 0;
+            dn_team_barrier(&tm); /* dz whole */
+            g = dz;
+            const float *fin = i == 0 ? net->input : net->outs[i - 1];
+            float *dw = net->grads + F->w_off;
+            if (i == first) {
+                sgd_tile_ctx c = {net->params + F->w_off, dw, F->in, u.lr, u.wd};
+                dn_gemm_team(&tm, 1, 0, F->out, F->in, B, 1.0f, g, F->out, fin, F->in, 0.0f, dw,
+                             F->in, NULL, NULL, sgd_tile, &c);
+            } else {
+                next = g == net->gbuf[0] ? net->gbuf[1] : net->gbuf[0];
+                if (tm.t == 0)
+                    dn_gemm(1, 0, F->out, F->in, B, 1.0f, g, F->out, fin, F->in, 0.0f, dw, F->in);
+                if (tm.t == side)
+                    dn_gemm(0, 0, B, F->in, F->out, 1.0f, g, F->out, net->params + F->w_off,
+                            F->in, 0.0f, next, F->in);
+                hand_over(&u, net->params + F->w_off, dw, (size_t)F->in * (size_t)F->out,
+                          u.wd);
+                g = next;
+            }
+            hand_over(&u, net->params + F->b_off, net->grads + F->b_off, (size_t)F->out, 0.0f);
+        }
+        /* the first layer's bias: all its gradient's rows are summed */
+        dn_sgd_jobs(u.pending, u.n_pending, u.lr, tm.t, tm.nt);
+    }
+}
+
 /* Gradients of the batch; with u, also the SGD step (the same bits as
  * dn_net_backward then dn_net_sgd). */
 static void backward(dn_net *net, const float *dlogits, int B, fused_sgd *u)
 {
+    if (u && team_shape(net)) {
+        backward_team(net, dlogits, B, u);
+        return;
+    }
     /* The first layer with parameters needs no input gradient. */
     const int first = net->first_linear;
     const float *g = dlogits;
