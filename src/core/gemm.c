@@ -17,6 +17,9 @@
  * computed by the same call with the same arguments whatever the thread
  * count.
  *
+ * Inside a team (dn_gemm_team, one parallel region for a whole training
+ * step), the threads share the same tiles without a region of their own.
+ *
  * BLIS: its own OpenMP threading never splits the k dimension, so its bits
  * do not depend on the thread count; dn_gemm makes one call. (BLIS called
  * from several threads at once, as the tiles do, ran an epoch 3 to 15 times

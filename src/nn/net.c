@@ -510,41 +510,54 @@ static bool team_shape(const dn_net *net)
 }
 
 /* The fused blocks of a team_shape network, forward, from x to the input
- * of the output layer (returned), in one region. A block whose product has
- * the previous one's row layout reads only rows this thread wrote: no
- * barrier between them (the d2l model's two hidden blocks). */
-static const float *forward_team(dn_net *net, const float *x, const dn_batch_src *src, int B)
+ * of the output layer, by every thread of a team (no barrier at the end). A
+ * block whose product has the previous one's row layout reads only rows
+ * this thread wrote: no barrier between them (the d2l model's two hidden
+ * blocks). */
+static void forward_blocks(const dn_team *tm, dn_net *net, const float *x,
+                           const dn_batch_src *src, int B)
 {
     const int first = net->first_linear, last = net->n_layers - 1;
-    dn_bar bar = {0};
-    #pragma omp parallel
-    {
-        dn_team tm = {omp_get_thread_num(), omp_get_num_threads(), &bar};
-        const float *cur = x;
-        int layout = -1;
-        for (int i = first; i < last; i += 3) {
-            dn_layer *L = &net->layers[i], *R = &net->layers[i + 1], *D = &net->layers[i + 2];
-            int rows = dn_gemm_row_tiles(0, B, L->out, L->in);
-            if (i != first && !(rows > 0 && rows == layout))
-                dn_team_barrier(&tm);
-            layout = rows;
-            dn_brd f = {L->act, R->act, D->act, D->mask, net->params + L->b_off, L->out,
-                        D->p, dn_dropout_stream(net->seed, D->site, net->step),
-                        net->training, net->row0};
-            dn_gemm_team(&tm, 0, 1, B, L->out, L->in, 1.0f, cur, L->in, net->params + L->w_off,
-                         L->in, 0.0f, L->act, L->out, src && i == first ? src->fn : NULL,
-                         src ? src->ctx : NULL, dn_brd_tile, &f);
-            cur = net->training ? D->act : R->act;
-        }
-    }
     const float *cur = x;
-    for (int i = 0; i < last; i++) {
+    int layout = -1;
+    for (int i = first; i < last; i += 3) {
+        dn_layer *L = &net->layers[i], *R = &net->layers[i + 1], *D = &net->layers[i + 2];
+        int rows = dn_gemm_row_tiles(0, B, L->out, L->in);
+        if (i != first && !(rows > 0 && rows == layout))
+            dn_team_barrier(tm);
+        layout = rows;
+        dn_brd f = {L->act, R->act, D->act, D->mask, net->params + L->b_off, L->out,
+                    D->p, dn_dropout_stream(net->seed, D->site, net->step),
+                    net->training, net->row0};
+        dn_gemm_team(tm, 0, 1, B, L->out, L->in, 1.0f, cur, L->in, net->params + L->w_off,
+                     L->in, 0.0f, L->act, L->out, src && i == first ? src->fn : NULL,
+                     src ? src->ctx : NULL, dn_brd_tile, &f);
+        cur = net->training ? D->act : R->act;
+    }
+}
+
+/* net->outs of the layers forward_blocks ran; the last one's. */
+static const float *blocks_outs(dn_net *net, const float *x)
+{
+    const float *cur = x;
+    for (int i = 0; i < net->n_layers - 1; i++) {
         dn_layer *L = &net->layers[i];
         if (L->kind != DN_LAYER_FLATTEN)
             cur = L->kind == DN_LAYER_DROPOUT && !net->training ? cur : L->act;
         net->outs[i] = cur;
     }
     return cur;
+}
+
+static const float *forward_team(dn_net *net, const float *x, const dn_batch_src *src, int B)
+{
+    dn_bar bar = {0};
+    #pragma omp parallel
+    {
+        dn_team tm = {omp_get_thread_num(), omp_get_num_threads(), &bar};
+        forward_blocks(&tm, net, x, src, B);
+    }
+    return blocks_outs(net, x);
 }
 
 static const float *forward(dn_net *net, const float *x, const dn_batch_src *src, int B,
@@ -673,18 +686,18 @@ static void sgd_tile(void *ctx, int m0, int m1, int n0, int n1)
     }
 }
 
-/* backward for a team_shape network with its SGD step, in one region: the
+/* backward for a team_shape network with its SGD step, by every thread of
+ * a team: the
  * same products (each product's tiles, or a product whole on one thread
  * where the pass ran two side by side), the same elementwise passes and
  * updates, in the same order per element, with four team barriers where a
  * pass needs what every thread wrote. */
-static void backward_team(dn_net *net, const float *dlogits, int B, const fused_sgd *u0)
+static void backward_body(const dn_team *tmp, dn_net *net, const float *dlogits, int B,
+                          const fused_sgd *u0)
 {
     const int first = net->first_linear, last = net->n_layers - 1;
-    dn_bar bar = {0};
-    #pragma omp parallel
     {
-        dn_team tm = {omp_get_thread_num(), omp_get_num_threads(), &bar};
+        const dn_team tm = *tmp;
         /* every thread hands over the same updates to its own list */
         fused_sgd u = *u0;
         const int side = tm.nt > 1 ? 1 : 0; /* the thread of the second product */
@@ -735,6 +748,16 @@ static void backward_team(dn_net *net, const float *dlogits, int B, const fused_
         }
         /* the first layer's bias: all its gradient's rows are summed */
         dn_sgd_jobs(u.pending, u.n_pending, u.lr, tm.t, tm.nt);
+    }
+}
+
+static void backward_team(dn_net *net, const float *dlogits, int B, const fused_sgd *u)
+{
+    dn_bar bar = {0};
+    #pragma omp parallel
+    {
+        dn_team tm = {omp_get_thread_num(), omp_get_num_threads(), &bar};
+        backward_body(&tm, net, dlogits, B, u);
     }
 }
 
@@ -876,10 +899,61 @@ static int loss_and_dlogits(dn_net *net, const float *x, const dn_batch_src *src
     return DN_OK;
 }
 
+/* A training step of a team_shape network in one parallel region: the
+ * fused blocks forward; the output layer, the loss and its gradient on
+ * thread 0 (small) while the others wait at the barrier; then backward with
+ * SGD. The same operations as loss_and_dlogits and backward. */
+static int train_step_team(dn_net *net, const float *x, const dn_batch_src *src,
+                           const uint8_t *y, int B, float lr, float weight_decay,
+                           double *loss_sum, size_t *correct, dn_err *err)
+{
+    int rc = check_batch(net, B, err);
+    if (rc)
+        return rc;
+    net->training = true;
+    net->input = x;
+    const int last = net->n_layers - 1, C = net->width;
+    dn_layer *O = &net->layers[last];
+    fused_sgd u = {lr, weight_decay, {{0}}, 0};
+    double sum = 0.0;
+    size_t ok = 0;
+    dn_bar bar = {0};
+    #pragma omp parallel
+    {
+        dn_team tm = {omp_get_thread_num(), omp_get_num_threads(), &bar};
+        forward_blocks(&tm, net, x, src, B);
+        dn_team_barrier(&tm);
+        if (tm.t == 0) {
+            const float *in = blocks_outs(net, x);
+            dn_linear_forward(O->act, in, net->params + O->w_off, net->params + O->b_off, B,
+                              O->in, O->out);
+            net->outs[last] = O->act;
+            net->last_batch = B;
+            dn_softmax_xent_forward(net->losses, O->act, y, B, C);
+            for (int r = 0; r < B; r++) {
+                sum += net->losses[r];
+                ok += dn_argmax(O->act + (size_t)r * C, C) == y[r];
+            }
+            if (isfinite(sum))
+                dn_softmax_xent_backward(net->gbuf[0], O->act, y, B, C, 1.0f / (float)B);
+        }
+        dn_team_barrier(&tm);
+        if (isfinite(sum))
+            backward_body(&tm, net, net->gbuf[0], B, &u);
+    }
+    if (!isfinite(sum))
+        return dn_fail(err, DN_ENUMERIC, "the loss is %s", isnan(sum) ? "NaN" : "infinite");
+    *loss_sum += sum;
+    *correct += ok;
+    return DN_OK;
+}
+
 static int train_step(dn_net *net, const float *x, const dn_batch_src *src, const uint8_t *y,
                       int B, float lr, float weight_decay, double *loss_sum, size_t *correct,
                       dn_err *err)
 {
+    if (team_shape(net))
+        return train_step_team(net, x, src, y, B, lr, weight_decay, loss_sum, correct, err);
     int rc = loss_and_dlogits(net, x, src, y, B, 1.0f / (float)B, true, loss_sum, correct,
                               err);
     if (rc)
