@@ -49,6 +49,12 @@ run d2l-2020-seed2 --preset d2l-2020 --epochs 1 --seed 2
 run d2l-seed3 --preset d2l --epochs 1 --seed 3 --weight-decay 0.001
 run csv --train "$CSV" --test "$CSV" --hidden 8,8 --dropout 0.5,0.2 --batch-size 4 --epochs 3 --lr 0.1 --standardize
 run input-dropout --hidden 64 --dropout 0.3 --input-dropout 0.2 --batch-size 100 --epochs 1 --lr 0.2 --seed 7
+# The other noises, where the binary has them (--noise).
+help=$("$DN" train --help 2>&1 || true)
+if [[ $help == *--noise* ]]; then
+  run noise-gaussian-dropconnect --preset d2l-2020 --epochs 1 --seed 4 --noise gaussian:0.2,dropconnect:0.5
+  run noise-uniform-additive --hidden 64,48 --noise uniform:0.3,additive:0.1 --batch-size 100 --epochs 1 --lr 0.2 --seed 8
+fi
 
 # Interrupted (SIGKILL after a checkpoint) and resumed: the same bits as the
 # run that was never stopped, which is recorded too.

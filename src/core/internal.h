@@ -207,6 +207,11 @@ void dn_dropout_relu_bias_backward_team(const dn_team *tm, float *dz, float *db,
                                         int B, int W, float p, const dn_sgd_job *jobs,
                                         int n_jobs, float lr);
 
+/* dn_dropconnect_forward by every thread of a team (its share of the
+ * weights; p already checked; no barrier at the end). */
+void dn_dropconnect_forward_team(const dn_team *tm, float *wd, uint8_t *mask, const float *w,
+                                 size_t n, float p, dn_stream s);
+
 /* A value with a flag, for ranking (rank-sum and signed-rank tests). */
 typedef struct {
     double v;

@@ -487,9 +487,9 @@ static void noise_backward(const dn_layer *L, float *out, const float *g, size_t
 
 /* Whether a pass can run as one team (one parallel region, barriers of
  * dn_team_barrier between its products) instead of a region per operation:
- * Flatten layers, then blocks of fused Linear -> ReLU -> Dropout drawing
- * dropout, then the output Linear (the d2l models and every --hidden MLP
- * with dropout). Other noises and layouts take the pass operation by
+ * Flatten layers, then blocks of fused Linear -> ReLU -> Dropout (any noise
+ * at the Dropout), then the output Linear: the d2l models and every
+ * --hidden MLP. Other layouts (input dropout) take the pass operation by
  * operation. Both compute the same tiles and elementwise work (the same
  * bits); only which thread runs which part, and how they wait, differ. */
 static bool team_shape(const dn_net *net)
@@ -503,10 +503,34 @@ static bool team_shape(const dn_net *net)
         return false;
     int blocks = 0;
     for (; i + 2 < net->n_layers && net->layers[i].kind == DN_LAYER_LINEAR && net->layers[i].fused;
-         i += 3, blocks++)
-        if (net->layers[i + 2].noise != DN_NOISE_DROPOUT)
-            return false;
+         i += 3)
+        blocks++;
     return blocks > 0 && i == net->n_layers - 1 && net->layers[i].kind == DN_LAYER_LINEAR;
+}
+
+/* noise_forward (not dropout, which the product's tiles draw) by every
+ * thread of a team on its rows, once all of in is written: the same draws
+ * (indexed by the element in the whole batch). The output. */
+static const float *noise_forward_team(const dn_team *tm, dn_net *net, dn_layer *L,
+                                       const float *in, int B)
+{
+    if (L->noise == DN_NOISE_DROPCONNECT)
+        return in;
+    dn_team_barrier(tm);
+    int lo, hi;
+    dn_team_range(tm, B, &lo, &hi);
+    size_t e = (size_t)lo * (size_t)L->out, n = (size_t)(hi - lo) * (size_t)L->out;
+    dn_stream s = dn_dropout_stream(net->seed, L->site, net->step);
+    uint64_t at = net->row0 * (uint64_t)L->out + e;
+    float *o = L->act + e;
+    /* Each p was checked when its layer was added: none of these fails. */
+    if (L->noise == DN_NOISE_GAUSSIAN)
+        dn_gaussian_forward_at(o, L->mult + e, in + e, n, L->p, s, at, NULL);
+    else if (L->noise == DN_NOISE_UNIFORM)
+        dn_uniform_noise_forward_at(o, L->mult + e, in + e, n, L->p, s, at, NULL);
+    else
+        dn_additive_forward_at(o, in + e, n, L->p, s, at, NULL);
+    return L->act;
 }
 
 /* The fused blocks of a team_shape network, forward, from x to the input
@@ -522,17 +546,29 @@ static void forward_blocks(const dn_team *tm, dn_net *net, const float *x,
     int layout = -1;
     for (int i = first; i < last; i += 3) {
         dn_layer *L = &net->layers[i], *R = &net->layers[i + 1], *D = &net->layers[i + 2];
+        const float *w = net->params + L->w_off;
+        const dn_layer *P = net->training ? dropconnect_of(net, i) : NULL;
+        if (P) {
+            /* this step's masked copy of the weights, drawn by all */
+            dn_dropconnect_forward_team(tm, P->wdrop, P->wmask, w, (size_t)L->in * (size_t)L->out,
+                                        P->p, dn_dropout_stream(net->seed, P->site, net->step));
+            layout = -1;
+            w = P->wdrop;
+        }
         int rows = dn_gemm_row_tiles(0, B, L->out, L->in);
         if (i != first && !(rows > 0 && rows == layout))
             dn_team_barrier(tm);
         layout = rows;
+        int drop = D->noise == DN_NOISE_DROPOUT;
         dn_brd f = {L->act, R->act, D->act, D->mask, net->params + L->b_off, L->out,
                     D->p, dn_dropout_stream(net->seed, D->site, net->step),
-                    net->training, net->row0};
-        dn_gemm_team(tm, 0, 1, B, L->out, L->in, 1.0f, cur, L->in, net->params + L->w_off,
-                     L->in, 0.0f, L->act, L->out, src && i == first ? src->fn : NULL,
-                     src ? src->ctx : NULL, dn_brd_tile, &f);
-        cur = net->training ? D->act : R->act;
+                    net->training && drop, net->row0};
+        dn_gemm_team(tm, 0, 1, B, L->out, L->in, 1.0f, cur, L->in, w, L->in, 0.0f, L->act,
+                     L->out, src && i == first ? src->fn : NULL, src ? src->ctx : NULL,
+                     dn_brd_tile, &f);
+        cur = !net->training ? R->act : drop ? D->act : noise_forward_team(tm, net, D, R->act, B);
+        if (net->training && !drop)
+            layout = -1;
     }
 }
 
@@ -542,8 +578,10 @@ static const float *blocks_outs(dn_net *net, const float *x)
     const float *cur = x;
     for (int i = 0; i < net->n_layers - 1; i++) {
         dn_layer *L = &net->layers[i];
-        if (L->kind != DN_LAYER_FLATTEN)
-            cur = L->kind == DN_LAYER_DROPOUT && !net->training ? cur : L->act;
+        bool through = L->kind == DN_LAYER_DROPOUT &&
+                       (!net->training || L->noise == DN_NOISE_DROPCONNECT);
+        if (L->kind != DN_LAYER_FLATTEN && !through)
+            cur = L->act;
         net->outs[i] = cur;
     }
     return cur;
@@ -687,68 +725,91 @@ static void sgd_tile(void *ctx, int m0, int m1, int n0, int n1)
 }
 
 /* backward for a team_shape network with its SGD step, by every thread of
- * a team: the
- * same products (each product's tiles, or a product whole on one thread
- * where the pass ran two side by side), the same elementwise passes and
- * updates, in the same order per element, with four team barriers where a
- * pass needs what every thread wrote. */
-static void backward_body(const dn_team *tmp, dn_net *net, const float *dlogits, int B,
+ * a team: the same products (each product's tiles, or a product whole on
+ * one thread where the pass ran two side by side), the same elementwise
+ * passes and updates, in the same order per element, with team barriers
+ * where a pass needs what every thread wrote. */
+static void backward_body(const dn_team *tm, dn_net *net, const float *dlogits, int B,
                           const fused_sgd *u0)
 {
     const int first = net->first_linear, last = net->n_layers - 1;
-    {
-        const dn_team tm = *tmp;
-        /* every thread hands over the same updates to its own list */
-        fused_sgd u = *u0;
-        const int side = tm.nt > 1 ? 1 : 0; /* the thread of the second product */
-        dn_layer *O = &net->layers[last];
-        const float *g = dlogits;
-        float *next = g == net->gbuf[0] ? net->gbuf[1] : net->gbuf[0];
-        /* output layer: bias and weight gradients here, its input's there */
-        if (tm.t == 0) {
-            dn_bias_grad(net->grads + O->b_off, g, B, O->out);
-            dn_gemm(1, 0, O->out, O->in, B, 1.0f, g, O->out, net->outs[last - 1], O->in, 0.0f,
-                    net->grads + O->w_off, O->in);
-        }
-        if (tm.t == side)
-            dn_gemm(0, 0, B, O->in, O->out, 1.0f, g, O->out, net->params + O->w_off, O->in, 0.0f,
-                    next, O->in);
-        hand_over(&u, net->params + O->w_off, net->grads + O->w_off,
-                  (size_t)O->in * (size_t)O->out, u.wd);
-        hand_over(&u, net->params + O->b_off, net->grads + O->b_off, (size_t)O->out, 0.0f);
-        g = next;
-        for (int i = last - 3; i >= first; i -= 3) {
-            dn_layer *F = &net->layers[i], *R = &net->layers[i + 1], *D = &net->layers[i + 2];
-            dn_team_barrier(&tm); /* g whole */
-            float *dz = g == net->gbuf[0] ? net->gbuf[1] : net->gbuf[0];
-            dn_dropout_relu_bias_backward_team(&tm, dz, net->grads + F->b_off, g, D->mask,
-                                               R->act, B, F->out, D->p, u.pending, u.n_pending,
-                                               u.lr);
-            u.n_pending = 0;
-            dn_team_barrier(&tm); /* dz whole */
-            g = dz;
-            const float *fin = i == 0 ? net->input : net->outs[i - 1];
-            float *dw = net->grads + F->w_off;
-            if (i == first) {
-                sgd_tile_ctx c = {net->params + F->w_off, dw, F->in, u.lr, u.wd};
-                dn_gemm_team(&tm, 1, 0, F->out, F->in, B, 1.0f, g, F->out, fin, F->in, 0.0f, dw,
-                             F->in, NULL, NULL, sgd_tile, &c);
-            } else {
-                next = g == net->gbuf[0] ? net->gbuf[1] : net->gbuf[0];
-                if (tm.t == 0)
-                    dn_gemm(1, 0, F->out, F->in, B, 1.0f, g, F->out, fin, F->in, 0.0f, dw, F->in);
-                if (tm.t == side)
-                    dn_gemm(0, 0, B, F->in, F->out, 1.0f, g, F->out, net->params + F->w_off,
-                            F->in, 0.0f, next, F->in);
-                hand_over(&u, net->params + F->w_off, dw, (size_t)F->in * (size_t)F->out,
-                          u.wd);
-                g = next;
-            }
-            hand_over(&u, net->params + F->b_off, net->grads + F->b_off, (size_t)F->out, 0.0f);
-        }
-        /* the first layer's bias: all its gradient's rows are summed */
-        dn_sgd_jobs(u.pending, u.n_pending, u.lr, tm.t, tm.nt);
+    /* every thread hands over the same updates to its own list */
+    fused_sgd u = *u0;
+    const int side = tm->nt > 1 ? 1 : 0; /* the thread of the second product */
+    dn_layer *O = &net->layers[last];
+    const dn_layer *P = dropconnect_of(net, last);
+    const float *g = dlogits;
+    float *next = g == net->gbuf[0] ? net->gbuf[1] : net->gbuf[0];
+    /* output layer: bias and weight gradients here, its input's there */
+    if (tm->t == 0) {
+        float *dw = net->grads + O->w_off;
+        dn_bias_grad(net->grads + O->b_off, g, B, O->out);
+        dn_gemm(1, 0, O->out, O->in, B, 1.0f, g, O->out, net->outs[last - 1], O->in, 0.0f, dw,
+                O->in);
+        if (P)
+            dn_dropconnect_backward(dw, P->wmask, (size_t)O->in * (size_t)O->out, P->p);
     }
+    if (tm->t == side)
+        dn_gemm(0, 0, B, O->in, O->out, 1.0f, g, O->out, weights(net, last, false), O->in, 0.0f,
+                next, O->in);
+    hand_over(&u, net->params + O->w_off, net->grads + O->w_off, (size_t)O->in * (size_t)O->out,
+              u.wd);
+    hand_over(&u, net->params + O->b_off, net->grads + O->b_off, (size_t)O->out, 0.0f);
+    g = next;
+    for (int i = last - 3; i >= first; i -= 3) {
+        dn_layer *F = &net->layers[i], *R = &net->layers[i + 1], *D = &net->layers[i + 2];
+        dn_team_barrier(tm); /* g whole */
+        next = g == net->gbuf[0] ? net->gbuf[1] : net->gbuf[0];
+        float *dz = next, p = D->p;
+        if (D->noise != DN_NOISE_DROPOUT) {
+            /* the noise's own pass first, on this thread's rows; then, with
+             * the mask of ones and p = 0, ReLU and the bias alone */
+            int lo, hi;
+            dn_team_range(tm, B, &lo, &hi);
+            size_t e = (size_t)lo * (size_t)F->out;
+            size_t m = (size_t)(hi - lo) * (size_t)F->out;
+            if (D->noise == DN_NOISE_GAUSSIAN)
+                dn_gaussian_backward(next + e, g + e, D->mult + e, m);
+            else if (D->noise == DN_NOISE_UNIFORM)
+                dn_uniform_noise_backward(next + e, g + e, D->mult + e, m);
+            else /* additive, DropConnect: the identity here */
+                dn_additive_backward(next + e, g + e, m);
+            dz = (float *)g;
+            g = next;
+            p = 0.0f;
+            dn_team_barrier(tm);
+        }
+        dn_dropout_relu_bias_backward_team(tm, dz, net->grads + F->b_off, g, D->mask, R->act, B,
+                                           F->out, p, u.pending, u.n_pending, u.lr);
+        u.n_pending = 0;
+        dn_team_barrier(tm); /* dz whole */
+        g = dz;
+        const float *fin = i == 0 ? net->input : net->outs[i - 1];
+        float *dw = net->grads + F->w_off;
+        if (i == first) {
+            /* (no DropConnect reads the input) */
+            sgd_tile_ctx c = {net->params + F->w_off, dw, F->in, u.lr, u.wd};
+            dn_gemm_team(tm, 1, 0, F->out, F->in, B, 1.0f, g, F->out, fin, F->in, 0.0f, dw,
+                         F->in, NULL, NULL, sgd_tile, &c);
+        } else {
+            const dn_layer *PF = dropconnect_of(net, i);
+            next = g == net->gbuf[0] ? net->gbuf[1] : net->gbuf[0];
+            if (tm->t == 0) {
+                dn_gemm(1, 0, F->out, F->in, B, 1.0f, g, F->out, fin, F->in, 0.0f, dw, F->in);
+                if (PF)
+                    dn_dropconnect_backward(dw, PF->wmask, (size_t)F->in * (size_t)F->out,
+                                            PF->p);
+            }
+            if (tm->t == side)
+                dn_gemm(0, 0, B, F->in, F->out, 1.0f, g, F->out, weights(net, i, false), F->in,
+                        0.0f, next, F->in);
+            hand_over(&u, net->params + F->w_off, dw, (size_t)F->in * (size_t)F->out, u.wd);
+            g = next;
+        }
+        hand_over(&u, net->params + F->b_off, net->grads + F->b_off, (size_t)F->out, 0.0f);
+    }
+    /* the first layer's bias: all its gradient's rows are summed */
+    dn_sgd_jobs(u.pending, u.n_pending, u.lr, tm->t, tm->nt);
 }
 
 static void backward_team(dn_net *net, const float *dlogits, int B, const fused_sgd *u)
@@ -925,7 +986,7 @@ static int train_step_team(dn_net *net, const float *x, const dn_batch_src *src,
         dn_team_barrier(&tm);
         if (tm.t == 0) {
             const float *in = blocks_outs(net, x);
-            dn_linear_forward(O->act, in, net->params + O->w_off, net->params + O->b_off, B,
+            dn_linear_forward(O->act, in, weights(net, last, true), net->params + O->b_off, B,
                               O->in, O->out);
             net->outs[last] = O->act;
             net->last_batch = B;

@@ -491,27 +491,42 @@ void dn_additive_backward(float *dinp, const float *dout, size_t n)
 
 /* ---- DropConnect ---- */
 
+/* Chunk c of dn_dropconnect_forward: mask and scale fused into the copy the
+ * product reads, one pass over the weights per batch (the masks of
+ * dropout, drawn for the weights). */
+static void dc_chunk(float *wd, uint8_t *mask, const float *w, size_t n, float p, dn_stream s,
+                     size_t c)
+{
+    const uint32_t thr = dn_dropout_threshold(p);
+    const float scale = (float)(1.0 / (1.0 - (double)p));
+    size_t lo = c * CHUNK, hi = n - lo > CHUNK ? lo + CHUNK : n;
+    if (p == 0.0f)
+        memset(mask + lo, 1, hi - lo);
+    else
+        dn_dropout_mask(mask + lo, lo, hi, thr, s);
+    for (size_t i = lo; i < hi; i++)
+        wd[i] = dn_keep_or_zero(w[i] * scale, mask[i]);
+}
+
 int dn_dropconnect_forward(float *wd, uint8_t *mask, const float *w, size_t n, float p,
                            dn_stream s, dn_err *err)
 {
     if (dn_noise_check((dn_noise){DN_NOISE_DROPCONNECT, p}, err))
         return DN_EINVAL;
-    const uint32_t thr = dn_dropout_threshold(p);
-    const float scale = (float)(1.0 / (1.0 - (double)p));
-    /* Mask and scale fused into the copy the product reads: one pass over
-     * the weights per batch (the masks of dropout, drawn for the weights). */
     const size_t nchunk = (n + CHUNK - 1) / CHUNK;
     #pragma omp parallel for schedule(static) if (n >= DN_PAR_MIN)
-    for (size_t c = 0; c < nchunk; c++) {
-        size_t lo = c * CHUNK, hi = n - lo > CHUNK ? lo + CHUNK : n;
-        if (p == 0.0f)
-            memset(mask + lo, 1, hi - lo);
-        else
-            dn_dropout_mask(mask + lo, lo, hi, thr, s);
-        for (size_t i = lo; i < hi; i++)
-            wd[i] = dn_keep_or_zero(w[i] * scale, mask[i]);
-    }
+    for (size_t c = 0; c < nchunk; c++)
+        dc_chunk(wd, mask, w, n, p, s, c);
     return DN_OK;
+}
+
+void dn_dropconnect_forward_team(const dn_team *tm, float *wd, uint8_t *mask, const float *w,
+                                 size_t n, float p, dn_stream s)
+{
+    int lo, hi;
+    dn_team_range(tm, (int)((n + CHUNK - 1) / CHUNK), &lo, &hi);
+    for (int c = lo; c < hi; c++)
+        dc_chunk(wd, mask, w, n, p, s, (size_t)c);
 }
 
 void dn_dropconnect_backward(float *dw, const uint8_t *mask, size_t n, float p)
