@@ -3,6 +3,7 @@
  *
  *   dropnet-bench [--epochs N] [--threads T] [--data DIR] [--gemm NAME]
  *                 [--hidden H] [--batch-size B] [--no-sgemm] [--scaling]
+ *                 [--noise-only] [--sync]
  *
  * The model is d2l-2020 (784-H-H-10, dropout 0.2/0.5, lr 0.5) on
  * Fashion-MNIST; without --hidden, H = 256 (the d2l model, 3 epochs), 1024
@@ -27,8 +28,13 @@
  * at those rates, as a ratio to dropout's. The noises take turns, one epoch
  * each per round (--epochs rounds, default 3), so that a shared machine's
  * load falls on all of them alike; the best epoch of each is reported.
- * --noise-only runs just these rows. */
-#include "dropnet.h"
+ * --noise-only runs just these rows.
+ *
+ * The cost of the threads meeting, printed first (--sync: only that): an
+ * empty OpenMP parallel region (fork and join), an OpenMP barrier inside one,
+ * and the team barrier a training step uses (src/core/team.c), each the
+ * median of 3 rounds of 2000. */
+#include "core/internal.h"
 
 #include <stdio.h>
 #include <stdlib.h>
@@ -331,6 +337,46 @@ static int noise_rows(const dn_dataset *train, const dn_dataset *test, int round
     return 0;
 }
 
+/* Microseconds per fork and join, OpenMP barrier and team barrier. */
+static void sync_costs(double us[3])
+{
+    const int n = 2000;
+    double all[3][3];
+    for (int round = 0; round < 3; round++) {
+        double t = dn_now();
+        for (int i = 0; i < n; i++) {
+            #pragma omp parallel
+            dn_par_mark(DN_PAR_PATHS - 1); /* something the compiler keeps */
+        }
+        double a = (dn_now() - t) / n * 1e6;
+        double b = 0.0, c = 0.0;
+        dn_bar bar = {0};
+        #pragma omp parallel
+        {
+            double t0 = dn_now();
+            for (int i = 0; i < n; i++) {
+                #pragma omp barrier
+            }
+            double t1 = dn_now();
+            dn_team tm = {omp_get_thread_num(), omp_get_num_threads(), &bar};
+            for (int i = 0; i < n; i++)
+                dn_team_barrier(&tm);
+            double t2 = dn_now();
+            #pragma omp master
+            {
+                b = (t1 - t0) / n * 1e6;
+                c = (t2 - t1) / n * 1e6;
+            }
+        }
+        all[0][round] = a, all[1][round] = b, all[2][round] = c;
+    }
+    for (int k = 0; k < 3; k++) { /* the median of the rounds */
+        double x = all[k][0], y = all[k][1], z = all[k][2];
+        us[k] = x > y ? (y > z ? y : x > z ? z : x) : (x > z ? x : y > z ? z : y);
+    }
+    dn_par_take(DN_PAR_PATHS - 1);
+}
+
 static double t_start;
 static double t_first_step = -1.0;
 static int first_step(void *user, const dn_step_stats *s)
@@ -349,13 +395,15 @@ int main(int argc, char **argv)
     if (dn_runtime_env())
         execv("/proc/self/exe", argv);
     t_start = dn_now();
-    int epochs = 0, threads = 0, H = 0, B = 256, with_sgemm = 1, scaling = 0, noise_only = 0;
+    int epochs = 0, threads = 0, H = 0, B = 256, with_sgemm = 1, scaling = 0, noise_only = 0,
+        sync_only = 0;
     const char *data = NULL, *gemm = getenv("DN_GEMM");
     for (int i = 1; i < argc; i++) {
         const char *a = argv[i], *v = i + 1 < argc ? argv[i + 1] : NULL;
         if (strcmp(a, "--no-sgemm") == 0) { with_sgemm = 0; continue; }
         if (strcmp(a, "--scaling") == 0) { scaling = 1; continue; }
         if (strcmp(a, "--noise-only") == 0) { noise_only = 1; continue; }
+        if (strcmp(a, "--sync") == 0) { sync_only = 1; continue; }
         if (!v) goto usage;
         if (strcmp(a, "--epochs") == 0) epochs = atoi(v);
         else if (strcmp(a, "--threads") == 0) threads = atoi(v);
@@ -369,6 +417,13 @@ int main(int argc, char **argv)
     if (epochs < 0 || epochs > 64 || H < 0 || H > 8192 || B < 1 || B > 60000)
         goto usage;
     threads = dn_set_threads(threads);
+    double us[3];
+    sync_costs(us);
+    if (sync_only) {
+        printf("%d thread%s: fork and join %.1f us, OpenMP barrier %.1f us, team barrier %.1f "
+               "us\n", threads, threads == 1 ? "" : "s", us[0], us[1], us[2]);
+        return 0;
+    }
     dn_err err = {0};
     if (dn_gemm_use(gemm, &err)) {
         fprintf(stderr, "dropnet-bench: %s\n", err.msg);
@@ -407,6 +462,8 @@ int main(int argc, char **argv)
                strcmp(backends[b], dn_gemm_default()) == 0 ? " (the default here)" : "");
     printf("start-up (process start to the end of the first step, gzip included): %.3f s\n",
            t_first_step);
+    printf("threads meeting: fork and join %.1f us, OpenMP barrier %.1f us, team barrier %.1f "
+           "us\n", us[0], us[1], us[2]);
     if (noise_only) {
         if (noise_rows(&train, &test, epochs ? epochs : 3, threads))
             return 1;
@@ -451,6 +508,7 @@ int main(int argc, char **argv)
     return 0;
 usage:
     fprintf(stderr, "usage: dropnet-bench [--epochs N] [--threads T] [--data DIR] [--gemm NAME] "
-                    "[--hidden H] [--batch-size B] [--no-sgemm] [--scaling] [--noise-only]\n");
+                    "[--hidden H] [--batch-size B] [--no-sgemm] [--scaling] [--noise-only] "
+                    "[--sync]\n");
     return 2;
 }
