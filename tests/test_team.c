@@ -2,10 +2,12 @@
  * barrier holds every thread until all arrive, also when one is late enough
  * that the others go to sleep; dn_gemm_team computes bitwise what dn_gemm
  * computes, with its work before and after the tiles, for teams of 1 to 4;
- * and a training step that runs as one team (the fused MLP) gives the bits
- * of the step run operation by operation on one thread. */
+ * and a training step that runs as one team (the fused MLP), or its
+ * gradients alone (a data-parallel block), gives the bits of the same run
+ * operation by operation on one thread. */
 #include "core/internal.h"
 #include "helpers.h"
+#include "nn/net_internal.h"
 
 #include <criterion/criterion.h>
 #include <stdlib.h>
@@ -133,7 +135,7 @@ Test(team, gemm_team_equals_gemm)
  * `noise` at its two hidden sites: the parameters after them, on 1 thread
  * (operation by operation) and on teams of 2, 3, 4. Widths 161 and 143 put
  * thread boundaries inside Philox blocks and SIMD registers. */
-static float *train_params(int threads, size_t *count, const char *noise)
+static float *train_params(int threads, size_t *count, const char *noise, int grads_only)
 {
     dn_err err = {0};
     dn_set_threads(threads);
@@ -161,15 +163,20 @@ static float *train_params(int threads, size_t *count, const char *noise)
         double loss = 0;
         size_t correct = 0;
         int B = step == 3 ? 77 : 192; /* a last, short batch */
-        cr_assert_eq(dn_net_train_step(net, x, y, B, 0.5f, 1e-3f, &loss, &correct, &err), DN_OK,
-                     "%s", err.msg);
+        if (grads_only) /* a data-parallel micro-block's gradients, rows from 40 */
+            cr_assert_eq(dn_net_block_grad(net, x, NULL, y, B, 40, 1.0f / 300, &loss, &correct,
+                                           &err),
+                         DN_OK, "%s", err.msg);
+        else
+            cr_assert_eq(dn_net_train_step(net, x, y, B, 0.5f, 1e-3f, &loss, &correct, &err),
+                         DN_OK, "%s", err.msg);
     }
     /* and an evaluation pass */
     dn_net_set_training(net, false);
     const float *logits = dn_net_forward(net, x, 192, &err);
     cr_assert(logits, "%s", err.msg);
     size_t np;
-    float *p = dn_net_params(net, &np);
+    float *p = grads_only ? dn_net_grads(net, &np) : dn_net_params(net, &np);
     *count = np + 192 * 10;
     float *copy = malloc(*count * 4);
     memcpy(copy, p, np * 4);
@@ -187,14 +194,17 @@ Test(team, training_step_same_bits_as_one_thread)
         "uniform:0.2,uniform:0.5",   "additive:0.1,additive:0.3", "dropconnect:0.2,dropconnect:0.5",
         "dropconnect:0.5,gaussian:0.3", "uniform:0.3,dropout:0.2",
     };
-    for (size_t k = 0; k < sizeof noises / sizeof *noises; k++) {
+    for (size_t k = 0; k < 2 * (sizeof noises / sizeof *noises); k++) {
+        const char *noise = noises[k / 2];
+        int grads = (int)(k % 2);
         size_t n1, n;
-        float *ref = train_params(1, &n1, noises[k]);
+        float *ref = train_params(1, &n1, noise, grads);
         for (int nt = 2; nt <= 4; nt++) {
             dn_par_take(DN_PAR_FUSED_BACKWARD);
-            float *got = train_params(nt, &n, noises[k]);
+            float *got = train_params(nt, &n, noise, grads);
             cr_assert_eq(n, n1);
-            cr_assert_eq(memcmp(ref, got, n * 4), 0, "%s, %d threads", noises[k], nt);
+            cr_assert_eq(memcmp(ref, got, n * 4), 0, "%s%s, %d threads", noise,
+                         grads ? " (gradients)" : "", nt);
             cr_assert_eq(dn_par_take(DN_PAR_FUSED_BACKWARD), nt, "backward on every thread");
             free(got);
         }

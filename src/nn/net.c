@@ -733,8 +733,9 @@ static void backward_body(const dn_team *tm, dn_net *net, const float *dlogits, 
                           const fused_sgd *u0)
 {
     const int first = net->first_linear, last = net->n_layers - 1;
-    /* every thread hands over the same updates to its own list */
-    fused_sgd u = *u0;
+    /* every thread hands over the same updates to its own list (none
+     * without u0: gradients only) */
+    fused_sgd none = {0.0f, 0.0f, {{0}}, 0}, u = u0 ? *u0 : none, *uu = u0 ? &u : NULL;
     const int side = tm->nt > 1 ? 1 : 0; /* the thread of the second product */
     dn_layer *O = &net->layers[last];
     const dn_layer *P = dropconnect_of(net, last);
@@ -752,9 +753,9 @@ static void backward_body(const dn_team *tm, dn_net *net, const float *dlogits, 
     if (tm->t == side)
         dn_gemm(0, 0, B, O->in, O->out, 1.0f, g, O->out, weights(net, last, false), O->in, 0.0f,
                 next, O->in);
-    hand_over(&u, net->params + O->w_off, net->grads + O->w_off, (size_t)O->in * (size_t)O->out,
+    hand_over(uu, net->params + O->w_off, net->grads + O->w_off, (size_t)O->in * (size_t)O->out,
               u.wd);
-    hand_over(&u, net->params + O->b_off, net->grads + O->b_off, (size_t)O->out, 0.0f);
+    hand_over(uu, net->params + O->b_off, net->grads + O->b_off, (size_t)O->out, 0.0f);
     g = next;
     for (int i = last - 3; i >= first; i -= 3) {
         dn_layer *F = &net->layers[i], *R = &net->layers[i + 1], *D = &net->layers[i + 2];
@@ -790,7 +791,7 @@ static void backward_body(const dn_team *tm, dn_net *net, const float *dlogits, 
             /* (no DropConnect reads the input) */
             sgd_tile_ctx c = {net->params + F->w_off, dw, F->in, u.lr, u.wd};
             dn_gemm_team(tm, 1, 0, F->out, F->in, B, 1.0f, g, F->out, fin, F->in, 0.0f, dw,
-                         F->in, NULL, NULL, sgd_tile, &c);
+                         F->in, NULL, NULL, u0 ? sgd_tile : NULL, &c);
         } else {
             const dn_layer *PF = dropconnect_of(net, i);
             next = g == net->gbuf[0] ? net->gbuf[1] : net->gbuf[0];
@@ -803,10 +804,10 @@ static void backward_body(const dn_team *tm, dn_net *net, const float *dlogits, 
             if (tm->t == side)
                 dn_gemm(0, 0, B, F->in, F->out, 1.0f, g, F->out, weights(net, i, false), F->in,
                         0.0f, next, F->in);
-            hand_over(&u, net->params + F->w_off, dw, (size_t)F->in * (size_t)F->out, u.wd);
+            hand_over(uu, net->params + F->w_off, dw, (size_t)F->in * (size_t)F->out, u.wd);
             g = next;
         }
-        hand_over(&u, net->params + F->b_off, net->grads + F->b_off, (size_t)F->out, 0.0f);
+        hand_over(uu, net->params + F->b_off, net->grads + F->b_off, (size_t)F->out, 0.0f);
     }
     /* the first layer's bias: all its gradient's rows are summed */
     dn_sgd_jobs(u.pending, u.n_pending, u.lr, tm->t, tm->nt);
@@ -826,7 +827,7 @@ static void backward_team(dn_net *net, const float *dlogits, int B, const fused_
  * dn_net_backward then dn_net_sgd). */
 static void backward(dn_net *net, const float *dlogits, int B, fused_sgd *u)
 {
-    if (u && team_shape(net)) {
+    if (team_shape(net)) {
         backward_team(net, dlogits, B, u);
         return;
     }
