@@ -140,6 +140,36 @@ static void rows_first(dn_rows_fn before, void *ctx, int M, size_t per_row)
         before(ctx, r, r + TILE_ALIGN < M ? r + TILE_ALIGN : M);
 }
 
+/* Tile i of t (t > 1) of a product: its rectangle of C (rows where split_m,
+ * else columns), the rows of A made first, the product, and the work after
+ * it where the tile covers whole rows. */
+typedef struct {
+    int b, trans_a, trans_b, M, N, K, lda, ldb, ldc, t, split_m;
+    float alpha, beta;
+    const float *A, *B;
+    float *C;
+    dn_rows_fn before;
+    void *before_ctx;
+    dn_tile_fn after;
+    void *after_ctx;
+} tiling;
+
+static void tile(const tiling *g, int i)
+{
+    dn_par_mark(DN_PAR_GEMM);
+    int m0 = 0, m1 = g->M, n0 = 0, n1 = g->N;
+    if (g->split_m)
+        m0 = cut(g->M, g->t, i), m1 = cut(g->M, g->t, i + 1);
+    else
+        n0 = cut(g->N, g->t, i), n1 = cut(g->N, g->t, i + 1);
+    if (g->before)
+        g->before(g->before_ctx, m0, m1);
+    gemm_block(g->b, g->trans_a, g->trans_b, g->K, g->alpha, g->A, g->lda, g->B, g->ldb, g->beta,
+               g->C, g->ldc, m0, m1, n0, n1);
+    if (g->after && g->split_m)
+        g->after(g->after_ctx, m0, m1, n0, n1);
+}
+
 static void gemm_with(int b, int trans_a, int trans_b, int M, int N, int K, float alpha,
                       const float *A, int lda, const float *B, int ldb, float beta, float *C,
                       int ldc, dn_rows_fn before, void *before_ctx, dn_tile_fn after, void *ctx)
@@ -168,23 +198,15 @@ static void gemm_with(int b, int trans_a, int trans_b, int M, int N, int K, floa
      * that every tile reads in full is the smaller one. Called from inside a
      * parallel region (two products side by side), this thread computes the
      * same tiles in turn. */
+    tiling g = {.b = b, .trans_a = trans_a, .trans_b = trans_b, .M = M, .N = N, .K = K,
+                .lda = lda, .ldb = ldb, .ldc = ldc, .t = t, .split_m = split_m, .alpha = alpha,
+                .beta = beta, .A = A, .B = B, .C = C, .before = before,
+                .before_ctx = before_ctx, .after = after, .after_ctx = ctx};
     #pragma omp parallel if (!omp_in_parallel())
     {
         #pragma omp for schedule(static)
-        for (int i = 0; i < t; i++) {
-            dn_par_mark(DN_PAR_GEMM);
-            int m0 = 0, m1 = M, n0 = 0, n1 = N;
-            if (split_m)
-                m0 = cut(M, t, i), m1 = cut(M, t, i + 1);
-            else
-                n0 = cut(N, t, i), n1 = cut(N, t, i + 1);
-            if (before)
-                before(before_ctx, m0, m1);
-            gemm_block(b, trans_a, trans_b, K, alpha, A, lda, B, ldb, beta, C, ldc, m0, m1, n0,
-                       n1);
-            if (after && split_m)
-                after(ctx, m0, m1, n0, n1);
-        }
+        for (int i = 0; i < t; i++)
+            tile(&g, i);
         /* Column tiles: the work after them by whole rows, once all are
          * done, in the same region. On a tile's column block it was 3 times
          * slower (784-1024-1024-10): rows of 4 KiB are a stride that maps
@@ -225,21 +247,20 @@ void dn_gemm_team(const dn_team *tm, int trans_a, int trans_b, int M, int N, int
         before = NULL;
     }
     dn_team_range(tm, t, &lo, &hi);
-    for (int i = lo; i < hi; i++) {
-        int m0 = 0, m1 = M, n0 = 0, n1 = N;
-        if (t > 1) {
-            dn_par_mark(DN_PAR_GEMM);
-            if (split_m)
-                m0 = cut(M, t, i), m1 = cut(M, t, i + 1);
-            else
-                n0 = cut(N, t, i), n1 = cut(N, t, i + 1);
+    if (t == 1) {
+        if (lo < hi) { /* the thread of the one tile */
+            gemm_block(b, trans_a, trans_b, K, alpha, A, lda, B, ldb, beta, C, ldc, 0, M, 0, N);
+            if (after)
+                after(after_ctx, 0, M, 0, N);
         }
-        if (before)
-            before(before_ctx, m0, m1);
-        gemm_block(b, trans_a, trans_b, K, alpha, A, lda, B, ldb, beta, C, ldc, m0, m1, n0, n1);
-        if (after && (split_m || t == 1))
-            after(after_ctx, m0, m1, n0, n1);
+        return;
     }
+    tiling g = {.b = b, .trans_a = trans_a, .trans_b = trans_b, .M = M, .N = N, .K = K,
+                .lda = lda, .ldb = ldb, .ldc = ldc, .t = t, .split_m = split_m, .alpha = alpha,
+                .beta = beta, .A = A, .B = B, .C = C, .before = before,
+                .before_ctx = before_ctx, .after = after, .after_ctx = after_ctx};
+    for (int i = lo; i < hi; i++)
+        tile(&g, i);
     if (after && !split_m && t > 1) {
         /* column tiles: the work after them by whole rows, as gemm_with */
         dn_team_barrier(tm);
