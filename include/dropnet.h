@@ -725,6 +725,13 @@ typedef struct {
     /* A run that tracks its activations: their sums since the last row of
      * activations.csv, as text (NULL: none). */
     char *activations;
+    /* steps.csv: a row every steps_every steps (0: not recorded, a file of
+     * an older dropnet), and the training loss sum, correct count and
+     * examples of the steps since its last row (a checkpoint may fall
+     * between two rows). */
+    size_t steps_every;
+    double steps_loss_sum;
+    size_t steps_correct, steps_examples;
 } dn_checkpoint;
 
 int dn_checkpoint_save(const char *path, const dn_net *net, const dn_model_info *info,

@@ -405,6 +405,44 @@ Test(model, checkpoint_fields_are_checked)
     edited_checkpoint("config", NULL, "\"config\" is missing");
     edited_checkpoint("metrics", "[{\"epoch\":1}]", "not an array of 0 epochs");
     edited_checkpoint("input_scale", "0", "\"input_scale\"");
+    /* steps.csv's open interval: EVERY LOSS_SUM CORRECT EXAMPLES */
+    edited_checkpoint("steps_interval", "0 1.5 2 64", "\"steps_interval\"");  /* every 0 */
+    edited_checkpoint("steps_interval", "41 1.5 2 64", "\"steps_interval\""); /* > an epoch */
+    edited_checkpoint("steps_interval", "8 nan 2 64", "\"steps_interval\"");
+    edited_checkpoint("steps_interval", "8 -1 2 64", "\"steps_interval\"");
+    edited_checkpoint("steps_interval", "8 1.5 65 64", "\"steps_interval\""); /* right > seen */
+    edited_checkpoint("steps_interval", "8 1.5 2 1001", "\"steps_interval\""); /* > examples */
+    edited_checkpoint("steps_interval", "8 1.5 2", "\"steps_interval\"");
+    edited_checkpoint("steps_interval", "8 1.5 2 64 9", "\"steps_interval\"");
+    edited_checkpoint("steps_interval", "8 0.5 0 0", "\"steps_interval\""); /* a sum of nothing */
+}
+
+/* steps.csv's open interval goes through a checkpoint exactly (and a file
+ * without it reads as none). */
+Test(model, checkpoint_steps_interval_round_trip)
+{
+    dn_net *a = mlp(6, 5, 4, 3, 0.5f, 0.5f, 0.0f, 1);
+    dn_checkpoint ck = {.epoch = 0, .step = 3, .steps_per_epoch = 40, .train_examples = 1000,
+                        .seed = 5, .loss_sum = 1.5, .correct = 2, .config = "{}",
+                        .steps_every = 7, .steps_loss_sum = 0.1 + 0.2, .steps_correct = 11,
+                        .steps_examples = 192};
+    const char *path = tmp_path("steps.safetensors");
+    dn_err err = {0};
+    dn_checkpoint back;
+    cr_assert_eq(dn_checkpoint_save(path, a, NULL, &ck, &err), DN_OK, "%s", err.msg);
+    cr_assert_eq(dn_checkpoint_load(path, a, NULL, &back, &err), DN_OK, "%s", err.msg);
+    cr_assert_eq(back.steps_every, 7);
+    cr_assert(back.steps_loss_sum == 0.1 + 0.2, "%.17g", back.steps_loss_sum);
+    cr_assert_eq(back.steps_correct, 11);
+    cr_assert_eq(back.steps_examples, 192);
+    dn_checkpoint_free(&back);
+    ck.steps_every = 0; /* not recorded */
+    cr_assert_eq(dn_checkpoint_save(path, a, NULL, &ck, &err), DN_OK, "%s", err.msg);
+    cr_assert_eq(dn_checkpoint_load(path, a, NULL, &back, &err), DN_OK, "%s", err.msg);
+    cr_assert_eq(back.steps_every, 0);
+    cr_assert_eq(back.steps_examples, 0);
+    dn_checkpoint_free(&back);
+    dn_net_free(a);
 }
 
 /* The rows of a checkpoint are the rows a resumed run writes into

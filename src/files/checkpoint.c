@@ -81,6 +81,12 @@ int dn_checkpoint_save(const char *path, const dn_net *net, const dn_model_info 
         dn_meta_add(&m, "config", ck->config ? ck->config : "");
         if (ck->activations)
             dn_meta_add(&m, "activations", ck->activations);
+        char steps[96];
+        if (ck->steps_every) {
+            snprintf(steps, sizeof steps, "%zu %.17g %zu %zu", ck->steps_every,
+                     ck->steps_loss_sum, ck->steps_correct, ck->steps_examples);
+            dn_meta_add(&m, "steps_interval", steps);
+        }
         rc = dn_model_write(path, net, info, &m, "checkpoint", err);
     }
     dn_meta_free(&m);
@@ -171,6 +177,22 @@ static int read_state(const dn_st_file *st, void *ctx, dn_err *err)
     const char *act = dn_st_meta(st, "activations");
     if (act && !(ck->activations = strdup(act)))
         return dn_fail(err, DN_ENOMEM, "%s: out of memory", P);
+    const char *steps = dn_st_meta(st, "steps_interval");
+    if (steps) {
+        /* "EVERY LOSS_SUM CORRECT EXAMPLES": the open interval of steps.csv */
+        unsigned long long every, right, seen;
+        double sum;
+        int used = -1;
+        if (sscanf(steps, "%llu %lf %llu %llu%n", &every, &sum, &right, &seen, &used) != 4 ||
+            steps[used] || every < 1 || every > ck->steps_per_epoch || !isfinite(sum) ||
+            sum < 0 || right > seen || seen > ck->train_examples || (seen == 0 && sum != 0))
+            return dn_fail(err, DN_EFORMAT, "%s: metadata \"steps_interval\" is not \"EVERY "
+                           "LOSS_SUM CORRECT EXAMPLES\" in range", P);
+        ck->steps_every = (size_t)every;
+        ck->steps_loss_sum = sum;
+        ck->steps_correct = (size_t)right;
+        ck->steps_examples = (size_t)seen;
+    }
     const char *mt = dn_st_meta(st, "metrics");
     cJSON *a = mt ? cJSON_Parse(mt) : NULL;
     if (mt && !a)

@@ -72,6 +72,12 @@ int dn_config_read(const char *dir, dn_config *cfg, char *data_dir, size_t data_
     return rc;
 }
 
+/* The steps between two rows of steps.csv (and of activations.csv). */
+static size_t steps_every(const dn_training *t)
+{
+    return t->o.log_every > 0 ? (size_t)t->o.log_every : (t->steps_per_epoch + 4) / 5;
+}
+
 static int write_checkpoint(dn_training *t, int epochs_done, size_t step, double loss_sum,
                             size_t correct)
 {
@@ -86,7 +92,11 @@ static int write_checkpoint(dn_training *t, int epochs_done, size_t step, double
                         .correct = correct,
                         .n_metrics = t->n_metrics,
                         .metrics = t->metrics,
-                        .config = t->config};
+                        .config = t->config,
+                        .steps_every = steps_every(t),
+                        .steps_loss_sum = t->iv_loss,
+                        .steps_correct = t->iv_correct,
+                        .steps_examples = t->iv_rows};
     /* the activations' sums since their last row: a checkpoint may fall
      * between two rows */
     if (t->act && !(ck.activations = dn_act_save(t->act, &t->err))) {
@@ -120,8 +130,7 @@ static int log_step(dn_training *t, const dn_step_stats *st)
     t->iv_loss += st->loss_sum;
     t->iv_correct += st->correct;
     t->iv_rows += (size_t)st->batch;
-    size_t every = t->o.log_every > 0 ? (size_t)t->o.log_every : (st->steps_per_epoch + 4) / 5;
-    if (st->step % every != 0 && st->step != st->steps_per_epoch)
+    if (st->step % steps_every(t) != 0 && st->step != st->steps_per_epoch)
         return 0;
     dn_step_point p = {st->epoch,
                        st->step,
@@ -264,6 +273,15 @@ static int resume_from_checkpoint(dn_training *t, dn_err *err)
                      cfg->fit.epochs);
         goto out;
     }
+    /* steps.csv's rhythm, unless this resume asks for another, and its
+     * sums since the last row: the next row averages the same steps as in
+     * the run never stopped. (A checkpoint of an older dropnet has neither:
+     * that row then averages the steps since the resume.) */
+    if (ck.steps_every && t->o.log_every <= 0 && ck.steps_every != steps_every(t))
+        t->o.log_every = (long)ck.steps_every;
+    t->iv_loss = ck.steps_loss_sum;
+    t->iv_correct = ck.steps_correct;
+    t->iv_rows = ck.steps_examples;
     /* The activations' sums since their last row, as the checkpoint left
      * them (none: the checkpoint was taken at a row). */
     if (t->act && ck.activations) {
@@ -271,8 +289,7 @@ static int resume_from_checkpoint(dn_training *t, dn_err *err)
             rc = dn_fail(err, DN_EFORMAT, "%s: metadata \"activations\": %s", path, err->msg);
             goto out;
         }
-    } else if (t->act && ck.step % (t->o.log_every > 0 ? (size_t)t->o.log_every
-                                                         : (t->steps_per_epoch + 4) / 5)) {
+    } else if (t->act && ck.step % steps_every(t)) {
         rc = dn_fail(err, DN_EFORMAT, "%s: holds no activation statistics for step %zu of epoch "
                      "%d, between two rows of activations.csv", path, ck.step, ck.epoch + 1);
         goto out;
