@@ -110,19 +110,29 @@ int lab_sweep(const lab *l, const char *const *words, int n, sweep_opts *o);
  * the grid seeds, in d2l-sized epochs; 0 when its cells cannot be made.
  * Frees o's axes. */
 double lab_select_cost(const lab *l, sweep_opts *o);
-/* The selection grid o as the first trainings of x: its cells added
- * (PREFIX "select", lab_add_cells), trained (phase names them), read back
- * and ranked on validation; *best the chosen cell. 0, or an exit status. */
-int lab_select(lab *l, experiment *x, const sweep_opts *o, cell *cells, int *index, int n_cells,
-               const char *phase, int *has_val, int *best);
+/* The cells of a grid o (every combination of its axes' values) and their
+ * value indices, n_axes per cell. lab_grid_new: 0, or EXIT_RUNTIME after a
+ * message; lab_grid_free takes a grid made or zeroed. */
+typedef struct {
+    cell *cells;
+    int *index;
+    int n;
+} lab_grid;
+int lab_grid_new(lab_grid *g, const sweep_opts *o);
+void lab_grid_free(lab_grid *g);
+/* The selection grid o as the first trainings of x: its cells made into g
+ * (lab_grid_new), added (PREFIX "select", lab_add_cells), trained (phase
+ * names them), read back and ranked on validation; *best the chosen cell.
+ * 0, or an exit status; g is the caller's to free either way. */
+int lab_select(lab *l, experiment *x, const sweep_opts *o, lab_grid *g, const char *phase,
+               int *has_val, int *best);
 /* "highest", "yes", "no" or "no verdict": whether cell k of a ranked grid
  * could be the best. */
 const char *lab_could_be_best(const cell *cells, int k, int best);
 /* Adds the cells of the grid o, each as PREFIX_<cell name>-seedS on the
- * grid seeds: cells[c] gets its value indices (n_axes of index per cell),
- * label and configuration. */
-int lab_add_cells(lab *l, experiment *x, const sweep_opts *o, const char *prefix, cell *cells,
-                  int *index, int n_cells);
+ * grid seeds: each cell of g gets its value indices, label and
+ * configuration. */
+int lab_add_cells(lab *l, experiment *x, const sweep_opts *o, const char *prefix, lab_grid *g);
 /* The trainings PREFIX_A-seed* and PREFIX_B-seed* as compare's sides A and
  * B, and compare's paired analysis of B against A into r. */
 int lab_pair(const experiment *x, const char *prefix_a, const dn_config *a,

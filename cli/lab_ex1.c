@@ -65,22 +65,19 @@ static int run(lab *l, char *answer, size_t size)
     if (rc || (rc = grid_opts(l, &o)))
         return rc;
     int seeds = l->d.seeds, gseeds = lab_grid_seeds(l);
-    int n_cells = o.axes[0].n * o.axes[1].n;
-    cell *cells = calloc((size_t)n_cells, sizeof *cells);
-    int *index = calloc((size_t)n_cells * 2, sizeof *index);
+    lab_grid g = {0};
     experiment x = {.lock_fd = -1};
     side A = {0}, B = {0};
     strbuf md = {0};
-    if (!cells || !index) {
-        cli_error("lab: out of memory");
-        rc = EXIT_RUNTIME;
+    if ((rc = lab_grid_new(&g, &o)))
         goto out;
-    }
+    cell *cells = g.cells;
+    int n_cells = g.n;
     if ((rc = lab_open(l, 1, &x)) || (rc = lab_add(l, &x, "a", &ca, seeds)) ||
         (rc = lab_add(l, &x, "b", &cb, seeds)))
         goto out;
     int grid_first = x.n;
-    if ((rc = lab_add_cells(l, &x, &o, "grid", cells, index, n_cells)) ||
+    if ((rc = lab_add_cells(l, &x, &o, "grid", &g)) ||
         (rc = lab_train(l, &x, "swap + grid")))
         goto out;
 
@@ -193,8 +190,7 @@ out:
     sb_free(&md);
     side_free(&A);
     side_free(&B);
-    sweep_cells_free(cells, n_cells);
-    free(index);
+    lab_grid_free(&g);
     experiment_close(&x);
     sweep_free_axes(&o);
     return rc;

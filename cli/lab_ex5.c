@@ -164,23 +164,23 @@ static int run(lab *l, char *answer, size_t size)
     int rc = select_opts(l, &o);
     if (rc)
         return rc;
-    int seeds = l->d.seeds, gseeds = lab_grid_seeds(l), n_sel = o.axes[0].n;
-    cell *cells = calloc((size_t)n_sel, sizeof *cells);
-    int *index = calloc((size_t)n_sel, sizeof *index);
+    int seeds = l->d.seeds, gseeds = lab_grid_seeds(l);
+    lab_grid g = {0};
     double *buf = malloc((size_t)seeds * 4 * sizeof *buf);
     experiment x = {.lock_fd = -1};
     side s[N_CELLS] = {{0}};
     strbuf md = {0};
-    if (!cells || !index || !buf) {
+    if (!buf) {
         cli_error("lab: out of memory");
         rc = EXIT_RUNTIME;
         goto out;
     }
     int has_val, best;
     if ((rc = lab_open(l, 5, &x)) ||
-        (rc = lab_select(l, &x, &o, cells, index, n_sel, "weight decay on validation", &has_val,
-                         &best)))
+        (rc = lab_select(l, &x, &o, &g, "weight decay on validation", &has_val, &best)))
         goto out;
+    cell *cells = g.cells;
+    int n_sel = g.n;
     const char *wd = o.axes[0].values[best];
     dn_config cfg[N_CELLS];
     if ((rc = factorial_configs(l, wd, cfg)))
@@ -340,8 +340,7 @@ out:
     sb_free(&md);
     for (int k = 0; k < N_CELLS; k++)
         side_free(&s[k]);
-    sweep_cells_free(cells, n_sel);
-    free(index);
+    lab_grid_free(&g);
     free(buf);
     experiment_close(&x);
     sweep_free_axes(&o);

@@ -98,23 +98,18 @@ static int run(lab *l, char *answer, size_t size)
     int rc = select_opts(l, &o);
     if (rc)
         return rc;
-    int seeds = l->d.seeds, gseeds = lab_grid_seeds(l), n_sel = o.axes[0].n;
-    cell *cells = calloc((size_t)n_sel, sizeof *cells);
-    int *index = calloc((size_t)n_sel, sizeof *index);
+    int seeds = l->d.seeds, gseeds = lab_grid_seeds(l);
+    lab_grid g = {0};
     experiment x = {.lock_fd = -1};
     side A = {0}, B[ALTS];
     memset(B, 0, sizeof B);
     strbuf md = {0};
-    if (!cells || !index) {
-        cli_error("lab: out of memory");
-        rc = EXIT_RUNTIME;
-        goto out;
-    }
     int has_val, best;
     if ((rc = lab_open(l, 7, &x)) ||
-        (rc = lab_select(l, &x, &o, cells, index, n_sel, "additive sigma on validation", &has_val,
-                         &best)))
+        (rc = lab_select(l, &x, &o, &g, "additive sigma on validation", &has_val, &best)))
         goto out;
+    cell *cells = g.cells;
+    int n_sel = g.n;
     const char *additive = o.axes[0].values[best];
     dn_config base, alt[ALTS];
     if ((rc = configs(l, additive, &base, alt)) || (rc = lab_add(l, &x, "dropout", &base, seeds)))
@@ -249,8 +244,7 @@ out:
     side_free(&A);
     for (int k = 0; k < ALTS; k++)
         side_free(&B[k]);
-    sweep_cells_free(cells, n_sel);
-    free(index);
+    lab_grid_free(&g);
     experiment_close(&x);
     sweep_free_axes(&o);
     return rc;

@@ -142,17 +142,38 @@ double lab_select_cost(const lab *l, sweep_opts *o)
     return c;
 }
 
-int lab_select(lab *l, experiment *x, const sweep_opts *o, cell *cells, int *index, int n_cells,
-               const char *phase, int *has_val, int *best)
+int lab_grid_new(lab_grid *g, const sweep_opts *o)
+{
+    int n = 1;
+    for (int a = 0; a < o->n_axes; a++)
+        n *= o->axes[a].n;
+    g->n = n;
+    g->cells = calloc((size_t)n, sizeof *g->cells);
+    g->index = calloc((size_t)n * (size_t)(o->n_axes > 0 ? o->n_axes : 1), sizeof *g->index);
+    if (g->cells && g->index)
+        return 0;
+    cli_error("lab: out of memory");
+    return EXIT_RUNTIME;
+}
+
+void lab_grid_free(lab_grid *g)
+{
+    sweep_cells_free(g->cells, g->n);
+    free(g->index);
+    memset(g, 0, sizeof *g);
+}
+
+int lab_select(lab *l, experiment *x, const sweep_opts *o, lab_grid *g, const char *phase,
+               int *has_val, int *best)
 {
     int gseeds = lab_grid_seeds(l);
-    int rc = lab_add_cells(l, x, o, "select", cells, index, n_cells);
-    if (rc || (rc = lab_train(l, x, phase)))
+    int rc = lab_grid_new(g, o);
+    if (rc || (rc = lab_add_cells(l, x, o, "select", g)) || (rc = lab_train(l, x, phase)))
         return rc;
-    experiment sx = lab_view(x, 0, n_cells * gseeds);
-    if ((rc = sweep_load(&sx, cells, n_cells, gseeds, has_val)))
+    experiment sx = lab_view(x, 0, g->n * gseeds);
+    if ((rc = sweep_load(&sx, g->cells, g->n, gseeds, has_val)))
         return rc;
-    return sweep_rank(cells, n_cells, gseeds, *has_val, best);
+    return sweep_rank(g->cells, g->n, gseeds, *has_val, best);
 }
 
 const char *lab_could_be_best(const cell *cells, int k, int best)
@@ -163,11 +184,11 @@ const char *lab_could_be_best(const cell *cells, int k, int best)
                                            : "no verdict";
 }
 
-int lab_add_cells(lab *l, experiment *x, const sweep_opts *o, const char *prefix, cell *cells,
-                  int *index, int n_cells)
+int lab_add_cells(lab *l, experiment *x, const sweep_opts *o, const char *prefix, lab_grid *g)
 {
-    for (int c = 0; c < n_cells; c++) {
-        cells[c].index = index + (size_t)c * (size_t)o->n_axes;
+    cell *cells = g->cells;
+    for (int c = 0; c < g->n; c++) {
+        cells[c].index = g->index + (size_t)c * (size_t)o->n_axes;
         for (int a = 0; a < o->n_axes; a++)
             cells[c].index[a] = sweep_value_of(o, c, a);
         int rc = sweep_cell_config(o, c, &cells[c]);
