@@ -19,7 +19,8 @@ static void usage(FILE *f)
 {
     fprintf(f, "usage: dropnet eval --model FILE [--data DIR | --test FILE.csv] [--threads N]\n"
                "                    [--noise LIST] [--dropconnect-sampling K]\n"
-               "                    [--mc-samples K [--seed S] [--figures DIR]] [--json]\n"
+               "                    [--mc-samples K [--seed S] [--figures DIR\n"
+               "                    [--figure-scale S]]] [--json]\n"
                "\n"
                "Evaluates a model file (model.safetensors of a run, or a PyTorch state dict in\n"
                "safetensors form) on a test set with dropout off: the mean loss, the accuracy,\n"
@@ -46,13 +47,15 @@ static void usage(FILE *f)
                "  --figures DIR     with --mc-samples: DIR/mc-samples.png and .svg (accuracy and\n"
                "                    ECE against the passes averaged) and DIR/reliability.png and\n"
                "                    .svg (deterministic against the average)\n"
+               "  --figure-scale S  with --figures: their size and text times S (1 to 4,\n"
+               "                    default 1), as train's\n"
                "  --json            print one JSON object instead of the text\n"
                "  -h, --help        this help\n",
             DN_DC_SAMPLES_MAX, MC_MAX);
 }
 
 /* Besides --model, --threads and --help (model_command_start). */
-enum { OPT_MC = 1000, OPT_SEED, OPT_FIGURES, OPT_JSON };
+enum { OPT_MC = 1000, OPT_SEED, OPT_FIGURES, OPT_JSON, OPT_SCALE };
 static const struct option options[] = {{"data", required_argument, 0, 'd'},
                                         {"test", required_argument, 0, 't'},
                                         {"dropconnect-sampling", required_argument, 0, 's'},
@@ -60,6 +63,7 @@ static const struct option options[] = {{"data", required_argument, 0, 'd'},
                                         {"seed", required_argument, 0, OPT_SEED},
                                         {"figures", required_argument, 0, OPT_FIGURES},
                                         {"json", no_argument, 0, OPT_JSON},
+                                        {"figure-scale", required_argument, 0, OPT_SCALE},
                                         {0, 0, 0, 0}};
 
 typedef struct {
@@ -67,13 +71,16 @@ typedef struct {
     long samples, dc_samples;
     unsigned long long seed;
     bool seed_given, json;
+    float scale;
+    bool scale_given;
     option_seen seen;
 } eval_opts;
 
 static int eval_option(void *ctx, int c, const char *arg)
 {
     eval_opts *o = ctx;
-    static const char *const names[] = {"mc-samples", "seed", "figures", "json"};
+    static const char *const names[] = {"mc-samples", "seed", "figures", "json",
+                                        "figure-scale"};
     if (c >= OPT_MC && option_once(&o->seen, "eval", names[c - OPT_MC]))
         return EXIT_USAGE;
     switch (c) {
@@ -101,6 +108,11 @@ static int eval_option(void *ctx, int c, const char *arg)
         o->figures = arg;
         break;
     case OPT_JSON: o->json = true; break;
+    case OPT_SCALE:
+        if (parse_float("--figure-scale", arg, 1.0, 4.0, &o->scale))
+            return EXIT_USAGE;
+        o->scale_given = true;
+        break;
     }
     return 0;
 }
@@ -119,6 +131,10 @@ static int eval_check(void *ctx, const char *model)
     if (!o->samples && (o->seed_given || o->figures)) {
         cli_error("eval: %s needs --mc-samples K (it belongs to Monte Carlo dropout)",
                   o->seed_given ? "--seed" : "--figures");
+        return EXIT_USAGE;
+    }
+    if (o->scale_given && !o->figures) {
+        cli_error("eval: --figure-scale needs --figures DIR (it sizes those figures)");
         return EXIT_USAGE;
     }
     return 0;
@@ -307,17 +323,17 @@ static void print_text(const model_input *m, const char *what, const dn_dataset 
 
 /* The two figures of --figures DIR, each as PNG and SVG. */
 static int draw_figures(const char *dir, const dn_eval_summary *det,
-                        const dn_reliability *det_rel, const dn_mc_result *mc)
+                        const dn_reliability *det_rel, const dn_mc_result *mc, double scale)
 {
     dn_err err = {0};
     static const char *const ext[2] = {"png", "svg"};
     for (int e = 0; e < 2; e++) {
         char path[4200];
         snprintf(path, sizeof path, "%s/mc-samples.%s", dir, ext[e]);
-        if (dn_plot_mc_samples(path, det, mc, 1.0, &err))
+        if (dn_plot_mc_samples(path, det, mc, scale, &err))
             return cli_fail(&err);
         snprintf(path, sizeof path, "%s/reliability.%s", dir, ext[e]);
-        if (dn_plot_reliability(path, det_rel, &mc->reliability, mc->samples, 1.0, &err))
+        if (dn_plot_reliability(path, det_rel, &mc->reliability, mc->samples, scale, &err))
             return cli_fail(&err);
     }
     return 0;
@@ -327,6 +343,7 @@ int cmd_eval(int argc, char **argv)
 {
     eval_opts o = {0};
     o.seed = 1;
+    o.scale = 1.0f;
     model_command mcmd = {"eval", usage, options, eval_option, eval_check, &o};
     model_input m;
     int done, status = model_command_start(&mcmd, argc, argv, &m, &done);
@@ -388,7 +405,7 @@ int cmd_eval(int argc, char **argv)
     else
         print_text(&m, what, &ds, &det, conf, mc, o.dc_samples, &dc);
     if (!status && o.figures)
-        status = draw_figures(o.figures, &det, rel, mc);
+        status = draw_figures(o.figures, &det, rel, mc, o.scale);
 out:
     free(conf);
     free(mc);

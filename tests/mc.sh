@@ -76,6 +76,17 @@ for f in mc-samples.png mc-samples.svg reliability.png reliability.svg; do
   [ -s "$T/figs/$f" ] && ok "figure $f" || fail "no figure $f"
 done
 head -c 8 "$T/figs/reliability.png" | od -An -c | grep -q 'P   N   G' || fail "reliability.png is not a PNG"
+# --figure-scale: the same figures, S times the pixels (as train's).
+png_size() { local b; b=($(od -An -tu1 -j16 -N8 "$1")); echo "$(( (b[0]<<24) + (b[1]<<16) + (b[2]<<8) + b[3] ))x$(( (b[4]<<24) + (b[5]<<16) + (b[6]<<8) + b[7] ))"; }
+"$DN" eval --model "$M" --mc-samples 3 --figures "$T/figs2" --figure-scale 2 > /dev/null || fail "--figure-scale 2"
+for f in mc-samples reliability; do
+  a=$(png_size "$T/figs/$f.png") b=$(png_size "$T/figs2/$f.png")
+  [ "${a%x*}" -gt 0 ] && [ "${b%x*}" = $(( 2 * ${a%x*} )) ] && [ "${b#*x}" = $(( 2 * ${a#*x} )) ] &&
+    ok "$f.png at --figure-scale 2: $b (1: $a)" || fail "$f.png at --figure-scale 2: $b (1: $a)"
+done
+expect 2 "--figure-scale needs --figures" -- eval --model "$M" --mc-samples 2 --figure-scale 2
+expect 2 "--figure-scale" -- eval --model "$M" --mc-samples 2 --figures "$T/figs3" --figure-scale 5
+expect 2 "--figure-scale" -- eval --model "$M" --mc-samples 2 --figures "$T/figs3" --figure-scale 2 --figure-scale 3
 
 # A model without noise metadata (a PyTorch state dict) is refused with
 # one line; a model trained without dropout warns.
