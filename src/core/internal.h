@@ -52,8 +52,8 @@ void dn_gemm_ex(int trans_a, int trans_b, int M, int N, int K, float alpha, cons
 
 /* The threads of one parallel region working through a pass together
  * (src/core/team.c): thread t of nt, and the barrier they share, which
- * waits by yielding the core before it sleeps (cheaper than a fork and
- * join of the region per operation, or libgomp's passive barrier). */
+ * spins a few microseconds before it sleeps (one region per training step
+ * instead of a fork and join per operation). */
 typedef struct {
     _Atomic unsigned count, gen;
     _Atomic int sleepers;
