@@ -418,8 +418,8 @@ int main(int argc, char **argv)
         goto usage;
     threads = dn_set_threads(threads);
     double us[3];
-    sync_costs(us);
     if (sync_only) {
+        sync_costs(us);
         printf("%d thread%s: fork and join %.1f us, OpenMP barrier %.1f us, team barrier %.1f "
                "us\n", threads, threads == 1 ? "" : "s", us[0], us[1], us[2]);
         return 0;
@@ -452,6 +452,7 @@ int main(int argc, char **argv)
         dn_fit(net, &train, &test, &cfg.fit, &h, &err);
         dn_net_free(net);
     }
+    sync_costs(us); /* (after the start-up, which it would lengthen) */
     const char *policy = getenv("OMP_WAIT_POLICY");
     printf("dropnet-bench: dropnet %s, %d thread%s (OMP_WAIT_POLICY=%s), products by %s (%s "
            "kernels)\n",

@@ -22,7 +22,7 @@
 #include <time.h>
 #include <unistd.h>
 
-#define DN_SPIN_NS 10000 /* 10 us */
+#define DN_SPIN_NS 30000 /* 30 us */
 
 static long long now_ns(void)
 {
