@@ -170,6 +170,20 @@ static void tile(const tiling *g, int i)
         g->after(g->after_ctx, m0, m1, n0, n1);
 }
 
+/* The tiling of a product by backend b: its tiles, and whether they split
+ * the rows (the longer side of C). */
+static tiling tiling_of(int b, int trans_a, int trans_b, int M, int N, int K, float alpha,
+                        const float *A, int lda, const float *B, int ldb, float beta, float *C,
+                        int ldc, dn_rows_fn before, void *before_ctx, dn_tile_fn after,
+                        void *after_ctx)
+{
+    return (tiling){.b = b, .trans_a = trans_a, .trans_b = trans_b, .M = M, .N = N, .K = K,
+                    .lda = lda, .ldb = ldb, .ldc = ldc, .t = tiles_of(b, M, N, K),
+                    .split_m = M >= N, .alpha = alpha, .beta = beta, .A = A, .B = B, .C = C,
+                    .before = before, .before_ctx = before_ctx, .after = after,
+                    .after_ctx = after_ctx};
+}
+
 static void gemm_with(int b, int trans_a, int trans_b, int M, int N, int K, float alpha,
                       const float *A, int lda, const float *B, int ldb, float beta, float *C,
                       int ldc, dn_rows_fn before, void *before_ctx, dn_tile_fn after, void *ctx)
@@ -198,10 +212,8 @@ static void gemm_with(int b, int trans_a, int trans_b, int M, int N, int K, floa
      * that every tile reads in full is the smaller one. Called from inside a
      * parallel region (two products side by side), this thread computes the
      * same tiles in turn. */
-    tiling g = {.b = b, .trans_a = trans_a, .trans_b = trans_b, .M = M, .N = N, .K = K,
-                .lda = lda, .ldb = ldb, .ldc = ldc, .t = t, .split_m = split_m, .alpha = alpha,
-                .beta = beta, .A = A, .B = B, .C = C, .before = before,
-                .before_ctx = before_ctx, .after = after, .after_ctx = ctx};
+    tiling g = tiling_of(b, trans_a, trans_b, M, N, K, alpha, A, lda, B, ldb, beta, C, ldc,
+                         before, before_ctx, after, ctx);
     #pragma omp parallel if (!omp_in_parallel())
     {
         #pragma omp for schedule(static)
@@ -255,10 +267,8 @@ void dn_gemm_team(const dn_team *tm, int trans_a, int trans_b, int M, int N, int
         }
         return;
     }
-    tiling g = {.b = b, .trans_a = trans_a, .trans_b = trans_b, .M = M, .N = N, .K = K,
-                .lda = lda, .ldb = ldb, .ldc = ldc, .t = t, .split_m = split_m, .alpha = alpha,
-                .beta = beta, .A = A, .B = B, .C = C, .before = before,
-                .before_ctx = before_ctx, .after = after, .after_ctx = after_ctx};
+    tiling g = tiling_of(b, trans_a, trans_b, M, N, K, alpha, A, lda, B, ldb, beta, C, ldc,
+                         before, before_ctx, after, after_ctx);
     for (int i = lo; i < hi; i++)
         tile(&g, i);
     if (after && !split_m && t > 1) {
