@@ -91,6 +91,17 @@ else
   same_run "$T/whole70" "$T/kill70" "SIGKILL between two rows of --log-every 70, --resume without it"
 fi
 
+# Killed while metrics.csv's header was being written (the file empty, or
+# its header cut short), before any checkpoint: the resume starts over and
+# ends as the run never stopped.
+for cut in 0 13; do
+  mkdir -p "$T/cut$cut"
+  cp "$T/whole/.dropnet" "$T/whole/config.json" "$T/cut$cut/"
+  head -c "$cut" "$T/whole/metrics.csv" > "$T/cut$cut/metrics.csv"
+  expect 0 '' -- train --resume "$T/cut$cut"
+  same_run "$T/whole" "$T/cut$cut" "killed inside metrics.csv's header ($cut bytes), then --resume"
+done
+
 # SIGTERM is handled as SIGINT.
 rc=$(interrupt TERM "$T/term" "${ARGS[@]}")
 [ "$rc" = 130 ] && echo "ok: SIGTERM -> 130" || fail "SIGTERM: exit $rc, expected 130"

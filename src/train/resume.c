@@ -211,11 +211,21 @@ static int never_checkpointed(const char *dir, const char *ckpath)
     if (stat(path, &st) != 0)
         return errno == ENOENT;
     dn_metrics m;
-    if (dn_metrics_read(path, &m, NULL) != DN_OK)
+    if (dn_metrics_read(path, &m, NULL) == DN_OK) {
+        size_t rows = m.n;
+        dn_metrics_free(&m);
+        return rows == 0;
+    }
+    /* Killed while its header was being written: an empty file or a header
+     * cut short, no line ended. A row comes only after a checkpoint. */
+    FILE *f = fopen(path, "rb");
+    if (!f)
         return 0;
-    size_t rows = m.n;
-    dn_metrics_free(&m);
-    return rows == 0;
+    char buf[512];
+    size_t n = fread(buf, 1, sizeof buf, f);
+    int more = fgetc(f) != EOF;
+    fclose(f);
+    return !more && !memchr(buf, '\n', n);
 }
 
 /* Reads dir/checkpoint.safetensors into the network, checks that it belongs
