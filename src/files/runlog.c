@@ -73,8 +73,8 @@ static dn_runlog *new_log(dn_err *err)
     return log;
 }
 
-/* Names of the files and opens them for appending rows ("w": new files);
- * activations.csv too when act. */
+/* Names of the files and opens them for appending rows; activations.csv
+ * too when act. */
 static int open_files(dn_runlog *log, const char *mode, bool act, dn_err *err)
 {
     snprintf(log->act_path, sizeof log->act_path, "%s/activations.csv", log->dir);
@@ -157,11 +157,17 @@ dn_runlog *dn_runlog_open(const char *dir, const dn_config *cfg, const char *dat
     dn_chunk text[2] = {{json, strlen(json)}, {"\n", 1}};
     int rc = dn_write_atomic(path, text, 2, err);
     free(json);
-    if (rc || open_files(log, "w", cfg->track_activations, err) ||
-        dn_append_row(log->csv, log->csv_path, err, "%s",
-                      cfg->val > 0 ? metrics_header_val : metrics_header) ||
-        dn_append_row(log->steps, log->steps_path, err, "%s", steps_header) ||
-        (log->act && dn_append_row(log->act, log->act_path, err, "%s", act_header)))
+    /* Each file whole with its header, or not there, as a resume rewrites
+     * them: a run killed here never leaves a header cut short. */
+    const char *names[4] = {"metrics.csv", "metrics.jsonl", "steps.csv", "activations.csv"};
+    const char *heads[4] = {cfg->val > 0 ? metrics_header_val : metrics_header, "",
+                            steps_header, act_header};
+    for (int i = 0; i < 3 + cfg->track_activations && !rc; i++) {
+        snprintf(path, sizeof path, "%s/%s", log->dir, names[i]);
+        dn_chunk c = {heads[i], strlen(heads[i])};
+        rc = dn_write_atomic(path, &c, 1, err);
+    }
+    if (rc || open_files(log, "a", cfg->track_activations, err))
         goto fail;
     return log;
 fail:

@@ -216,8 +216,9 @@ static int never_checkpointed(const char *dir, const char *ckpath)
         dn_metrics_free(&m);
         return rows == 0;
     }
-    /* Killed while its header was being written: an empty file or a header
-     * cut short, no line ended. A row comes only after a checkpoint. */
+    /* An empty file or a header cut short, no line ended: a run killed
+     * while an older dropnet, which wrote the header after creating the
+     * file, was writing it. A row comes only after a checkpoint. */
     FILE *f = fopen(path, "rb");
     if (!f)
         return 0;
