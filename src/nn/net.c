@@ -453,36 +453,42 @@ static const dn_layer *dropconnect_of(const dn_net *net, int i)
     return P && P->kind == DN_LAYER_DROPOUT && P->noise == DN_NOISE_DROPCONNECT ? P : NULL;
 }
 
-/* The training pass of noise layer L from in to L->act (or in itself, for
- * DropConnect, which acts on the next layer's weights): the output. */
-static const float *noise_forward(dn_net *net, dn_layer *L, const float *in, size_t n)
+/* The training pass of noise layer L on elements [e, e + n) of its batch,
+ * from in to L->act (or in itself, for DropConnect, which acts on the next
+ * layer's weights): the output. Element i draws index row0 W + i, its
+ * index in the whole batch (a data-parallel micro-block's rows start at
+ * row0), so any split of the elements draws the same numbers. */
+static const float *noise_forward(dn_net *net, dn_layer *L, const float *in, size_t e, size_t n)
 {
+    if (L->noise == DN_NOISE_DROPCONNECT) /* one mask of the weights per step */
+        return in;
     dn_stream s = dn_dropout_stream(net->seed, L->site, net->step);
-    /* drawn by the row in the whole batch (a data-parallel micro-block's
-     * rows start at row0) */
-    uint64_t at = net->row0 * (uint64_t)L->out;
-    float *o = L->act;
+    uint64_t at = net->row0 * (uint64_t)L->out + e;
+    float *o = L->act + e;
+    const float *x = in + e;
     /* Each p was checked when its layer was added: none of these fails. */
     switch (L->noise) {
-    case DN_NOISE_DROPOUT: dn_dropout_forward_at(o, L->mask, in, n, L->p, s, at, NULL); break;
-    case DN_NOISE_GAUSSIAN: dn_gaussian_forward_at(o, L->mult, in, n, L->p, s, at, NULL); break;
-    case DN_NOISE_UNIFORM: dn_uniform_noise_forward_at(o, L->mult, in, n, L->p, s, at, NULL); break;
-    case DN_NOISE_ADDITIVE: dn_additive_forward_at(o, in, n, L->p, s, at, NULL); break;
-    /* one mask of the weights per step: every block draws the same */
-    case DN_NOISE_DROPCONNECT: return in;
+    case DN_NOISE_DROPOUT: dn_dropout_forward_at(o, L->mask + e, x, n, L->p, s, at, NULL); break;
+    case DN_NOISE_GAUSSIAN: dn_gaussian_forward_at(o, L->mult + e, x, n, L->p, s, at, NULL); break;
+    case DN_NOISE_UNIFORM:
+        dn_uniform_noise_forward_at(o, L->mult + e, x, n, L->p, s, at, NULL);
+        break;
+    case DN_NOISE_ADDITIVE: dn_additive_forward_at(o, x, n, L->p, s, at, NULL); break;
+    case DN_NOISE_DROPCONNECT: break;
     }
     return L->act;
 }
 
-/* The gradient through noise layer L (not dropout): out may equal g. */
-static void noise_backward(const dn_layer *L, float *out, const float *g, size_t n)
+/* The gradient through noise layer L (not dropout) on elements [e, e + n):
+ * out may equal g. */
+static void noise_backward(const dn_layer *L, float *out, const float *g, size_t e, size_t n)
 {
     if (L->noise == DN_NOISE_GAUSSIAN)
-        dn_gaussian_backward(out, g, L->mult, n);
+        dn_gaussian_backward(out + e, g + e, L->mult + e, n);
     else if (L->noise == DN_NOISE_UNIFORM)
-        dn_uniform_noise_backward(out, g, L->mult, n);
+        dn_uniform_noise_backward(out + e, g + e, L->mult + e, n);
     else
-        dn_additive_backward(out, g, n); /* additive, DropConnect: the identity here */
+        dn_additive_backward(out + e, g + e, n); /* additive, DropConnect: the identity here */
 }
 
 /* Whether a pass can run as one team (one parallel region, barriers of
@@ -509,8 +515,7 @@ static bool team_shape(const dn_net *net)
 }
 
 /* noise_forward (not dropout, which the product's tiles draw) by every
- * thread of a team on its rows, once all of in is written: the same draws
- * (indexed by the element in the whole batch). The output. */
+ * thread of a team on its rows, once all of in is written. The output. */
 static const float *noise_forward_team(const dn_team *tm, dn_net *net, dn_layer *L,
                                        const float *in, int B)
 {
@@ -519,18 +524,8 @@ static const float *noise_forward_team(const dn_team *tm, dn_net *net, dn_layer 
     dn_team_barrier(tm);
     int lo, hi;
     dn_team_range(tm, B, &lo, &hi);
-    size_t e = (size_t)lo * (size_t)L->out, n = (size_t)(hi - lo) * (size_t)L->out;
-    dn_stream s = dn_dropout_stream(net->seed, L->site, net->step);
-    uint64_t at = net->row0 * (uint64_t)L->out + e;
-    float *o = L->act + e;
-    /* Each p was checked when its layer was added: none of these fails. */
-    if (L->noise == DN_NOISE_GAUSSIAN)
-        dn_gaussian_forward_at(o, L->mult + e, in + e, n, L->p, s, at, NULL);
-    else if (L->noise == DN_NOISE_UNIFORM)
-        dn_uniform_noise_forward_at(o, L->mult + e, in + e, n, L->p, s, at, NULL);
-    else
-        dn_additive_forward_at(o, in + e, n, L->p, s, at, NULL);
-    return L->act;
+    return noise_forward(net, L, in, (size_t)lo * (size_t)L->out,
+                         (size_t)(hi - lo) * (size_t)L->out);
 }
 
 /* The fused blocks of a team_shape network, forward, from x to the input
@@ -644,7 +639,7 @@ static const float *forward(dn_net *net, const float *x, const dn_batch_src *src
                 net->outs[i + 1] = R->act;
                 cur = !net->training ? R->act
                       : drop         ? D->act
-                                     : noise_forward(net, D, R->act, n);
+                                     : noise_forward(net, D, R->act, 0, n);
                 i += 2;
                 break;
             }
@@ -658,7 +653,7 @@ static const float *forward(dn_net *net, const float *x, const dn_batch_src *src
             break;
         case DN_LAYER_DROPOUT:
             if (net->training)
-                cur = noise_forward(net, L, cur, n);
+                cur = noise_forward(net, L, cur, 0, n);
             break;
         }
         net->outs[i] = cur;
@@ -767,14 +762,8 @@ static void backward_body(const dn_team *tm, dn_net *net, const float *dlogits, 
              * the mask of ones and p = 0, ReLU and the bias alone */
             int lo, hi;
             dn_team_range(tm, B, &lo, &hi);
-            size_t e = (size_t)lo * (size_t)F->out;
-            size_t m = (size_t)(hi - lo) * (size_t)F->out;
-            if (D->noise == DN_NOISE_GAUSSIAN)
-                dn_gaussian_backward(next + e, g + e, D->mult + e, m);
-            else if (D->noise == DN_NOISE_UNIFORM)
-                dn_uniform_noise_backward(next + e, g + e, D->mult + e, m);
-            else /* additive, DropConnect: the identity here */
-                dn_additive_backward(next + e, g + e, m);
+            noise_backward(D, next, g, (size_t)lo * (size_t)F->out,
+                           (size_t)(hi - lo) * (size_t)F->out);
             dz = (float *)g;
             g = next;
             p = 0.0f;
@@ -870,7 +859,7 @@ static void backward(dn_net *net, const float *dlogits, int B, fused_sgd *u)
                 if (L->noise != DN_NOISE_DROPOUT) {
                     /* the noise's own pass first; then, with the mask of
                      * ones and p = 0, ReLU and the bias alone */
-                    noise_backward(L, next, g, n);
+                    noise_backward(L, next, g, 0, n);
                     dz = g == net->gbuf[0] || g == net->gbuf[1] ? (float *)g
                          : next == net->gbuf[0]                ? net->gbuf[1]
                                                                : net->gbuf[0];
@@ -909,7 +898,7 @@ static void backward(dn_net *net, const float *dlogits, int B, fused_sgd *u)
             if (L->noise == DN_NOISE_DROPOUT)
                 dn_dropout_backward(next, g, L->mask, n, L->p);
             else
-                noise_backward(L, next, g, n);
+                noise_backward(L, next, g, 0, n);
             break;
         }
         g = next;
@@ -934,6 +923,20 @@ void dn_net_sgd(dn_net *net, float lr, float weight_decay)
     run_pending(&u);
 }
 
+/* The batch's summed loss (row order) and its correct count (*ok) from the
+ * logits; the losses per row in net->losses. */
+static double batch_loss(dn_net *net, const float *logits, const uint8_t *y, int B, size_t *ok)
+{
+    const int C = net->width;
+    dn_softmax_xent_forward(net->losses, logits, y, B, C);
+    double sum = 0.0;
+    for (int r = 0; r < B; r++) {
+        sum += net->losses[r];
+        *ok += dn_argmax(logits + (size_t)r * C, C) == y[r];
+    }
+    return sum;
+}
+
 /* Forward in training mode, the batch's summed loss and correct count, and
  * the gradient of the loss (times scale) at the logits in gbuf[0]. */
 static int loss_and_dlogits(dn_net *net, const float *x, const dn_batch_src *src,
@@ -946,13 +949,8 @@ static int loss_and_dlogits(dn_net *net, const float *x, const dn_batch_src *src
     net->training = true;
     const float *logits = forward(net, x, src, B, err);
     int C = net->width;
-    dn_softmax_xent_forward(net->losses, logits, y, B, C);
-    double sum = 0.0;
     size_t ok = 0;
-    for (int r = 0; r < B; r++) {
-        sum += net->losses[r];
-        ok += dn_argmax(logits + (size_t)r * C, C) == y[r];
-    }
+    double sum = batch_loss(net, logits, y, B, &ok);
     if (check && !isfinite(sum))
         return dn_fail(err, DN_ENUMERIC, "the loss is %s", isnan(sum) ? "NaN" : "infinite");
     *loss_sum += sum;
@@ -991,11 +989,7 @@ static int train_step_team(dn_net *net, const float *x, const dn_batch_src *src,
                               O->in, O->out);
             net->outs[last] = O->act;
             net->last_batch = B;
-            dn_softmax_xent_forward(net->losses, O->act, y, B, C);
-            for (int r = 0; r < B; r++) {
-                sum += net->losses[r];
-                ok += dn_argmax(O->act + (size_t)r * C, C) == y[r];
-            }
+            sum = batch_loss(net, O->act, y, B, &ok);
             if (isfinite(sum))
                 dn_softmax_xent_backward(net->gbuf[0], O->act, y, B, C, 1.0f / (float)B);
         }
