@@ -184,19 +184,25 @@ static tiling tiling_of(int b, int trans_a, int trans_b, int M, int N, int K, fl
                     .after_ctx = after_ctx};
 }
 
+/* Whether the rows of A are made for all rows before the tiles: where the
+ * tiles do not each read whole rows of their own (one tile, column tiles,
+ * or A transposed); else each tile makes the rows it reads. */
+static int rows_before_tiles(const tiling *g)
+{
+    return g->before && (g->t == 1 || !g->split_m || g->trans_a);
+}
+
 static void gemm_with(int b, int trans_a, int trans_b, int M, int N, int K, float alpha,
                       const float *A, int lda, const float *B, int ldb, float beta, float *C,
                       int ldc, dn_rows_fn before, void *before_ctx, dn_tile_fn after, void *ctx)
 {
-    int t = tiles_of(b, M, N, K);
-    /* Rows of A made by the tile that reads them where tiles split the rows,
-     * else all of them first. */
-    int split_m = M >= N;
-    if (before && (t == 1 || !split_m || trans_a)) {
+    tiling g = tiling_of(b, trans_a, trans_b, M, N, K, alpha, A, lda, B, ldb, beta, C, ldc,
+                         before, before_ctx, after, ctx);
+    if (rows_before_tiles(&g)) {
         rows_first(before, before_ctx, M, (size_t)K);
-        before = NULL;
+        g.before = NULL;
     }
-    if (t == 1) {
+    if (g.t == 1) {
         gemm_block(b, trans_a, trans_b, K, alpha, A, lda, B, ldb, beta, C, ldc, 0, M, 0, N);
         if (after && untiled(b) && !omp_in_parallel() && (size_t)M * (size_t)N >= DN_PAR_MIN) {
             /* BLIS threads the product itself: the work after it in row blocks */
@@ -212,18 +218,16 @@ static void gemm_with(int b, int trans_a, int trans_b, int M, int N, int K, floa
      * that every tile reads in full is the smaller one. Called from inside a
      * parallel region (two products side by side), this thread computes the
      * same tiles in turn. */
-    tiling g = tiling_of(b, trans_a, trans_b, M, N, K, alpha, A, lda, B, ldb, beta, C, ldc,
-                         before, before_ctx, after, ctx);
     #pragma omp parallel if (!omp_in_parallel())
     {
         #pragma omp for schedule(static)
-        for (int i = 0; i < t; i++)
+        for (int i = 0; i < g.t; i++)
             tile(&g, i);
         /* Column tiles: the work after them by whole rows, once all are
          * done, in the same region. On a tile's column block it was 3 times
          * slower (784-1024-1024-10): rows of 4 KiB are a stride that maps
          * every row of the block to the same cache sets. */
-        if (after && !split_m) {
+        if (after && !g.split_m) {
             #pragma omp for schedule(static)
             for (int r = 0; r < M; r += TILE_ALIGN)
                 after(ctx, r, r + TILE_ALIGN < M ? r + TILE_ALIGN : M, 0, N);
@@ -247,36 +251,35 @@ void dn_gemm_team(const dn_team *tm, int trans_a, int trans_b, int M, int N, int
                   int ldc, dn_rows_fn before, void *before_ctx, dn_tile_fn after,
                   void *after_ctx)
 {
-    int b = backend();
-    int t = tiles_of(b, M, N, K);
-    int split_m = M >= N;
-    int lo, hi;
-    if (before && (t == 1 || !split_m || trans_a)) {
-        dn_team_range(tm, (M + TILE_ALIGN - 1) / TILE_ALIGN, &lo, &hi);
-        for (int r = lo * TILE_ALIGN; r < hi * TILE_ALIGN && r < M; r += TILE_ALIGN)
-            before(before_ctx, r, r + TILE_ALIGN < M ? r + TILE_ALIGN : M);
+    tiling g = tiling_of(backend(), trans_a, trans_b, M, N, K, alpha, A, lda, B, ldb, beta, C,
+                         ldc, before, before_ctx, after, after_ctx);
+    /* this thread's share of the row blocks, for work by whole rows */
+    int lo, hi, r0, r1;
+    dn_team_range(tm, (M + TILE_ALIGN - 1) / TILE_ALIGN, &r0, &r1);
+    r0 *= TILE_ALIGN;
+    r1 = r1 * TILE_ALIGN < M ? r1 * TILE_ALIGN : M;
+    if (rows_before_tiles(&g)) {
+        for (int r = r0; r < r1; r += TILE_ALIGN)
+            before(before_ctx, r, r + TILE_ALIGN < r1 ? r + TILE_ALIGN : r1);
         dn_team_barrier(tm);
-        before = NULL;
+        g.before = NULL;
     }
-    dn_team_range(tm, t, &lo, &hi);
-    if (t == 1) {
+    dn_team_range(tm, g.t, &lo, &hi);
+    if (g.t == 1) {
         if (lo < hi) { /* the thread of the one tile */
-            gemm_block(b, trans_a, trans_b, K, alpha, A, lda, B, ldb, beta, C, ldc, 0, M, 0, N);
+            gemm_block(g.b, trans_a, trans_b, K, alpha, A, lda, B, ldb, beta, C, ldc, 0, M, 0, N);
             if (after)
                 after(after_ctx, 0, M, 0, N);
         }
         return;
     }
-    tiling g = tiling_of(b, trans_a, trans_b, M, N, K, alpha, A, lda, B, ldb, beta, C, ldc,
-                         before, before_ctx, after, after_ctx);
     for (int i = lo; i < hi; i++)
         tile(&g, i);
-    if (after && !split_m && t > 1) {
+    if (after && !g.split_m) {
         /* column tiles: the work after them by whole rows, as gemm_with */
         dn_team_barrier(tm);
-        dn_team_range(tm, (M + TILE_ALIGN - 1) / TILE_ALIGN, &lo, &hi);
-        for (int r = lo * TILE_ALIGN; r < hi * TILE_ALIGN && r < M; r += TILE_ALIGN)
-            after(after_ctx, r, r + TILE_ALIGN < M ? r + TILE_ALIGN : M, 0, N);
+        for (int r = r0; r < r1; r += TILE_ALIGN)
+            after(after_ctx, r, r + TILE_ALIGN < r1 ? r + TILE_ALIGN : r1, 0, N);
     }
 }
 
