@@ -158,6 +158,9 @@ void lab_acc_ci(char *out, size_t size, const dn_interval *ci);
 void lab_run_cells(strbuf *md, const char *group, const char *prefix, unsigned long long seed,
                    const dn_metrics *m);
 #define LAB_RUNS_HEAD "| group | seed | run | test acc (%) | test loss | train acc (%) | gap |"
+/* The rows of side s in a "## Trainings" table of LAB_RUNS_HEAD's columns,
+ * each ended. */
+void lab_runs_rows(strbuf *md, const char *group, const char *prefix, const side *s);
 /* "the interval excludes 0" / "... includes 0; about N paired seeds would
  * detect a difference this size" / "too few seeds for a verdict". */
 void lab_short_verdict(const dn_comparison *c, char *out, size_t size);

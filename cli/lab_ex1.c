@@ -47,15 +47,6 @@ static double cost(const lab *l)
     return c;
 }
 
-/* The per-run table: every number of the report comes from these rows. */
-static void runs_table(strbuf *md, const char *group, const char *prefix, const side *s)
-{
-    for (int i = 0; i < s->n; i++) {
-        lab_run_cells(md, group, prefix, s->seed[i], &s->runs[i].metrics);
-        sb_printf(md, "\n");
-    }
-}
-
 static int run(lab *l, char *answer, size_t size)
 {
     dn_config ca, cb;
@@ -183,8 +174,9 @@ static int run(lab *l, char *answer, size_t size)
         sb_printf(&md, "![Grid: mean validation accuracy](heatmap_val_acc.png)\n\n"
                   "![Grid: mean gap](heatmap_gap.png)\n\n");
     sb_printf(&md, "## Trainings\n\n%s\n|---|---|---|---|---|---|---|\n", LAB_RUNS_HEAD);
-    runs_table(&md, "A", "a", &A);
-    runs_table(&md, "B", "b", &B);
+    /* the per-run table: every number of the report comes from these rows */
+    lab_runs_rows(&md, "A", "a", &A);
+    lab_runs_rows(&md, "B", "b", &B);
     rc = lab_report_end(l, 1, &md, &x, answer);
 out:
     sb_free(&md);

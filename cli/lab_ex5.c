@@ -148,15 +148,6 @@ static void verdict(const dn_comparison *inter, const dn_comparison *vs_best, co
     }
 }
 
-static void runs_table(strbuf *md, const side *s)
-{
-    for (int k = 0; k < N_CELLS; k++)
-        for (int i = 0; i < s[k].n; i++) {
-            lab_run_cells(md, cell_label[k], cell_prefix[k], s[k].seed[i], &s[k].runs[i].metrics);
-            sb_printf(md, "\n");
-        }
-}
-
 static int run(lab *l, char *answer, size_t size)
 {
     sweep_opts o;
@@ -334,7 +325,8 @@ static int run(lab *l, char *answer, size_t size)
     if (heat == 0)
         sb_printf(&md, "![Weight decay on validation](heatmap_val_acc.png)\n\n");
     sb_printf(&md, "## Trainings\n\n%s\n|---|---|---|---|---|---|---|\n", LAB_RUNS_HEAD);
-    runs_table(&md, s);
+    for (int k = 0; k < N_CELLS; k++)
+        lab_runs_rows(&md, cell_label[k], cell_prefix[k], &s[k]);
     rc = lab_report_end(l, 5, &md, &x, answer);
 out:
     sb_free(&md);

@@ -229,15 +229,9 @@ static int run(lab *l, char *answer, size_t size)
         sb_printf(&md, "## Figures\n\n![Additive noise: mean validation accuracy per "
                   "sigma](heatmap_val_acc.png)\n\n");
     sb_printf(&md, "## Trainings\n\n%s\n|---|---|---|---|---|---|---|\n", LAB_RUNS_HEAD);
-    for (int i = 0; i < A.n; i++) {
-        lab_run_cells(&md, "A", "dropout", A.seed[i], &A.runs[i].metrics);
-        sb_printf(&md, "\n");
-    }
+    lab_runs_rows(&md, "A", "dropout", &A);
     for (int k = 0; k < ALTS; k++)
-        for (int i = 0; i < B[k].n; i++) {
-            lab_run_cells(&md, alt_prefix[k], alt_prefix[k], B[k].seed[i], &B[k].runs[i].metrics);
-            sb_printf(&md, "\n");
-        }
+        lab_runs_rows(&md, alt_prefix[k], alt_prefix[k], &B[k]);
     rc = lab_report_end(l, 7, &md, &x, answer);
 out:
     sb_free(&md);

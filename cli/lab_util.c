@@ -294,6 +294,14 @@ void lab_run_cells(strbuf *md, const char *group, const char *prefix, unsigned l
               100 * m->col[DN_METRIC_GAP][last]);
 }
 
+void lab_runs_rows(strbuf *md, const char *group, const char *prefix, const side *s)
+{
+    for (int i = 0; i < s->n; i++) {
+        lab_run_cells(md, group, prefix, s->seed[i], &s->runs[i].metrics);
+        sb_printf(md, "\n");
+    }
+}
+
 void lab_short_verdict(const dn_comparison *c, char *out, size_t size)
 {
     if (c->verdict == DN_VERDICT_TOO_FEW)
